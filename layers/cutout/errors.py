@@ -1,0 +1,94 @@
+"""Typed errors of the whole library; the API maps them to status codes in one place.
+
+Each error carries a stable machine-readable `code` and the HTTP `status` it means for a
+client. Messages are written for a person and never contain image bytes, keys or URLs.
+"""
+
+from __future__ import annotations
+
+
+class CutoutError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- client mistakes -------------------------------------------------------------------
+class InvalidRequest(CutoutError):
+    code = "invalid_request"
+    status = 400
+
+
+class InvalidOption(InvalidRequest):
+    code = "invalid_option"
+
+
+class ImageTooLarge(CutoutError):
+    """The input (bytes or pixels) is over a configured bound: refused before allocating."""
+
+    code = "image_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(CutoutError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class UndecodableImage(CutoutError):
+    """Not an image, a truncated one, or a format we do not read."""
+
+    code = "undecodable_image"
+    status = 422
+
+
+class Unauthorized(CutoutError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(CutoutError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(CutoutError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(CutoutError):
+    code = "conflict"
+    status = 409
+
+
+class Throttled(CutoutError):
+    code = "throttled"
+    status = 429
+
+
+# --- server side -----------------------------------------------------------------------
+class ConfigurationError(CutoutError):
+    """A setting is missing or invalid; the message names it."""
+
+    code = "configuration_error"
+    status = 500
+
+
+class ModelError(CutoutError):
+    """The model file is missing, unknown, or does not match its manifest checksum."""
+
+    code = "model_error"
+    status = 500
+
+
+class ResultTooLarge(CutoutError):
+    """The encoded result does not fit a synchronous response; use the upload flow."""
+
+    code = "result_too_large"
+    status = 413

@@ -1,0 +1,84 @@
+"""Runtime settings: one typed object read from the environment, validated once.
+
+Every Lambda function gets the same variables from the CDK stack (see
+`infrastructure/`); a test checks that the keys the stack sets are exactly the
+`ENVIRONMENT_VARIABLES` below, so the two sides cannot drift. A missing or bad variable
+raises `ConfigurationError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+
+from cutout.errors import ConfigurationError
+
+DEFAULT_MAX_PIXELS = 36_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a function needs to know about its deployment."""
+
+    accounts_table: str
+    transient_bucket: str
+    training_bucket: str
+    kms_key_id: str
+    model_name: str = "u2netp"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    inference_threads: int = 0  # 0 = derive from the CPU credit (see engine.session)
+    upload_url_ttl_seconds: int = 300
+    result_url_ttl_seconds: int = 300
+    zero_retention: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every field from `CUTOUT_<FIELD>` variables."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            name = env_name(field.name)
+            raw = env.get(name)
+            if raw is None or raw == "":
+                if field.default is MISSING:
+                    raise ConfigurationError(f"environment variable {name} is required")
+                continue
+            values[field.name] = _parse(name, raw, field.type)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if self.max_pixels < 1:
+            raise ConfigurationError(f"{env_name('max_pixels')} must be positive")
+        if self.inference_threads < 0:
+            raise ConfigurationError(f"{env_name('inference_threads')} must be >= 0")
+        for name in ("upload_url_ttl_seconds", "result_url_ttl_seconds"):
+            if not 1 <= getattr(self, name) <= 3600:
+                raise ConfigurationError(f"{env_name(name)} must be between 1 and 3600 seconds")
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that carries a settings field."""
+    return f"CUTOUT_{field_name.upper()}"
+
+
+ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(env_name(f.name) for f in fields(Settings))
+
+
+def _parse(name: str, raw: str, kind: object) -> object:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    return raw
