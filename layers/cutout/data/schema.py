@@ -1,0 +1,49 @@
+"""Where data lives: the accounts table's key design and the buckets' object-key layout.
+
+One source for the handlers, the local stack (which creates the table as the CDK stack
+does) and the CDK construct (which imports these names).
+
+Accounts table (single-table design, on-demand, KMS-encrypted):
+
+| item            | pk                    | sk                          | GSI by_account (gsi1pk / gsi1sk)   |
+|-----------------|-----------------------|-----------------------------|------------------------------------|
+| account         | ACCOUNT#<account_id>  | PROFILE                     | -                                  |
+| opt-in change   | ACCOUNT#<account_id>  | OPTIN#<iso time>#<nonce>    | -                                  |
+| API key (hash)  | KEY#<sha256 hex>      | KEY                         | ACCOUNT#<account_id> / KEY#<created>|
+
+Transient bucket (1-day lifecycle + sweeper): `uploads/<account_id>/<upload_id>` and
+`results/<account_id>/<result_id>.<ext>`. Training store (separate bucket, opt-in only):
+`training/<account_id>/<request_id>/input` and `.../mask.png`.
+"""
+
+from __future__ import annotations
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+ACCOUNT_INDEX = "by_account"
+ACCOUNT_INDEX_PARTITION_KEY = "gsi1pk"
+ACCOUNT_INDEX_SORT_KEY = "gsi1sk"
+
+UPLOADS_PREFIX = "uploads/"
+RESULTS_PREFIX = "results/"
+TRAINING_PREFIX = "training/"
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def key_pk(key_hash: str) -> str:
+    return f"KEY#{key_hash}"
+
+
+def upload_object_key(account_id: str, upload_id: str) -> str:
+    return f"{UPLOADS_PREFIX}{account_id}/{upload_id}"
+
+
+def result_object_key(account_id: str, result_id: str, extension: str) -> str:
+    return f"{RESULTS_PREFIX}{account_id}/{result_id}.{extension}"
+
+
+def training_prefix(account_id: str) -> str:
+    return f"{TRAINING_PREFIX}{account_id}/"
