@@ -1,0 +1,130 @@
+"""Decode untrusted image bytes into sRGB pixels, bounded before anything is allocated.
+
+Only formats Pillow reads safely are opened (no EPS/PDF: those would run Ghostscript).
+The pixel count is checked from the header before decoding, so a decompression bomb is
+refused with `ImageTooLarge`; anything unreadable or truncated is `UndecodableImage`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from cutout.errors import ImageTooLarge, UndecodableImage
+
+SAFE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "BMP")
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass
+class DecodedImage:
+    """The input as 8-bit sRGB colour plus its own alpha (None when fully opaque)."""
+
+    rgb: Image.Image
+    alpha: Image.Image | None
+    source_format: str
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.size
+
+
+def decode_image(data: bytes, max_pixels: int) -> DecodedImage:
+    """Decode, apply EXIF orientation, convert to sRGB and split off the alpha channel."""
+    if not data:
+        raise UndecodableImage("the request carried no image data")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
+            _check_pixels(image.size, max_pixels)
+            image.seek(0)  # first frame of GIF / multi-page TIFF / animated WebP
+            image.load()
+    except ImageTooLarge:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"the image is larger than the limit of {max_pixels:,} pixels") from None
+    except UnidentifiedImageError:
+        raise UndecodableImage(
+            "the data is not an image in a supported format (JPEG, PNG, WebP, GIF, TIFF, BMP)"
+        ) from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as error:
+        raise UndecodableImage(f"the image could not be decoded ({_reason(error)})") from None
+    source_format = image.format or "unknown"
+    try:
+        image = ImageOps.exif_transpose(image) or image
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
+        pass  # a broken EXIF block must not make a readable image unreadable
+    rgb, alpha = _to_rgb_and_alpha(image)
+    return DecodedImage(rgb=rgb, alpha=alpha, source_format=source_format)
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width < 1 or height < 1:
+        raise UndecodableImage("the image has no pixels")
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"the image is {width}x{height} ({width * height:,} pixels), over the limit of "
+            f"{max_pixels:,} pixels; scale it down or raise CUTOUT_MAX_PIXELS"
+        )
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:120]
+
+
+def _to_rgb_and_alpha(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """Any mode to (RGB, alpha or None), colour-managed to sRGB when a profile is embedded."""
+    alpha: Image.Image | None = None
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        image = _high_bit_depth_to_l(image)
+        mode = "L"
+    if mode == "P" or mode == "PA":
+        image = image.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "La", "RGBa"):
+        if mode in ("La", "RGBa"):  # premultiplied: straighten first
+            image = image.convert(mode.replace("a", "A"))
+        alpha = image.getchannel("A")
+        image = image.convert("RGB" if mode.startswith("RGB") else "L")
+        if alpha.getextrema() == (255, 255):
+            alpha = None
+    icc = image.info.get("icc_profile")
+    rgb = _to_srgb(image, icc) if icc else None
+    if rgb is None:
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return rgb, alpha
+
+
+def _high_bit_depth_to_l(image: Image.Image) -> Image.Image:
+    """16/32-bit greyscale to 8-bit by scaling the range (Pillow's convert would clip)."""
+    pixels = np.asarray(image)
+    if pixels.dtype.kind == "f":
+        scaled = np.clip(pixels, 0.0, 1.0) * 255.0
+    else:
+        pixels = pixels.astype(np.uint32)
+        scaled = pixels >> 8 if pixels.max() > 255 else pixels
+    return Image.fromarray(scaled.astype(np.uint8), mode="L")
+
+
+def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image | None:
+    """Convert from the embedded profile to sRGB; None when the profile is unusable."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = (ImageCms.getProfileDescription(source) or "").lower()
+        if "srgb" in description and image.mode == "RGB":
+            return image
+        output_mode = "RGB"
+        if image.mode not in ("RGB", "CMYK", "L"):
+            image = image.convert("RGB")
+        transform = ImageCms.buildTransform(source, _SRGB, image.mode, output_mode)
+        return ImageCms.applyTransform(image, transform)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None

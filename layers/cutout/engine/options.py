@@ -1,0 +1,158 @@
+"""What a caller may ask of the engine, parsed from query strings, form fields or JSON.
+
+Values arrive as strings ("true", "1024", "#ff0000") or as JSON types; every invalid
+value raises `InvalidOption` naming the field and what it accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from PIL import ImageColor
+
+from cutout.errors import InvalidOption
+
+FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg"}
+CHANNELS = ("rgba", "alpha")
+PREVIEW_PIXELS = 250_000
+# Named sizes: the native ones plus remove.bg's aliases, as a pixel budget (None = full).
+NAMED_SIZES: dict[str, int | None] = {
+    "preview": PREVIEW_PIXELS,
+    "small": PREVIEW_PIXELS,
+    "regular": PREVIEW_PIXELS,
+    "medium": 1_500_000,
+    "hd": 4_000_000,
+    "full": None,
+    "4k": None,
+    "auto": None,
+}
+MAX_SIDE = 20_000
+MAX_MARGIN_PX = 500
+MAX_MARGIN_PERCENT = 50.0
+_HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+_MARGIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(px|%)?\s*$")
+OPTION_NAMES = ("format", "channels", "bg_color", "size", "crop", "crop_margin")
+
+
+@dataclass(frozen=True)
+class RemovalOptions:
+    """A validated set of output options; the defaults give a full-size PNG cutout."""
+
+    format: str = "png"
+    channels: str = "rgba"
+    bg_color: tuple[int, int, int, int] | None = None
+    size: str = "full"
+    max_pixels: int | None = None  # pixel budget from a named size
+    max_side: int | None = None  # from a number
+    crop: bool = False
+    crop_margin: float = 0.0
+    crop_margin_relative: bool = False  # True: crop_margin is a percentage of the subject
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object] | None) -> RemovalOptions:
+        """Parse the known option fields; other fields are the caller's business."""
+        params = params or {}
+        fmt = _text(params, "format", "png").lower()
+        if fmt not in FORMATS:
+            raise InvalidOption(f"format must be one of png, webp, jpg; got {fmt!r}")
+        channels = _text(params, "channels", "rgba").lower()
+        if channels not in CHANNELS:
+            raise InvalidOption(f"channels must be rgba or alpha; got {channels!r}")
+        bg_text = _text(params, "bg_color", "")
+        bg_color = parse_color(bg_text) if bg_text else None
+        size, budget, side = _size(_text(params, "size", "full"))
+        margin, relative = _margin(_text(params, "crop_margin", "0"))
+        return cls(
+            format=FORMATS[fmt],
+            channels=channels,
+            bg_color=bg_color,
+            size=size,
+            max_pixels=budget,
+            max_side=side,
+            crop=_flag(params, "crop"),
+            crop_margin=margin,
+            crop_margin_relative=relative,
+        )
+
+    @property
+    def content_type(self) -> str:
+        return {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}[self.format]
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """The output dimensions for an input of this size (never upscaled)."""
+        scale = 1.0
+        if self.max_pixels is not None and width * height > self.max_pixels:
+            scale = (self.max_pixels / (width * height)) ** 0.5
+        if self.max_side is not None and max(width, height) * scale > self.max_side:
+            scale = self.max_side / max(width, height)
+        if scale >= 1.0:
+            return width, height
+        return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def parse_color(text: str) -> tuple[int, int, int, int]:
+    """Hex (3, 6 or 8 digits, with or without #) or a CSS colour name, as RGBA."""
+    text = text.strip()
+    try:
+        if _HEX.match(text):
+            digits = text.lstrip("#")
+            if len(digits) == 3:
+                digits = "".join(c * 2 for c in digits)
+            rgba = ImageColor.getrgb("#" + digits)
+        else:
+            rgba = ImageColor.getrgb(text)
+    except ValueError:
+        raise InvalidOption(
+            f"bg_color must be a hex colour (#rgb, #rrggbb, #rrggbbaa) or a colour name; got {text!r}"
+        ) from None
+    return rgba if len(rgba) == 4 else (*rgba, 255)  # type: ignore[return-value]
+
+
+def _text(params: Mapping[str, object], name: str, default: str) -> str:
+    value = params.get(name)
+    if value is None:
+        return default
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str | int | float):
+        raise InvalidOption(f"{name} must be a string or a number")
+    return str(value).strip() or default
+
+
+def _flag(params: Mapping[str, object], name: str) -> bool:
+    text = _text(params, name, "false").lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise InvalidOption(f"{name} must be true or false; got {text!r}")
+
+
+def _size(text: str) -> tuple[str, int | None, int | None]:
+    lowered = text.lower()
+    if lowered in NAMED_SIZES:
+        return lowered, NAMED_SIZES[lowered], None
+    if lowered.isdigit() and 1 <= int(lowered) <= MAX_SIDE:
+        return lowered, None, int(lowered)
+    names = ", ".join(NAMED_SIZES)
+    raise InvalidOption(
+        f"size must be one of {names} or a maximum side in pixels (1-{MAX_SIDE}); got {text!r}"
+    )
+
+
+def _margin(text: str) -> tuple[float, bool]:
+    match = _MARGIN.match(text)
+    if not match:
+        raise InvalidOption(f"crop_margin must be pixels (e.g. 30 or 30px) or a percentage; got {text!r}")
+    value, unit = float(match.group(1)), match.group(2)
+    if unit == "%":
+        if value > MAX_MARGIN_PERCENT:
+            raise InvalidOption(f"crop_margin may be at most {MAX_MARGIN_PERCENT:g}%")
+        return value, True
+    if value > MAX_MARGIN_PX:
+        raise InvalidOption(f"crop_margin may be at most {MAX_MARGIN_PX}px")
+    return value, False

@@ -1,0 +1,118 @@
+"""The engine: decode -> orient -> bound -> preprocess -> infer -> mask -> compose -> encode.
+
+Bytes in, bytes and metadata out; no AWS, nothing written to disk, nothing kept between
+calls except the model session, which requests never change.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from cutout.engine.compose import Box, compose, final_alpha
+from cutout.engine.decode import decode_image
+from cutout.engine.encode import encode
+from cutout.engine.models import model_spec
+from cutout.engine.options import RemovalOptions
+from cutout.engine.png import encode_png
+from cutout.engine.session import SegmentationModel
+from cutout.settings import DEFAULT_MAX_PIXELS
+
+_RESIZE = Image.Resampling.LANCZOS
+
+
+@dataclass
+class CutoutResult:
+    """The encoded output and what a client wants to know about it."""
+
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+    foreground: Box | None
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    mask_png: bytes | None = None  # only when asked for (training store)
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round((time.perf_counter() - started) * 1000, 2)
+
+
+class Engine:
+    """A segmentation model plus the pipeline around it; one per process."""
+
+    _shared: dict[tuple[str, int, int], Engine] = {}
+    _shared_lock = threading.Lock()
+
+    def __init__(self, model: SegmentationModel, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.model = model
+        self.max_pixels = max_pixels
+
+    @classmethod
+    def create(
+        cls, model_name: str = "u2netp", max_pixels: int = DEFAULT_MAX_PIXELS, threads: int = 0
+    ) -> Engine:
+        """A new engine with its own session (verifies the model file's checksum)."""
+        return cls(SegmentationModel(model_spec(model_name), threads=threads), max_pixels)
+
+    @classmethod
+    def shared(
+        cls, model_name: str = "u2netp", max_pixels: int = DEFAULT_MAX_PIXELS, threads: int = 0
+    ) -> Engine:
+        """The process-wide engine for these settings, created on first use."""
+        key = (model_name, max_pixels, threads)
+        with cls._shared_lock:
+            if key not in cls._shared:
+                cls._shared[key] = cls.create(model_name, max_pixels, threads)
+            return cls._shared[key]
+
+    def remove(
+        self, data: bytes, options: RemovalOptions | None = None, keep_mask: bool = False
+    ) -> CutoutResult:
+        """Remove the background of one image."""
+        options = options or RemovalOptions()
+        clock = _Stopwatch()
+        with clock.stage("decode"):
+            decoded = decode_image(data, self.max_pixels)
+        with clock.stage("infer"):
+            small_mask = self.model.predict(decoded.rgb)
+        with clock.stage("mask"):
+            size = options.output_size(*decoded.size)
+            rgb = decoded.rgb if size == decoded.size else decoded.rgb.resize(size, _RESIZE)
+            input_alpha = decoded.alpha
+            if input_alpha is not None and input_alpha.size != size:
+                input_alpha = input_alpha.resize(size, _RESIZE)
+            mask = Image.fromarray(small_mask, mode="L").resize(size, _RESIZE)
+            alpha = final_alpha(mask, input_alpha)
+        with clock.stage("compose"):
+            composition = compose(rgb, alpha, options)
+        with clock.stage("encode"):
+            payload = encode(composition.image, options.format)
+        mask_png = encode_png(np.asarray(composition.alpha)) if keep_mask else None
+        clock.timings["total"] = round(sum(clock.timings.values()), 2)
+        return CutoutResult(
+            data=payload,
+            content_type=options.content_type,
+            extension=options.format,
+            width=composition.image.width,
+            height=composition.image.height,
+            foreground=composition.foreground,
+            timings=clock.timings,
+            mask_png=mask_png,
+        )

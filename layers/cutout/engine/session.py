@@ -1,0 +1,75 @@
+"""One ONNX Runtime session per process, created once from a verified model file.
+
+Requests never change the session: it is built at init, used read-only, and its input
+shape is fixed by the manifest, so ONNX Runtime's memory arena reaches its size on the
+first run and stays there.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+from cutout.engine.models import ModelSpec
+
+LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of memory
+
+
+def default_thread_count() -> int:
+    """Threads matched to the CPU credit, not to the visible core count."""
+    visible = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    memory_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    if memory_mb and memory_mb.isdigit():
+        return max(1, min(visible, round(int(memory_mb) / LAMBDA_CPU_CREDIT_MB)))
+    return max(1, visible)
+
+
+class SegmentationModel:
+    """A salient-object segmentation model: RGB image in, 8-bit mask at model size out."""
+
+    def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
+        self.spec = spec
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads or default_thread_count()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            spec.verified_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+        self.threads = options.intra_op_num_threads
+        self._mean = np.asarray(spec.mean, dtype=np.float32)
+        self._std = np.asarray(spec.std, dtype=np.float32)
+        self._lock = threading.Lock()  # one inference at a time: threads are already in use
+
+    def preprocess(self, rgb: Image.Image) -> np.ndarray:
+        """Resize like the reference pipeline (Lanczos) and normalise, vectorised."""
+        resized = rgb.resize(self.spec.input_size, Image.Resampling.LANCZOS)
+        pixels = np.asarray(resized, dtype=np.float32)
+        if self.spec.input_scale == "image_max":
+            peak = float(pixels.max())
+            pixels /= peak if peak > 0 else 1.0
+        else:
+            pixels /= 255.0
+        pixels -= self._mean
+        pixels /= self._std
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        """Run the network; the prediction min-max normalised to 0..255 like the reference."""
+        with self._lock:
+            outputs = self.session.run(None, {self.input_name: tensor})
+        prediction = outputs[self.spec.output_index][0, 0]
+        low, high = float(prediction.min()), float(prediction.max())
+        scale = (high - low) or 1.0
+        return ((prediction - low) / scale * 255.0).astype(np.uint8)
+
+    def predict(self, rgb: Image.Image) -> np.ndarray:
+        """Mask at the model's input size (uint8, 0 = background, 255 = subject)."""
+        return self.infer(self.preprocess(rgb))
