@@ -92,3 +92,46 @@ class ResultTooLarge(CutoutError):
 
     code = "result_too_large"
     status = 413
+
+
+# --- added for the service (issue 3) ---------------------------------------------------
+class MissingSource(InvalidRequest):
+    """The request names no image: no body, no `image_file`, `image_base64` or `upload_id`."""
+
+    code = "missing_source"
+
+
+class MultipleSources(InvalidRequest):
+    """The request names more than one image source; exactly one is allowed."""
+
+    code = "multiple_sources"
+
+
+class ImageUrlRefused(InvalidRequest):
+    """We never fetch a URL the client names from inside the private network."""
+
+    code = "image_url_not_supported"
+
+
+class UnknownKey(Unauthorized):
+    """The presented API key is not one we issued (or no key was presented)."""
+
+    code = "invalid_api_key"
+
+
+class RevokedKey(Unauthorized):
+    code = "revoked_api_key"
+
+
+class UploadNotFound(NotFound):
+    """No upload with that id for this account (another account's id looks the same)."""
+
+    code = "upload_not_found"
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"

@@ -47,3 +47,8 @@ def result_object_key(account_id: str, result_id: str, extension: str) -> str:
 
 def training_prefix(account_id: str) -> str:
     return f"{TRAINING_PREFIX}{account_id}/"
+
+
+def training_object_key(account_id: str, request_id: str, name: str) -> str:
+    """`name` is `input` (the bytes as received) or `mask.png`."""
+    return f"{training_prefix(account_id)}{request_id}/{name}"

@@ -7,6 +7,7 @@ refused with `ImageTooLarge`; anything unreadable or truncated is `UndecodableIm
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ def decode_image(data: bytes, max_pixels: int) -> DecodedImage:
     except ImageTooLarge:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(f"the image is larger than the limit of {max_pixels:,} pixels") from None
+        limit = f"{max_pixels:,}"
+        raise ImageTooLarge(f"the image is larger than the limit of {limit} pixels") from None
     except UnidentifiedImageError:
         raise UndecodableImage(
             "the data is not an image in a supported format (JPEG, PNG, WebP, GIF, TIFF, BMP)"
@@ -55,10 +57,9 @@ def decode_image(data: bytes, max_pixels: int) -> DecodedImage:
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as error:
         raise UndecodableImage(f"the image could not be decoded ({_reason(error)})") from None
     source_format = image.format or "unknown"
-    try:
+    # a broken EXIF block must not make a readable image unreadable
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
         image = ImageOps.exif_transpose(image) or image
-    except (OSError, ValueError, KeyError, TypeError, SyntaxError):
-        pass  # a broken EXIF block must not make a readable image unreadable
     rgb, alpha = _to_rgb_and_alpha(image)
     return DecodedImage(rgb=rgb, alpha=alpha, source_format=source_format)
 

@@ -105,7 +105,8 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
             rgba = ImageColor.getrgb(text)
     except ValueError:
         raise InvalidOption(
-            f"bg_color must be a hex colour (#rgb, #rrggbb, #rrggbbaa) or a colour name; got {text!r}"
+            "bg_color must be a hex colour (#rgb, #rrggbb, #rrggbbaa) or a colour name; "
+            f"got {text!r}"
         ) from None
     return rgba if len(rgba) == 4 else (*rgba, 255)  # type: ignore[return-value]
 
@@ -147,7 +148,9 @@ def _size(text: str) -> tuple[str, int | None, int | None]:
 def _margin(text: str) -> tuple[float, bool]:
     match = _MARGIN.match(text)
     if not match:
-        raise InvalidOption(f"crop_margin must be pixels (e.g. 30 or 30px) or a percentage; got {text!r}")
+        raise InvalidOption(
+            f"crop_margin must be pixels (e.g. 30 or 30px) or a percentage; got {text!r}"
+        )
     value, unit = float(match.group(1)), match.group(2)
     if unit == "%":
         if value > MAX_MARGIN_PERCENT:
