@@ -1,0 +1,258 @@
+"""Accounts, their training opt-in (with its history) and API-key hashes in one DynamoDB table.
+
+The key design is in `cutout.data.schema`. Writes that could race are conditional: an
+account is created once, a key is stored only for an existing account and never twice, a
+revocation happens once, and an opt-in change applies only to the version it was read at
+(the change and its history item are written in one transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from cutout.data import schema
+from cutout.errors import AccountNotFound, Conflict, KeyNotFound
+
+PROFILE = "PROFILE"
+KEY_SK = "KEY"
+OPTIN_SK_PREFIX = "OPTIN#"
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    created_at: str
+    opt_in: bool = False
+    opt_in_changed_at: str | None = None
+    opt_in_changed_by: str | None = None
+    version: int = 0
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class OptInChange:
+    account_id: str
+    opt_in: bool
+    changed_at: str
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """What we keep of a key: its hash, a short visible prefix and its dates; never the key."""
+
+    key_hash: str
+    account_id: str
+    key_prefix: str
+    created_at: str
+    revoked_at: str | None = None
+    label: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class AccountStore:
+    """Reads and conditional writes on the accounts table (a boto3 Table resource)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    @classmethod
+    def from_table_name(cls, name: str, endpoint_url: str | None = None) -> AccountStore:
+        from cutout.data.aws import dynamodb_table
+
+        return cls(dynamodb_table(name, endpoint_url=endpoint_url))
+
+    # --- accounts ----------------------------------------------------------------------
+    def create_account(self, account_id: str, created_at: str, name: str | None = None) -> Account:
+        """Store a new account with training opt-in off; refuses an existing id."""
+        item: dict[str, Any] = {
+            schema.PARTITION_KEY: schema.account_pk(account_id),
+            schema.SORT_KEY: PROFILE,
+            "account_id": account_id,
+            "created_at": created_at,
+            "opt_in": False,
+            "version": 0,
+        }
+        if name:
+            item["name"] = name
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                raise Conflict(f"account {account_id} already exists") from None
+            raise
+        return _account(item)
+
+    def get_account(self, account_id: str) -> Account:
+        """The account's profile, read strongly consistent; `AccountNotFound` if absent."""
+        response = self._table.get_item(
+            Key={schema.PARTITION_KEY: schema.account_pk(account_id), schema.SORT_KEY: PROFILE},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None:
+            raise AccountNotFound(f"no account {account_id}")
+        return _account(item)
+
+    def write_opt_in(self, account: Account, opt_in: bool, changed_at: str, changed_by: str,
+                     nonce: str) -> Account:
+        """Apply an opt-in change read at `account.version` and record it; `Conflict` on a race."""
+        client = self._table.meta.client
+        profile_key = {schema.PARTITION_KEY: schema.account_pk(account.account_id),
+                       schema.SORT_KEY: PROFILE}
+        history = {
+            schema.PARTITION_KEY: schema.account_pk(account.account_id),
+            schema.SORT_KEY: f"{OPTIN_SK_PREFIX}{changed_at}#{nonce}",
+            "account_id": account.account_id,
+            "opt_in": opt_in,
+            "changed_at": changed_at,
+            "changed_by": changed_by,
+        }
+        try:
+            client.transact_write_items(TransactItems=[
+                {"Update": {
+                    "TableName": self._table.name,
+                    "Key": profile_key,
+                    "UpdateExpression": "SET opt_in = :o, opt_in_changed_at = :t, "
+                                        "opt_in_changed_by = :b, version = :next",
+                    "ConditionExpression": "attribute_exists(pk) AND version = :v",
+                    "ExpressionAttributeValues": {":o": opt_in, ":t": changed_at,
+                                                  ":b": changed_by, ":v": account.version,
+                                                  ":next": account.version + 1},
+                }},
+                {"Put": {"TableName": self._table.name, "Item": history,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as error:
+            if _code(error) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise Conflict("the opt-in changed concurrently; read it again") from None
+            raise
+        return Account(account_id=account.account_id, created_at=account.created_at,
+                       opt_in=opt_in, opt_in_changed_at=changed_at, opt_in_changed_by=changed_by,
+                       version=account.version + 1, name=account.name)
+
+    def opt_in_history(self, account_id: str) -> list[OptInChange]:
+        """Every recorded opt-in change of the account, oldest first."""
+        items = self._query(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(schema.account_pk(account_id))
+            & Key(schema.SORT_KEY).begins_with(OPTIN_SK_PREFIX),
+            ConsistentRead=True,
+        )
+        return [OptInChange(account_id=i["account_id"], opt_in=bool(i["opt_in"]),
+                            changed_at=i["changed_at"], changed_by=i["changed_by"]) for i in items]
+
+    # --- API keys ----------------------------------------------------------------------
+    def put_key(self, record: ApiKeyRecord) -> None:
+        """Store a key hash for an existing account; never overwrites a stored hash."""
+        item: dict[str, Any] = {
+            schema.PARTITION_KEY: schema.key_pk(record.key_hash),
+            schema.SORT_KEY: KEY_SK,
+            schema.ACCOUNT_INDEX_PARTITION_KEY: schema.account_pk(record.account_id),
+            schema.ACCOUNT_INDEX_SORT_KEY: f"KEY#{record.created_at}",
+            "key_hash": record.key_hash,
+            "account_id": record.account_id,
+            "key_prefix": record.key_prefix,
+            "created_at": record.created_at,
+        }
+        if record.label:
+            item["label"] = record.label
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=[
+                {"ConditionCheck": {
+                    "TableName": self._table.name,
+                    "Key": {schema.PARTITION_KEY: schema.account_pk(record.account_id),
+                            schema.SORT_KEY: PROFILE},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }},
+                {"Put": {"TableName": self._table.name, "Item": item,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as error:
+            if _code(error) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                reasons = error.response.get("CancellationReasons") or []
+                first = reasons[0].get("Code") if reasons else None
+                if first == "ConditionalCheckFailed":
+                    raise AccountNotFound(f"no account {record.account_id}") from None
+                raise Conflict("a key with this hash already exists") from None
+            raise
+
+    def get_key(self, key_hash: str) -> ApiKeyRecord | None:
+        """The record of a key hash, read strongly consistent (a revocation counts at once)."""
+        response = self._table.get_item(
+            Key={schema.PARTITION_KEY: schema.key_pk(key_hash), schema.SORT_KEY: KEY_SK},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _key(item) if item else None
+
+    def list_keys(self, account_id: str) -> list[ApiKeyRecord]:
+        """The account's keys (revoked ones included), oldest first, through the GSI."""
+        items = self._query(
+            IndexName=schema.ACCOUNT_INDEX,
+            KeyConditionExpression=Key(schema.ACCOUNT_INDEX_PARTITION_KEY).eq(
+                schema.account_pk(account_id)
+            ) & Key(schema.ACCOUNT_INDEX_SORT_KEY).begins_with("KEY#"),
+        )
+        return [_key(i) for i in items]
+
+    def revoke_key(self, key_hash: str, revoked_at: str) -> ApiKeyRecord:
+        """Mark a key revoked once; revoking a revoked key keeps the first revocation time."""
+        try:
+            response = self._table.update_item(
+                Key={schema.PARTITION_KEY: schema.key_pk(key_hash), schema.SORT_KEY: KEY_SK},
+                UpdateExpression="SET revoked_at = :t",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(revoked_at)",
+                ExpressionAttributeValues={":t": revoked_at},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise
+            record = self.get_key(key_hash)
+            if record is None:
+                raise KeyNotFound("no such key") from None
+            return record
+        return _key(response["Attributes"])
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._table.query(**kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _account(item: dict[str, Any]) -> Account:
+    return Account(
+        account_id=item["account_id"],
+        created_at=item["created_at"],
+        opt_in=bool(item.get("opt_in", False)),
+        opt_in_changed_at=item.get("opt_in_changed_at"),
+        opt_in_changed_by=item.get("opt_in_changed_by"),
+        version=int(item.get("version", 0)),
+        name=item.get("name"),
+    )
+
+
+def _key(item: dict[str, Any]) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_hash=item["key_hash"],
+        account_id=item["account_id"],
+        key_prefix=item["key_prefix"],
+        created_at=item["created_at"],
+        revoked_at=item.get("revoked_at"),
+        label=item.get("label"),
+    )

@@ -1,0 +1,29 @@
+"""Build the data-layer objects a function needs from the typed settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cutout.data.accounts import AccountStore
+from cutout.data.aws import dynamodb_table, s3_client
+from cutout.data.training import TrainingStore
+from cutout.data.transient import TransientStore
+from cutout.settings import Settings
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The accounts table, the transient bucket and the training store of one deployment."""
+
+    accounts: AccountStore
+    transient: TransientStore
+    training: TrainingStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings, endpoint_url: str | None = None) -> Stores:
+        s3 = s3_client(endpoint_url)
+        return cls(
+            accounts=AccountStore(dynamodb_table(settings.accounts_table, endpoint_url)),
+            transient=TransientStore(s3, settings.transient_bucket, settings.kms_key_id),
+            training=TrainingStore(s3, settings.training_bucket, settings.kms_key_id),
+        )

@@ -1,0 +1,69 @@
+"""The training store: what an opted-in account contributes (input + mask), KMS-encrypted.
+
+A separate bucket from the transient one, under `training/<account_id>/<request_id>/`.
+Written only for accounts that opted in; an opt-out deletes everything under the account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cutout.data import schema
+
+SSE = "aws:kms"
+INPUT = "input"
+MASK = "mask.png"
+
+
+class TrainingStore:
+    """Contributions of opted-in accounts, one folder per request."""
+
+    def __init__(self, s3: Any, bucket: str, kms_key_id: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._kms_key_id = kms_key_id
+
+    def put_contribution(self, account_id: str, request_id: str, image: bytes,
+                         image_content_type: str, mask_png: bytes) -> list[str]:
+        """Store the input as received and the mask; returns the two object keys."""
+        written = []
+        for name, body, content_type in ((INPUT, image, image_content_type),
+                                         (MASK, mask_png, "image/png")):
+            key = schema.training_object_key(account_id, request_id, name)
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type,
+                                ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id)
+            written.append(key)
+        return written
+
+    def delete_contribution(self, account_id: str, request_id: str) -> None:
+        """Delete one request's contribution (used when an opt-out raced the capture)."""
+        self._delete([schema.training_object_key(account_id, request_id, n) for n in (INPUT, MASK)])
+
+    def delete_account_data(self, account_id: str) -> int:
+        """Delete everything the account contributed, every version; returns the object count.
+
+        Versions and delete markers go too, so a versioned bucket keeps nothing behind.
+        """
+        objects: list[dict[str, str]] = []
+        paginator = self._s3.get_paginator("list_object_versions")
+        prefix = schema.training_prefix(account_id)
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                objects.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+        for start in range(0, len(objects), 1000):
+            self._s3.delete_objects(Bucket=self._bucket,
+                                    Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+        return len({o["Key"] for o in objects})
+
+    def list_keys(self, account_id: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        prefix = schema.training_prefix(account_id)
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return keys
+
+    def _delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
