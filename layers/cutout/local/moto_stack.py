@@ -1,0 +1,219 @@
+"""moto on loopback standing in for S3, DynamoDB and KMS, with the resources the stack creates.
+
+The resources are configured as the CDK stack configures them (customer-managed key with
+rotation, SSE-KMS buckets with a bucket key, public access blocked, 1-day lifecycle on the
+transient bucket, on-demand KMS-encrypted table with PITR), so the handlers meet locally
+what they meet in AWS. The server runs in this process (a thread): one process to stop,
+nothing orphaned if it is killed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from cutout.data import schema
+from cutout.local.presign_check import PresignedUrlVerifier
+
+REGION = "us-east-1"
+# moto accepts any credentials; these are fixed so the presigned-URL verifier can check
+# signatures, and are obviously not real ones.
+ACCESS_KEY_ID = "AKIALOCALCUTOUT00000"
+SECRET_ACCESS_KEY = "local-cutout-secret-not-a-real-key"  # noqa: S105 - moto only
+
+KMS_ALIAS = "alias/cutout-local"
+ACCOUNTS_TABLE = "cutout-local-accounts"
+TRANSIENT_BUCKET = "cutout-local-transient"
+TRAINING_BUCKET = "cutout-local-training"
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    """Where the local stand-ins for AWS live: what the handlers' settings point at."""
+
+    endpoint_url: str
+    kms_key_arn: str
+    region: str = REGION
+    kms_alias: str = KMS_ALIAS
+    accounts_table: str = ACCOUNTS_TABLE
+    transient_bucket: str = TRANSIENT_BUCKET
+    training_bucket: str = TRAINING_BUCKET
+
+    def environment(self) -> dict[str, str]:
+        """The variables a handler process needs: CUTOUT_* settings and the AWS endpoint."""
+        return {
+            "CUTOUT_ACCOUNTS_TABLE": self.accounts_table,
+            "CUTOUT_TRANSIENT_BUCKET": self.transient_bucket,
+            "CUTOUT_TRAINING_BUCKET": self.training_bucket,
+            "CUTOUT_KMS_KEY_ID": self.kms_key_arn,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this stack, independent of the process environment."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+        )
+
+
+class MotoStack:
+    """Start moto's server on loopback, create the stack's resources, stop it cleanly."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._host = host
+        self._port = port
+        self._server: Any = None
+        self.resources: LocalResources | None = None
+
+    def start(self) -> LocalResources:
+        """Listen (port 0 picks a free one) and create key, buckets and table."""
+        from cutout.local.moto_server import LoopbackMotoServer
+
+        verifier = PresignedUrlVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        self._server = LoopbackMotoServer(self._host, self._port, verifier)
+        self._server.start()
+        host, port = self._server.address
+        endpoint = f"http://{host}:{port}"
+        key_arn = _create_key(_client("kms", endpoint))
+        self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
+        s3 = _client("s3", endpoint)
+        _create_bucket(s3, TRANSIENT_BUCKET, key_arn, expire_after_one_day=True)
+        _create_bucket(s3, TRAINING_BUCKET, key_arn, expire_after_one_day=False)
+        _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
+        return self.resources
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> LocalResources:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+    )
+
+
+def _create_key(kms: Any) -> str:
+    key = kms.create_key(
+        Description="cutout local stack: buckets and accounts table",
+        KeyUsage="ENCRYPT_DECRYPT",
+        KeySpec="SYMMETRIC_DEFAULT",
+    )["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key["KeyId"])
+    return key["Arn"]
+
+
+def tls_only_policy(bucket: str) -> dict:
+    """The stack's bucket policy: deny every request that does not come over TLS.
+
+    Not applied locally: moto evaluates it on every object request without knowing
+    `aws:SecureTransport` and so denies everything (measured with moto 5.2: 403 on an
+    authenticated PutObject), and the local endpoint is plain HTTP on loopback anyway.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def _create_bucket(s3: Any, name: str, key_arn: str, *, expire_after_one_day: bool) -> None:
+    s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key_arn,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    rule: dict[str, Any] = {
+        "ID": "abort-incomplete-uploads",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    }
+    if expire_after_one_day:
+        rule["ID"] = "expire-after-one-day"
+        rule["Expiration"] = {"Days": 1}
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
+
+
+def _create_table(dynamodb: Any, name: str, key_arn: str) -> None:
+    string = "S"
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": schema.PARTITION_KEY, "AttributeType": string},
+            {"AttributeName": schema.SORT_KEY, "AttributeType": string},
+            {"AttributeName": schema.ACCOUNT_INDEX_PARTITION_KEY, "AttributeType": string},
+            {"AttributeName": schema.ACCOUNT_INDEX_SORT_KEY, "AttributeType": string},
+        ],
+        KeySchema=[
+            {"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": schema.ACCOUNT_INDEX,
+                "KeySchema": [
+                    {"AttributeName": schema.ACCOUNT_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": schema.ACCOUNT_INDEX_SORT_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+    )
+    dynamodb.update_continuous_backups(
+        TableName=name,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+
