@@ -1,0 +1,1 @@
+"""The `cutout` command line: one module per command group, each with `register()`."""

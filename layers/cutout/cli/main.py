@@ -1,0 +1,43 @@
+"""`cutout`: the command-line entry point; dispatches to one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from cutout import __version__
+
+# Each module exposes register(subparsers); a command's handler is set with set_defaults(run=...)
+COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cutout",
+        description="Privacy-first background removal: offline CLI, local API and admin tools.",
+    )
+    parser.add_argument("--version", action="version", version=f"cutout {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
