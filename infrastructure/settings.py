@@ -1,0 +1,262 @@
+"""Deployment settings: one typed object read from CDK context, validated once at synth.
+
+Every setting is a `cutout:<name>` context key with its default in `cdk.json`; override one
+with `cdk deploy -c cutout:<name>=<value>`. A bad value raises `SettingsError` naming the
+key, so a typo fails synthesis instead of deploying something the customer did not ask for.
+The settings table in `docs/deploy.md` is generated from this module (`settings_table()`)
+and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from cutout.settings import DEFAULT_MAX_PIXELS
+
+CONTEXT_PREFIX = "cutout:"
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+# Interface endpoints the stack knows how to create (name -> ec2.InterfaceVpcEndpointAwsService).
+KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring")
+
+
+class SettingsError(ValueError):
+    """A context value that cannot be deployed; the message names the `cutout:` key."""
+
+
+def _setting(default: Any, doc: str, check: Callable[[Any], str | None] | None = None) -> Any:
+    value = list(default) if isinstance(default, list) else default
+    factory = (lambda: list(value)) if isinstance(value, list) else None
+    meta = {"doc": doc, "check": check}
+    if factory:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=value, metadata=meta)
+
+
+def _between(low: int, high: int) -> Callable[[int], str | None]:
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _one_of(*allowed: Any) -> Callable[[Any], str | None]:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(map(str, allowed))}"
+
+
+def _matches(pattern: str, what: str, optional: bool = True) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if (optional and value == "") or re.fullmatch(pattern, value):
+            return None
+        return f"must be {what}"
+
+    return check
+
+
+def _each(check: Callable[[Any], str | None]) -> Callable[[list], str | None]:
+    return lambda values: next((check(v) for v in values if check(v)), None)
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    """What a customer can choose at `cdk deploy` time; defaults are the documented ones."""
+
+    # --- API ---------------------------------------------------------------------------
+    stage_name: str = _setting("prod", "API stage name (the URL path prefix).",
+                               _matches(r"[A-Za-z0-9_]{1,64}", "letters, digits or _", False))
+    api_endpoint_type: str = _setting(
+        "REGIONAL", "REGIONAL, or PRIVATE (enterprise: reachable only through an execute-api "
+        "VPC endpoint in the VPC, enforced by the API's resource policy).",
+        _one_of("REGIONAL", "PRIVATE"))
+    authorizer_cache_ttl_seconds: int = _setting(
+        300, "How long API Gateway caches an API key's allow/deny (0 disables).", _between(0, 3600))
+    throttle_rate_limit: int = _setting(
+        10, "Steady requests per second allowed per API key (usage plan).", _between(1, 10000))
+    throttle_burst_limit: int = _setting(
+        20, "Burst of requests allowed per API key (usage plan).", _between(1, 5000))
+    quota_requests_per_day: int = _setting(
+        0, "Requests per day per API key; 0 means no quota.", _between(0, 100_000_000))
+    cors_allowed_origins: list = _setting(
+        [], "Browser origins allowed to call the API and PUT signed uploads (empty: no CORS).",
+        _each(_matches(r"https?://[^\s,/]+|\*", "an origin like https://app.example.com")))
+    domain_name: str = _setting(
+        "", "Custom domain for the API (needs certificate_arn); empty: the execute-api URL.",
+        _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
+    certificate_arn: str = _setting(
+        "", "ACM certificate for domain_name (same region); TLS 1.2 security policy.",
+        _matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", "an ACM ARN"))
+    waf_enabled: bool = _setting(False, "Attach a WAF web ACL (rate-based rule + common rules).")
+    waf_rate_limit: int = _setting(
+        1000, "Requests per 5 minutes per client IP before WAF blocks it.", _between(10, 2_000_000))
+    # --- Functions ---------------------------------------------------------------------
+    architecture: str = _setting("x86_64", "CPU architecture of every function: x86_64 or arm64.",
+                                 _one_of("x86_64", "arm64"))
+    inference_memory_mb: int = _setting(
+        3008, "Memory of the remove-background function (CPU scales with it).",
+        _between(128, 10240))
+    inference_timeout_seconds: int = _setting(
+        29, "Timeout of the remove-background function (API Gateway waits 29 s).",
+        _between(1, 900))
+    inference_reserved_concurrency: int = _setting(
+        0, "Reserved concurrency of remove-background; 0 leaves it unreserved.",
+        _between(0, 10000))
+    function_memory_mb: int = _setting(
+        256, "Memory of the authorizer, account and uploads functions.", _between(128, 10240))
+    powertools_version: str = _setting(
+        "3.37.0", "Powertools for AWS Lambda layer version for the zip functions ('latest' "
+        "follows AWS).", _matches(r"latest|\d+\.\d+\.\d+", "latest or x.y.z", False))
+    log_level: str = _setting("INFO", "LOG_LEVEL of every function.",
+                              _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    # --- Runtime (passed to every function as CUTOUT_* variables) -----------------------
+    model_name: str = _setting("u2netp", "Model from models/ the engine loads.",
+                               _matches(r"[A-Za-z0-9_.-]+", "a model name", False))
+    max_pixels: int = _setting(DEFAULT_MAX_PIXELS, "Largest input in pixels (413 above).",
+                               _between(1, 500_000_000))
+    inference_threads: int = _setting(0, "ONNX Runtime threads; 0 derives them from memory.",
+                                      _between(0, 6))
+    upload_url_ttl_seconds: int = _setting(300, "Lifetime of a signed upload URL.",
+                                           _between(1, 3600))
+    result_url_ttl_seconds: int = _setting(300, "Lifetime of a signed result URL.",
+                                           _between(1, 3600))
+    zero_retention: bool = _setting(
+        False, "Delete uploads and results as soon as they are used (keep nothing).")
+    # --- Data ----------------------------------------------------------------------------
+    training_retention_days: int = _setting(
+        365, "Days opted-in training data is kept before it expires.", _between(1, 3650))
+    table_deletion_protection: bool = _setting(
+        True, "Deletion protection on the accounts table.")
+    log_retention_days: int = _setting(30, "Retention of every log group.",
+                                       _one_of(*LOG_RETENTION_DAYS))
+    access_log_retention_days: int = _setting(
+        90, "Days S3 server access logs (object keys, no content) are kept.", _between(1, 3650))
+    # --- Network -------------------------------------------------------------------------
+    vpc_cidr: str = _setting(
+        "10.42.0.0/16", "CIDR of the new VPC, or of the imported one (admits private-API "
+        "clients).", _matches(r"\d{1,3}(\.\d{1,3}){3}/\d{1,2}", "a CIDR like 10.0.0.0/16", False))
+    max_azs: int = _setting(2, "Availability zones of the new VPC.", _between(1, 6))
+    vpc_id: str = _setting("", "Enterprise: import this VPC instead of creating one.",
+                           _matches(r"vpc-[0-9a-f]{8,17}", "a VPC id"))
+    subnet_ids: list = _setting([], "Enterprise: isolated subnets (with vpc_id) for functions.",
+                                _each(_matches(r"subnet-[0-9a-f]{8,17}", "subnet ids")))
+    availability_zones: list = _setting(
+        [], "Enterprise: the availability zones of subnet_ids, in the same order.",
+        _each(_matches(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", "zone names like eu-west-1a")))
+    route_table_ids: list = _setting(
+        [], "Enterprise: route tables of subnet_ids (for the S3/DynamoDB gateway endpoints).",
+        _each(_matches(r"rtb-[0-9a-f]{8,17}", "route table ids")))
+    create_vpc_endpoints: bool = _setting(
+        True, "Create the VPC endpoints; false if the imported VPC already has them.")
+    interface_endpoints: list = _setting(
+        ["kms"], f"Interface endpoints for the functions, from: "
+        f"{', '.join(KNOWN_INTERFACE_ENDPOINTS)}.", _each(_one_of(*KNOWN_INTERFACE_ENDPOINTS)))
+    # --- Monitoring ----------------------------------------------------------------------
+    alarm_topic_arn: str = _setting("", "SNS topic that alarms notify (empty: alarms only).",
+                                    _matches(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+",
+                                             "an SNS topic ARN"))
+    alarm_5xx_rate_percent: int = _setting(
+        1, "Alarm when more than this percent of requests fail with 5xx.", _between(1, 100))
+    alarm_p99_latency_ms: int = _setting(
+        20000, "Alarm when p99 API latency exceeds this many milliseconds.", _between(1, 60000))
+
+    @property
+    def imports_vpc(self) -> bool:
+        """True in the enterprise variant: functions go into the customer's own subnets."""
+        return self.vpc_id != ""
+
+    @property
+    def private_api(self) -> bool:
+        return self.api_endpoint_type == "PRIVATE"
+
+    @classmethod
+    def from_context(cls, context: Callable[[str], Any]) -> DeploymentSettings:
+        """Read every `cutout:<name>` key through `context` (e.g. `node.try_get_context`)."""
+        values = {}
+        for f in fields(cls):
+            raw = context(CONTEXT_PREFIX + f.name)
+            if raw is not None:
+                values[f.name] = _coerce(f.name, raw, str(f.type))
+        settings = cls(**values)
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        for f in fields(self):
+            check = f.metadata.get("check")
+            problem = check(getattr(self, f.name)) if check else None
+            if problem:
+                raise SettingsError(f"{CONTEXT_PREFIX}{f.name} {problem}, got "
+                                    f"{getattr(self, f.name)!r}")
+        if self.throttle_burst_limit < self.throttle_rate_limit:
+            raise SettingsError(f"{CONTEXT_PREFIX}throttle_burst_limit must be at least "
+                                f"{CONTEXT_PREFIX}throttle_rate_limit")
+        if bool(self.domain_name) != bool(self.certificate_arn):
+            raise SettingsError(f"{CONTEXT_PREFIX}domain_name and {CONTEXT_PREFIX}certificate_arn "
+                                "must be set together")
+        if self.domain_name and self.private_api:
+            raise SettingsError(f"{CONTEXT_PREFIX}domain_name is not supported with a PRIVATE "
+                                "api_endpoint_type")
+        self._check_imported_network()
+
+    def _check_imported_network(self) -> None:
+        enterprise = ("subnet_ids", "availability_zones", "route_table_ids")
+        if not self.imports_vpc:
+            for name in enterprise:
+                if getattr(self, name):
+                    raise SettingsError(f"{CONTEXT_PREFIX}{name} needs {CONTEXT_PREFIX}vpc_id")
+            return
+        if not self.subnet_ids:
+            raise SettingsError(f"{CONTEXT_PREFIX}subnet_ids is required with "
+                                f"{CONTEXT_PREFIX}vpc_id")
+        if len(self.availability_zones) != len(self.subnet_ids):
+            raise SettingsError(f"{CONTEXT_PREFIX}availability_zones must name one zone per "
+                                f"subnet in {CONTEXT_PREFIX}subnet_ids")
+        if self.create_vpc_endpoints and len(self.route_table_ids) != len(self.subnet_ids):
+            raise SettingsError(f"{CONTEXT_PREFIX}route_table_ids must name one route table per "
+                                "subnet when create_vpc_endpoints is true")
+
+
+def _coerce(name: str, raw: Any, kind: str) -> Any:
+    """Context from cdk.json keeps JSON types; from `-c key=value` everything is a string."""
+    key = CONTEXT_PREFIX + name
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        lowered = str(raw).strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise SettingsError(f"{key} must be true or false, got {raw!r}")
+    if kind == "int":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a whole number, got {raw!r}") from None
+    if kind == "list":  # a JSON list from cdk.json, or "a,b" from the command line
+        if isinstance(raw, list):
+            return [str(v).strip() for v in raw]
+        return [v.strip() for v in str(raw).split(",") if v.strip()]
+    if not isinstance(raw, str):
+        raise SettingsError(f"{key} must be a string, got {raw!r}")
+    return raw.strip()
+
+
+def default_context() -> dict[str, Any]:
+    """The documented defaults, as `cdk.json` context (a test keeps cdk.json equal)."""
+    defaults = DeploymentSettings()
+    return {CONTEXT_PREFIX + f.name: getattr(defaults, f.name) for f in fields(defaults)}
+
+
+def settings_table(context: Mapping[str, Any] | None = None) -> str:
+    """The Markdown table of every setting, its default and its meaning, for the docs."""
+    defaults = default_context() if context is None else context
+    lines = ["| setting (`-c cutout:<name>=...`) | default | meaning |", "|---|---|---|"]
+    for f in fields(DeploymentSettings):
+        value = defaults[CONTEXT_PREFIX + f.name]
+        shown = ",".join(value) if isinstance(value, list) else value
+        shown = str(shown).lower() if isinstance(shown, bool) else shown
+        shown = f"`{shown}`" if shown != "" else "(empty)"
+        lines.append(f"| `{f.name}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(lines)
