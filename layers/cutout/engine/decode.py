@@ -17,8 +17,9 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from cutout.errors import ImageTooLarge, UndecodableImage
 
-SAFE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "BMP")
+SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
 _SRGB = ImageCms.createProfile("sRGB")
+Image.init()  # register every plugin so `formats=` can name WebP and TIFF (JPEG opens MPO too)
 
 
 @dataclass

@@ -1,0 +1,37 @@
+"""Helpers for the engine tests: images made on the spot (the engine fixture is in conftest)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
+BACKGROUND = (235, 235, 235)
+SUBJECT = (200, 30, 30)
+
+
+def disc_picture(size: tuple[int, int] = (400, 300), box=(30, 80, 170, 220)) -> Image.Image:
+    """A red disc (the subject) on a light grey background: u2netp finds it reliably."""
+    image = Image.new("RGB", size, BACKGROUND)
+    ImageDraw.Draw(image).ellipse(box, fill=SUBJECT)
+    return image
+
+
+def encoded(image: Image.Image, fmt: str = "PNG", **save_options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save_options)
+    return buffer.getvalue()
+
+
+def decoded(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def alpha_of(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.getchannel("A"))
