@@ -1,0 +1,78 @@
+"""`GET /v1/account` and `PUT /v1/account/training-opt-in`: the account and its opt-in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from cutout.api.errors import register_error_handlers
+from cutout.api.events import body_bytes, principal
+from cutout.api.responses import json_response
+from cutout.api.runtime import resolve
+from cutout.api.telemetry import NAMESPACE
+from cutout.api.views import account_view
+from cutout.data.stores import Stores
+from cutout.service.accounts import AccountService, opt_in_from_body
+from cutout.settings import Settings
+
+SERVICE = "account"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(
+    service: AccountService | None = None, settings: Settings | None = None
+) -> Handler:
+    """A handler with its collaborators; defaults are built from the environment on first use."""
+    app = APIGatewayRestResolver()
+    register_error_handlers(app, logger, metrics)
+
+    def accounts() -> AccountService:
+        nonlocal service
+        if service is None:
+            stores = Stores.from_settings(settings or Settings.from_env())
+            service = AccountService(stores.accounts, stores.training)
+        return service
+
+    @app.get("/v1/account")
+    def get_account() -> Response:
+        caller = principal(app.current_event)
+        body = account_view(accounts().get_account(caller.account_id))
+        return json_response(200, body, app.current_event.request_context.request_id)
+
+    @app.put("/v1/account/training-opt-in")
+    def put_training_opt_in() -> Response:
+        caller = principal(app.current_event)
+        opt_in = opt_in_from_body(body_bytes(app.current_event))
+        outcome = accounts().set_opt_in(caller.account_id, opt_in, changed_by=caller.key_prefix)
+        logger.info("training opt-in set", extra={"opt_in": opt_in,
+                                                  "deleted": outcome.deleted_training_objects})
+        body = {**account_view(outcome.account),
+                "deleted_training_objects": outcome.deleted_training_objects}
+        return json_response(200, body, app.current_event.request_context.request_id)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                                  log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        return resolve(app, event, context)
+
+    return handle
+
+
+_default: Handler | None = None
+
+
+def handler(event: dict, context: Any) -> dict:
+    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
+    global _default
+    if _default is None:
+        _default = make_handler()
+    return _default(event, context)

@@ -1,0 +1,53 @@
+"""API Gateway REQUEST authorizer: the `x-api-key` header -> sha256 -> the accounts table.
+
+Allows with the account id in the context, denies unknown and revoked keys. It never sees
+the image (API Gateway passes headers only) and never logs the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayAuthorizerRequestEvent
+from cutout.api.authorizer import authorize
+from cutout.api.telemetry import NAMESPACE
+from cutout.data.accounts import AccountStore
+from cutout.service.keys import Authenticator
+from cutout.settings import Settings
+
+SERVICE = "authorizer"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(authenticator: Authenticator | None = None,
+                 settings: Settings | None = None) -> Handler:
+    """A handler with its collaborators; defaults are built from the environment on first use."""
+
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        nonlocal authenticator
+        if authenticator is None:
+            table = (settings or Settings.from_env()).accounts_table
+            authenticator = Authenticator(AccountStore.from_table_name(table))
+        return authorize(APIGatewayAuthorizerRequestEvent(event), authenticator, logger, metrics)
+
+    return handle
+
+
+_default: Handler | None = None
+
+
+def handler(event: dict, context: Any) -> dict:
+    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
+    global _default
+    if _default is None:
+        _default = make_handler()
+    return _default(event, context)

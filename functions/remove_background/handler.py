@@ -1,0 +1,74 @@
+"""`POST /v1/remove-background` (container Lambda): one image in, its cutout out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from cutout.api.errors import register_error_handlers
+from cutout.api.events import body_bytes, header, principal
+from cutout.api.removal import removal_response
+from cutout.api.runtime import resolve
+from cutout.api.telemetry import NAMESPACE, record_removal
+from cutout.service.removal import RemovalService, build_removal_service
+from cutout.service.requests import parse_removal_request
+from cutout.settings import Settings
+
+SERVICE = "remove-background"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(
+    service: RemovalService | None = None, settings: Settings | None = None
+) -> Handler:
+    """A handler with its collaborators; defaults are built from the environment on first use."""
+    app = APIGatewayRestResolver()
+    register_error_handlers(app, logger, metrics)
+
+    def removals() -> RemovalService:
+        nonlocal service
+        if service is None:
+            service = build_removal_service(settings or Settings.from_env())
+        return service
+
+    @app.post("/v1/remove-background")
+    def remove_background() -> Response:
+        event, caller = app.current_event, principal(app.current_event)
+        request_id = event.request_context.request_id
+        request = parse_removal_request(body_bytes(event), header(event, "content-type"),
+                                        event.query_string_parameters)
+        removal = removals().remove(request, caller.account_id, request_id)
+        result = removal.result
+        record_removal(metrics, result.width, result.height, result.timings, removal.processing_ms)
+        logger.info("background removed", extra={"width": result.width, "height": result.height,
+                                                 "timings_ms": result.timings,
+                                                 "training_capture": removal.trained})
+        return removal_response(removal, lambda r: removals().publish(r, caller.account_id),
+                                request_id)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                                  log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        return resolve(app, event, context)
+
+    return handle
+
+
+_default: Handler | None = None
+
+
+def handler(event: dict, context: Any) -> dict:
+    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
+    global _default
+    if _default is None:
+        _default = make_handler()
+    return _default(event, context)

@@ -1,0 +1,71 @@
+"""`POST /v1/uploads`: a presigned, KMS-encrypted PUT for one account-bound object key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from cutout.api.errors import register_error_handlers
+from cutout.api.events import principal
+from cutout.api.responses import json_response
+from cutout.api.runtime import resolve
+from cutout.api.telemetry import NAMESPACE
+from cutout.api.views import upload_view
+from cutout.data.stores import Stores
+from cutout.service.uploads import UploadService
+from cutout.settings import Settings
+
+SERVICE = "uploads"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(
+    service: UploadService | None = None, settings: Settings | None = None
+) -> Handler:
+    """A handler with its collaborators; defaults are built from the environment on first use."""
+    app = APIGatewayRestResolver()
+    register_error_handlers(app, logger, metrics)
+
+    def uploads() -> UploadService:
+        nonlocal service
+        if service is None:
+            current = settings or Settings.from_env()
+            service = UploadService(Stores.from_settings(current).transient,
+                                    current.upload_url_ttl_seconds)
+        return service
+
+    @app.post("/v1/uploads")
+    def create_upload() -> Response:
+        caller = principal(app.current_event)
+        upload = uploads().create(caller.account_id)
+        metrics.add_metric(name="UploadsCreated", unit=MetricUnit.Count, value=1)
+        logger.info("upload url issued", extra={"expires_in": upload.presigned.expires_in})
+        return json_response(201, upload_view(upload), app.current_event.request_context.request_id)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                                  log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        return resolve(app, event, context)
+
+    return handle
+
+
+_default: Handler | None = None
+
+
+def handler(event: dict, context: Any) -> dict:
+    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
+    global _default
+    if _default is None:
+        _default = make_handler()
+    return _default(event, context)

@@ -1,0 +1,58 @@
+"""The one place where library errors become HTTP answers.
+
+Body: `{"error": {"code", "message", "request_id"}}`, the status from the error class, never
+a stack trace. Unexpected exceptions are logged (with their traceback, in our logs only)
+and answered as a 500 `internal_error` that carries the request id for support.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from cutout.api.responses import json_response
+from cutout.api.telemetry import record_error
+from cutout.errors import CutoutError, Throttled
+
+RETRY_AFTER_SECONDS = "1"
+
+
+def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+def error_response(error: CutoutError, request_id: str) -> Response:
+    """The JSON answer for a library error, with the status its class carries."""
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(error, Throttled) else {}
+    return json_response(error.status, error_body(error.code, error.message, request_id),
+                         request_id, headers)
+
+
+def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: Any) -> None:
+    """Map every error a route can raise, and unknown routes, to our JSON error shape."""
+
+    def request_id() -> str:
+        return app.current_event.request_context.request_id or "unknown"
+
+    @app.exception_handler(CutoutError)
+    def handle_cutout_error(error: CutoutError) -> Response:
+        log = logger.error if error.status >= 500 else logger.info
+        log("request refused", extra={"error_code": error.code, "status": error.status})
+        record_error(metrics, error.code)
+        return error_response(error, request_id())
+
+    @app.not_found
+    def handle_not_found(_: NotFoundError) -> Response:
+        record_error(metrics, "route_not_found")
+        return json_response(404, error_body("route_not_found", "no such route", request_id()),
+                             request_id())
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+        record_error(metrics, "internal_error")
+        body = error_body("internal_error", "something went wrong on our side; quote the "
+                          "request id when you contact support", request_id())
+        return json_response(500, body, request_id())

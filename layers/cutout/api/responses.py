@@ -1,0 +1,60 @@
+"""Proxy responses: JSON, binary images (base64 in the proxy format) and signed-link answers.
+
+Every answer carries the request id and `Cache-Control: no-store`. An image answer is
+checked against Lambda's 6 MB synchronous response limit and refused with
+`ResultTooLarge`, so that the caller can send the result through S3 instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from cutout.errors import ResultTooLarge
+
+LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024  # bytes of the whole JSON proxy response
+RESPONSE_OVERHEAD = 16 * 1024  # status, headers and JSON framing, generously
+
+
+def base_headers(request_id: str) -> dict[str, str]:
+    return {"X-Request-Id": request_id, "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff"}
+
+
+def json_response(status: int, body: Any, request_id: str,
+                  headers: Mapping[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json",
+                    body=json.dumps(body, separators=(",", ":")),
+                    headers={**base_headers(request_id), **(headers or {})})
+
+
+def fits_inline(size: int) -> bool:
+    """Whether `size` bytes still fit a proxy response once base64-encoded."""
+    return 4 * ((size + 2) // 3) + RESPONSE_OVERHEAD <= LAMBDA_RESPONSE_LIMIT
+
+
+def image_response(data: bytes, content_type: str, request_id: str,
+                   headers: Mapping[str, str] | None = None) -> Response:
+    """A binary answer (Powertools base64-encodes bytes and sets isBase64Encoded)."""
+    if not fits_inline(len(data)):
+        raise ResultTooLarge("the result is too large to return inline")
+    return Response(status_code=200, content_type=content_type, body=data,
+                    headers={**base_headers(request_id), **(headers or {})})
+
+
+def removal_headers(width: int, height: int, foreground: tuple[int, int, int, int] | None,
+                    timings: Mapping[str, float], processing_ms: float) -> dict[str, str]:
+    """Size, foreground box (left, top, width, height) and timing headers of a cutout."""
+    headers = {"X-Width": str(width), "X-Height": str(height),
+               "X-Processing-Time-Ms": f"{processing_ms:.1f}"}
+    if foreground is not None:
+        left, top, box_width, box_height = foreground
+        headers.update({"X-Foreground-Left": str(left), "X-Foreground-Top": str(top),
+                        "X-Foreground-Width": str(box_width),
+                        "X-Foreground-Height": str(box_height)})
+    if timings:
+        headers["Server-Timing"] = ", ".join(f"{name};dur={ms:.1f}" for name, ms in timings.items())
+    return headers

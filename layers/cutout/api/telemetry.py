@@ -1,0 +1,28 @@
+"""Metrics and log fields we emit: counts, sizes and timings, never content, keys or URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+NAMESPACE = "Cutout"
+
+
+def record_error(metrics: Any, code: str) -> None:
+    """One `Errors` count with the error code as a dimension (emitted at once)."""
+    with single_metric(name="Errors", unit=MetricUnit.Count, value=1,
+                       namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="code", value=code)
+
+
+def record_removal(metrics: Any, width: int, height: int, timings: dict[str, float],
+                   processing_ms: float) -> None:
+    """Images processed, megapixels and each stage's time for one removal."""
+    metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="Megapixels", unit=MetricUnit.Count,
+                       value=round(width * height / 1_000_000, 3))
+    metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=processing_ms)
+    for stage, milliseconds in timings.items():
+        metrics.add_metric(name=f"Stage_{stage}", unit=MetricUnit.Milliseconds,
+                           value=milliseconds)

@@ -1,0 +1,31 @@
+"""Signed uploads: an unguessable id, bound to the account by the object key it signs."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from cutout.data.transient import PresignedUpload, TransientStore
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+UPLOAD_ID_BYTES = 32  # 43 urlsafe characters
+
+
+@dataclass(frozen=True)
+class Upload:
+    upload_id: str
+    presigned: PresignedUpload = field(repr=False)
+    max_bytes: int = MAX_UPLOAD_BYTES
+
+
+class UploadService:
+    """Hands out presigned PUTs into `uploads/<account_id>/<upload_id>` (SSE-KMS signed)."""
+
+    def __init__(self, transient: TransientStore, url_ttl_seconds: int = 300) -> None:
+        self._transient = transient
+        self._ttl = url_ttl_seconds
+
+    def create(self, account_id: str) -> Upload:
+        upload_id = secrets.token_urlsafe(UPLOAD_ID_BYTES)
+        presigned = self._transient.presign_upload(account_id, upload_id, self._ttl)
+        return Upload(upload_id=upload_id, presigned=presigned)
