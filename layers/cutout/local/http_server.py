@@ -31,7 +31,11 @@ class GatewayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], gateway: LocalGateway, quiet: bool = False):
+    def __init__(
+        self, address: tuple[str, int], gateway: LocalGateway | None, quiet: bool = False
+    ) -> None:
+        # The gateway may be set after binding: requests wait in the backlog until
+        # serve_forever() runs, which happens only once it is set.
         super().__init__(address, _GatewayRequestHandler)
         self.gateway = gateway
         self.quiet = quiet
@@ -58,6 +62,7 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
             answer = self._too_large()
         else:
             peer = self.client_address[0]
+            assert self.server.gateway is not None  # set before serve_forever()
             answer = self.server.gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, peer
             )

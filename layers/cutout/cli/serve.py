@@ -1,0 +1,106 @@
+"""`cutout serve`: the whole API on 127.0.0.1 with moto for S3, DynamoDB and KMS.
+
+Same handlers and same events as in AWS. Prints the base URL, the demo key and a ready
+curl command; Ctrl-C or SIGTERM stops the API and moto and frees both ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+from typing import Any
+
+from cutout.local.authorizer import DEFAULT_TTL_SECONDS
+from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
+from cutout.local.stack import LocalStack, RunningStack, require_loopback
+
+
+def register(subparsers: Any) -> None:
+    """Add the `serve` command to the `cutout` parser."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the API locally (moto stands in for AWS)",
+        description="Run the API on this machine: API Gateway, authorizer and handlers "
+        "in-process, moto on loopback for S3, DynamoDB and KMS, a demo account and key.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", type=_loopback,
+                        help="loopback address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="API port (default 8080)")
+    parser.add_argument("--api-key", default=None,
+                        help=f"use this demo API key instead of a random one "
+                        f"(default: ${DEMO_KEY_ENV} if set)")
+    parser.add_argument("--moto-port", type=int, default=0,
+                        help="port for moto (default: any free port)")
+    parser.add_argument("--authorizer-ttl", type=int, default=DEFAULT_TTL_SECONDS,
+                        help="seconds an authorizer answer is cached, as API Gateway does "
+                        f"(default {DEFAULT_TTL_SECONDS}; 0 turns the cache off)")
+    parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start everything, print how to use it, serve until Ctrl-C or SIGTERM."""
+    api_key = args.api_key or os.environ.get(DEMO_KEY_ENV) or None
+    if api_key is not None:
+        try:
+            check_demo_key(api_key)
+        except ValueError as error:
+            print(f"cutout serve: {error}", file=sys.stderr)
+            return 2
+    stack = LocalStack(args.host, args.port, args.moto_port, api_key,
+                       args.authorizer_ttl, args.quiet)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            running = stack.start()
+        except OSError as error:
+            print(f"cutout serve: cannot listen on {args.host}:{args.port}: {error.strerror}",
+                  file=sys.stderr)
+            return 1
+        print(banner(running), flush=True)
+        stack.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut cleanup
+        stack.stop()
+        signal.signal(signal.SIGTERM, previous)
+    print("cutout serve: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def banner(running: RunningStack) -> str:
+    """What the user reads: where the API is, the key, a curl command that works as is."""
+    base, key, aws = running.base_url, running.demo.api_key, running.resources
+    routes = "\n".join(f"    {method:<5} {base}{path}" for method, path in running.routes)
+    exports = " ".join(f"{name}={shlex.quote(value)}"
+                       for name, value in sorted(aws.environment().items()))
+    return f"""cutout local API ready at {base}
+  routes:
+{routes}
+  API key:  {key}   (account "{running.demo.account_id}")
+  AWS:      moto at {aws.endpoint_url} (S3, DynamoDB, KMS; in memory, gone when this stops)
+
+Remove a background:
+  curl -sS -X POST {base}/v1/remove-background \\
+    -H {shlex.quote('x-api-key: ' + key)} -H 'Content-Type: image/jpeg' \\
+    --data-binary @photo.jpg -o cutout.png
+
+Admin CLI or boto3 against this stack:
+  export {exports}
+
+Ctrl-C stops the API and moto."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _loopback(host: str) -> str:
+    try:
+        return require_loopback(host)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

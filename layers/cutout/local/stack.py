@@ -1,0 +1,139 @@
+"""The whole local stack in one object: moto, the handlers' environment, the demo key, the API.
+
+Order matters and mirrors a deployment: the API port is bound first (a busy port fails
+before anything else starts), then moto and the resources, then the environment the
+functions read (`CUTOUT_*`, `AWS_ENDPOINT_URL` on loopback, dummy credentials: nothing
+here can reach a real AWS account), then the demo account, then the functions' init.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from dataclasses import dataclass
+
+from cutout.data.accounts import AccountStore
+from cutout.local.authorizer import DEFAULT_TTL_SECONDS, RequestAuthorizer
+from cutout.local.demo import DemoAccount, create_demo_account
+from cutout.local.functions import LocalFunction, functions_dir
+from cutout.local.gateway import ROUTES, LocalGateway
+from cutout.local.http_server import GatewayHTTPServer
+from cutout.local.moto_stack import LocalResources, MotoStack
+
+AUTHORIZER_FUNCTION = "authorizer"
+
+# Variables that could point boto3 at a real account or endpoint; the local stack drops them.
+_FOREIGN_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """What a user needs to talk to the stack."""
+
+    base_url: str
+    demo: DemoAccount
+    resources: LocalResources
+    routes: tuple[tuple[str, str], ...]
+
+
+class LocalStack:
+    """Start, serve and stop the local API with moto behind it."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        moto_port: int = 0,
+        api_key: str | None = None,
+        authorizer_ttl: int = DEFAULT_TTL_SECONDS,
+        quiet: bool = False,
+    ) -> None:
+        require_loopback(host)
+        self._host = host
+        self._port = port
+        self._moto = MotoStack("127.0.0.1", moto_port)
+        self._api_key = api_key
+        self._authorizer_ttl = authorizer_ttl
+        self._quiet = quiet
+        self._http: GatewayHTTPServer | None = None
+
+    def start(self) -> RunningStack:
+        """Bind, start moto, create resources and the demo key, load the functions."""
+        self._http = GatewayHTTPServer((self._host, self._port), gateway=None, quiet=self._quiet)
+        resources = self._moto.start()
+        _use_local_aws(resources)
+        accounts = AccountStore.from_table_name(resources.accounts_table, resources.endpoint_url)
+        demo = create_demo_account(accounts, self._api_key)
+        functions, routes = _load_functions()
+        authorizer = RequestAuthorizer(
+            functions.pop(AUTHORIZER_FUNCTION).invoke, ttl_seconds=self._authorizer_ttl
+        )
+        invokers = {name: function.invoke for name, function in functions.items()}
+        self._http.gateway = LocalGateway(authorizer, invokers, routes)
+        host, port = self._http.server_address[:2]
+        display_host = f"[{host}]" if ":" in str(host) else host
+        return RunningStack(f"http://{display_host}:{port}", demo, resources, tuple(routes))
+
+    def serve_forever(self) -> None:
+        """Answer requests until interrupted (Ctrl-C, SIGTERM) or `shutdown()`."""
+        if self._http is None:
+            raise RuntimeError("start() first")
+        self._http.serve_forever()
+
+    def shutdown(self) -> None:
+        """Ask `serve_forever` to return (from another thread)."""
+        if self._http is not None:
+            self._http.shutdown()
+
+    def stop(self) -> None:
+        """Close the API socket and stop moto; the ports are free when this returns."""
+        if self._http is not None:
+            self._http.server_close()
+            self._http = None
+        self._moto.stop()
+
+
+def require_loopback(host: str) -> str:
+    """The local stack is a demo with a printed key: it listens on loopback only."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"--host must be a loopback address (127.0.0.1, ::1), got {host!r}")
+    return host
+
+
+def _use_local_aws(resources: LocalResources) -> None:
+    for name in list(os.environ):
+        if name in _FOREIGN_AWS_VARIABLES or name.startswith("AWS_ENDPOINT_URL_"):
+            del os.environ[name]
+    os.environ.update(resources.environment())
+    # EMF metric blobs are CloudWatch's food, noise in a terminal; logs stay (as in CloudWatch).
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def _load_functions() -> tuple[dict[str, LocalFunction], dict[tuple[str, str], str]]:
+    directory = functions_dir()
+    functions = {AUTHORIZER_FUNCTION: LocalFunction.load(AUTHORIZER_FUNCTION, directory)}
+    routes: dict[tuple[str, str], str] = {}
+    for route, name in ROUTES.items():
+        if name not in functions:
+            try:
+                functions[name] = LocalFunction.load(name, directory)
+            except FileNotFoundError as missing:
+                print(f"warning: {missing}; {route[0]} {route[1]} is not served", file=sys.stderr)
+                continue
+        routes[route] = name
+    return functions, routes
