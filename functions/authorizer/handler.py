@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.data_classes import APIGatewayAuthorizerRequestEvent
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+)
 from cutout.api.authorizer import authorize
 from cutout.api.telemetry import NAMESPACE
 from cutout.data.accounts import AccountStore
