@@ -1,7 +1,6 @@
 """One real engine for the whole unit run (the model session is built once, as in Lambda)."""
 
 import pytest
-
 from cutout.engine import Engine
 
 

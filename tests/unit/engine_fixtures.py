@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 BACKGROUND = (235, 235, 235)
 SUBJECT = (200, 30, 30)

@@ -4,12 +4,11 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
-from engine_fixtures import BACKGROUND, SUBJECT, disc_picture, encoded
-from icc_profile import wide_gamut_profile
-
 from cutout.engine.decode import decode_image
 from cutout.errors import ImageTooLarge, UndecodableImage
+from engine_fixtures import BACKGROUND, SUBJECT, disc_picture, encoded
+from icc_profile import wide_gamut_profile
+from PIL import Image, ImageCms
 
 LIMIT = 36_000_000
 

@@ -1,0 +1,61 @@
+"""Options: every value a client may send, and a clear 400 for everything else."""
+
+import pytest
+from cutout.engine.options import PREVIEW_PIXELS, RemovalOptions
+from cutout.errors import InvalidOption
+
+
+def test_defaults_are_a_full_size_png_cutout():
+    options = RemovalOptions.from_params({})
+    assert (options.format, options.channels, options.size, options.crop) == ("png", "rgba", "full", False)
+    assert options.content_type == "image/png"
+    assert options.output_size(4000, 3000) == (4000, 3000)
+
+
+@pytest.mark.parametrize("value, expected", [("jpeg", "jpg"), ("JPG", "jpg"), ("webp", "webp")])
+def test_format_aliases(value, expected):
+    assert RemovalOptions.from_params({"format": value}).format == expected
+
+
+def test_preview_is_at_most_a_quarter_megapixel():
+    width, height = RemovalOptions.from_params({"size": "preview"}).output_size(4000, 3000)
+    assert width * height <= PREVIEW_PIXELS and abs(width / height - 4 / 3) < 0.01
+
+
+def test_numeric_size_is_the_maximum_side_and_never_upscales():
+    options = RemovalOptions.from_params({"size": "1000"})
+    assert options.output_size(4000, 3000) == (1000, 750)
+    assert options.output_size(800, 600) == (800, 600)
+
+
+@pytest.mark.parametrize("alias", ["regular", "small", "medium", "hd", "4k", "auto"])
+def test_remove_bg_size_aliases_are_understood(alias):
+    assert RemovalOptions.from_params({"size": alias}).size == alias
+
+
+@pytest.mark.parametrize(
+    "text, rgba",
+    [("#fff", (255, 255, 255, 255)), ("00ff00", (0, 255, 0, 255)),
+     ("#11223380", (17, 34, 51, 128)), ("red", (255, 0, 0, 255))],
+)
+def test_background_colours(text, rgba):
+    assert RemovalOptions.from_params({"bg_color": text}).bg_color == rgba
+
+
+@pytest.mark.parametrize("value", [True, "true", "1", "yes", ["false", "true"]])
+def test_booleans_arrive_as_strings_or_json(value):
+    assert RemovalOptions.from_params({"crop": value}).crop is True
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [("format", "gif", "format must be"), ("channels", "rgb", "channels must be"),
+     ("size", "huge", "size must be"), ("size", "0", "size must be"),
+     ("bg_color", "#12", "bg_color must be"), ("bg_color", "notacolour", "bg_color"),
+     ("crop", "maybe", "crop must be"), ("crop_margin", "-3", "crop_margin"),
+     ("crop_margin", "900px", "at most 500px"), ("crop_margin", "80%", "at most 50%"),
+     ("format", {"nested": 1}, "format must be a string")],
+)
+def test_invalid_values_name_the_field(field, value, fragment):
+    with pytest.raises(InvalidOption, match=fragment):
+        RemovalOptions.from_params({field: value})
