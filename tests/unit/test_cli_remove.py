@@ -13,8 +13,9 @@ CUTOUT = shutil.which("cutout", path=str(Path(sys.executable).parent)) or shutil
 
 def run(*args, cwd=None):
     assert CUTOUT, "the cutout console script is not installed (pip install -e .)"
-    return subprocess.run([CUTOUT, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [CUTOUT, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_help_lists_every_command():
@@ -61,8 +62,10 @@ def test_folder_in_folder_out_with_a_bad_file_reported_and_the_rest_done(tmp_pat
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["remove", "does-not-exist.jpg"], "no such file"),
-     (["remove", "x.jpg", "--size", "gigantic"], "size must be")],
+    [
+        (["remove", "does-not-exist.jpg"], "no such file"),
+        (["remove", "x.jpg", "--size", "gigantic"], "size must be"),
+    ],
 )
 def test_usage_errors_are_clear(tmp_path, args, message):
     (tmp_path / "x.jpg").write_bytes(encoded(disc_picture(), "JPEG"))

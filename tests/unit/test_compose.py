@@ -57,7 +57,9 @@ def test_background_colour_flattens_without_leaking():
 
 def test_translucent_background_colour_gives_rgba_and_zero_under_transparency():
     rgb, mask = picture_and_mask()
-    result = np.asarray(compose(rgb, mask, RemovalOptions.from_params({"bg_color": "00ff0000"})).image)
+    result = np.asarray(
+        compose(rgb, mask, RemovalOptions.from_params({"bg_color": "00ff0000"})).image
+    )
     assert result.shape[2] == 4
     transparent = result[..., 3] == 0
     assert transparent.any() and not result[transparent][:, :3].any()
@@ -83,7 +85,9 @@ def test_foreground_box_covers_every_visible_pixel():
 
 def test_crop_to_subject_with_pixel_margin_pads_beyond_the_edge_transparently():
     rgb, mask = picture_and_mask()
-    composition = compose(rgb, mask, RemovalOptions.from_params({"crop": True, "crop_margin": "3px"}))
+    composition = compose(
+        rgb, mask, RemovalOptions.from_params({"crop": True, "crop_margin": "3px"})
+    )
     # subject box is 15x10 at (0, 0); 3 px around it, partly outside the picture
     assert composition.image.size == (21, 16)
     assert composition.foreground == (3, 3, 15, 10)
@@ -92,5 +96,7 @@ def test_crop_to_subject_with_pixel_margin_pads_beyond_the_edge_transparently():
 
 def test_crop_margin_in_percent_of_the_subject():
     rgb, mask = picture_and_mask()
-    composition = compose(rgb, mask, RemovalOptions.from_params({"crop": "true", "crop_margin": "20%"}))
+    composition = compose(
+        rgb, mask, RemovalOptions.from_params({"crop": "true", "crop_margin": "20%"})
+    )
     assert composition.image.size == (15 + 2 * 3, 10 + 2 * 2)

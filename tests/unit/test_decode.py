@@ -15,8 +15,14 @@ LIMIT = 36_000_000
 
 @pytest.mark.parametrize(
     "fmt, options",
-    [("JPEG", {"quality": 95}), ("PNG", {}), ("WEBP", {"lossless": True}), ("TIFF", {}),
-     ("BMP", {}), ("GIF", {})],
+    [
+        ("JPEG", {"quality": 95}),
+        ("PNG", {}),
+        ("WEBP", {"lossless": True}),
+        ("TIFF", {}),
+        ("BMP", {}),
+        ("GIF", {}),
+    ],
 )
 def test_every_supported_format_decodes_to_rgb(fmt, options):
     data = encoded(disc_picture(), fmt, **options)
@@ -115,8 +121,12 @@ def test_configured_pixel_limit_applies():
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"hello, this is not an image", b"%PDF-1.4 not an image",
-     b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n"],
+    [
+        b"",
+        b"hello, this is not an image",
+        b"%PDF-1.4 not an image",
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",
+    ],
     ids=["empty", "text", "pdf", "eps"],
 )
 def test_non_images_are_undecodable(data):

@@ -7,7 +7,12 @@ from cutout.errors import InvalidOption
 
 def test_defaults_are_a_full_size_png_cutout():
     options = RemovalOptions.from_params({})
-    assert (options.format, options.channels, options.size, options.crop) == ("png", "rgba", "full", False)
+    assert (options.format, options.channels, options.size, options.crop) == (
+        "png",
+        "rgba",
+        "full",
+        False,
+    )
     assert options.content_type == "image/png"
     assert options.output_size(4000, 3000) == (4000, 3000)
 
@@ -35,8 +40,12 @@ def test_remove_bg_size_aliases_are_understood(alias):
 
 @pytest.mark.parametrize(
     "text, rgba",
-    [("#fff", (255, 255, 255, 255)), ("00ff00", (0, 255, 0, 255)),
-     ("#11223380", (17, 34, 51, 128)), ("red", (255, 0, 0, 255))],
+    [
+        ("#fff", (255, 255, 255, 255)),
+        ("00ff00", (0, 255, 0, 255)),
+        ("#11223380", (17, 34, 51, 128)),
+        ("red", (255, 0, 0, 255)),
+    ],
 )
 def test_background_colours(text, rgba):
     assert RemovalOptions.from_params({"bg_color": text}).bg_color == rgba
@@ -49,12 +58,19 @@ def test_booleans_arrive_as_strings_or_json(value):
 
 @pytest.mark.parametrize(
     "field, value, fragment",
-    [("format", "gif", "format must be"), ("channels", "rgb", "channels must be"),
-     ("size", "huge", "size must be"), ("size", "0", "size must be"),
-     ("bg_color", "#12", "bg_color must be"), ("bg_color", "notacolour", "bg_color"),
-     ("crop", "maybe", "crop must be"), ("crop_margin", "-3", "crop_margin"),
-     ("crop_margin", "900px", "at most 500px"), ("crop_margin", "80%", "at most 50%"),
-     ("format", {"nested": 1}, "format must be a string")],
+    [
+        ("format", "gif", "format must be"),
+        ("channels", "rgb", "channels must be"),
+        ("size", "huge", "size must be"),
+        ("size", "0", "size must be"),
+        ("bg_color", "#12", "bg_color must be"),
+        ("bg_color", "notacolour", "bg_color"),
+        ("crop", "maybe", "crop must be"),
+        ("crop_margin", "-3", "crop_margin"),
+        ("crop_margin", "900px", "at most 500px"),
+        ("crop_margin", "80%", "at most 50%"),
+        ("format", {"nested": 1}, "format must be a string"),
+    ],
 )
 def test_invalid_values_name_the_field(field, value, fragment):
     with pytest.raises(InvalidOption, match=fragment):

@@ -38,8 +38,8 @@ def test_real_photo_background_is_unrecoverable(engine):
 
 
 @pytest.mark.parametrize(
-    "fmt, content_type, pil_format", [("png", "image/png", "PNG"), ("webp", "image/webp", "WEBP"),
-                                       ("jpg", "image/jpeg", "JPEG")],
+    "fmt, content_type, pil_format",
+    [("png", "image/png", "PNG"), ("webp", "image/webp", "WEBP"), ("jpg", "image/jpeg", "JPEG")],
 )
 def test_output_formats(engine, fmt, content_type, pil_format):
     result = remove(engine, encoded(disc_picture()), format=fmt)
@@ -55,7 +55,10 @@ def test_preview_size_and_max_side(engine):
     big = encoded(disc_picture((1600, 1200), box=(100, 300, 700, 900)), "JPEG")
     preview = remove(engine, big, size="preview")
     assert preview.width * preview.height <= 250_000
-    assert (remove(engine, big, size="800").width, remove(engine, big, size="800").height) == (800, 600)
+    assert (remove(engine, big, size="800").width, remove(engine, big, size="800").height) == (
+        800,
+        600,
+    )
 
 
 def test_crop_with_margin_reports_the_box_in_output_pixels(engine):
@@ -74,8 +77,9 @@ def test_bg_color_flattens(engine):
 def test_exif_rotated_photo_comes_out_upright(engine):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW on display
-    data = encoded(disc_picture((400, 300), box=(20, 20, 120, 120)), "JPEG", quality=95,
-                   exif=exif.tobytes())
+    data = encoded(
+        disc_picture((400, 300), box=(20, 20, 120, 120)), "JPEG", quality=95, exif=exif.tobytes()
+    )
     result = remove(engine, data)
     assert (result.width, result.height) == (300, 400)
     left, top, _, _ = result.foreground

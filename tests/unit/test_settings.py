@@ -27,8 +27,13 @@ def test_a_missing_variable_is_named(missing):
 
 @pytest.mark.parametrize(
     "name, value",
-    [("CUTOUT_MAX_PIXELS", "lots"), ("CUTOUT_MAX_PIXELS", "0"), ("CUTOUT_ZERO_RETENTION", "perhaps"),
-     ("CUTOUT_UPLOAD_URL_TTL_SECONDS", "86400"), ("CUTOUT_INFERENCE_THREADS", "-1")],
+    [
+        ("CUTOUT_MAX_PIXELS", "lots"),
+        ("CUTOUT_MAX_PIXELS", "0"),
+        ("CUTOUT_ZERO_RETENTION", "perhaps"),
+        ("CUTOUT_UPLOAD_URL_TTL_SECONDS", "86400"),
+        ("CUTOUT_INFERENCE_THREADS", "-1"),
+    ],
 )
 def test_a_bad_value_is_named(name, value):
     with pytest.raises(ConfigurationError, match=name):

@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inputs", nargs="+", metavar="INPUT", type=Path, help="image file or folder"
     )
     parser.add_argument(
-        "-o", "--output", type=Path,
+        "-o",
+        "--output",
+        type=Path,
         help="output file (one file in) or folder; default: NAME_cutout.EXT beside a file, "
         "FOLDER_cutout beside a folder",
     )
@@ -58,8 +60,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = RemovalOptions.from_params(
             {
-                "format": args.format, "channels": args.channels, "bg_color": args.bg_color,
-                "size": args.size, "crop": args.crop, "crop_margin": args.crop_margin,
+                "format": args.format,
+                "channels": args.channels,
+                "bg_color": args.bg_color,
+                "size": args.size,
+                "crop": args.crop,
+                "crop_margin": args.crop_margin,
             }
         )
         jobs = plan_jobs(args.inputs, args.output, options.format)

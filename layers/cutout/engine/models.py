@@ -67,9 +67,7 @@ def load_registry(model_dir: Path | None = None) -> dict[str, ModelSpec]:
     folder = model_dir or default_model_dir()
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
-        return {
-            name: _spec(name, folder, entry) for name, entry in manifest["models"].items()
-        }
+        return {name: _spec(name, folder, entry) for name, entry in manifest["models"].items()}
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelError(f"model manifest in {folder} is unreadable: {error}") from None
 
