@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import body_bytes, principal
 from cutout.api.responses import json_response
@@ -44,6 +45,7 @@ def make_handler(
     def get_account() -> Response:
         caller = principal(app.current_event)
         body = account_view(accounts().get_account(caller.account_id))
+        metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
         return json_response(200, body, app.current_event.request_context.request_id)
 
     @app.put("/v1/account/training-opt-in")
@@ -51,6 +53,7 @@ def make_handler(
         caller = principal(app.current_event)
         opt_in = opt_in_from_body(body_bytes(app.current_event))
         outcome = accounts().set_opt_in(caller.account_id, opt_in, changed_by=caller.key_prefix)
+        metrics.add_metric(name="OptInRequests", unit=MetricUnit.Count, value=1)
         logger.info("training opt-in set", extra={"opt_in": opt_in,
                                                   "deleted": outcome.deleted_training_objects})
         body = {**account_view(outcome.account),

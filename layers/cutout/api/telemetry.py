@@ -10,7 +10,8 @@ NAMESPACE = "Cutout"
 
 
 def record_error(metrics: Any, code: str) -> None:
-    """One `Errors` count with the error code as a dimension (emitted at once)."""
+    """An `Errors` count in the function metrics, and one by error code (emitted at once)."""
+    metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
     with single_metric(name="Errors", unit=MetricUnit.Count, value=1,
                        namespace=NAMESPACE) as metric:
         metric.add_dimension(name="code", value=code)
