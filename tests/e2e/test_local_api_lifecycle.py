@@ -1,0 +1,48 @@
+"""`cutout serve` as a process: links expire, and SIGTERM stops everything and frees the ports."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from e2e_local_api import port_is_free, start_local_api
+
+API_KEY = "co_live_e2e-lifecycle-key"
+
+
+@pytest.fixture(scope="module")
+def short_lived_api(tmp_path_factory):
+    """A server whose upload links live one second (CUTOUT_UPLOAD_URL_TTL_SECONDS=1)."""
+    api = start_local_api(tmp_path_factory.mktemp("short"), API_KEY,
+                          {"CUTOUT_UPLOAD_URL_TTL_SECONDS": "1"})
+    yield api
+    api.terminate()
+
+
+def test_an_upload_link_is_refused_once_it_has_expired(short_lived_api):
+    # Given an upload link signed for one second
+    upload = requests.post(f"{short_lived_api.base_url}/v1/uploads",
+                           headers={"x-api-key": API_KEY}, timeout=30).json()
+    assert upload["expires_in"] == 1
+    # When it is used after its lifetime
+    time.sleep(2.5)
+    response = requests.put(upload["upload_url"], data=b"late", headers=upload["headers"],
+                            timeout=30)
+    # Then S3 (the local stack's check in front of moto) says it has expired
+    assert response.status_code == 403
+    assert "Request has expired" in response.text
+
+
+def test_sigterm_stops_the_api_and_moto_and_frees_both_ports(tmp_path):
+    # Given a running local stack
+    api = start_local_api(tmp_path, API_KEY)
+    assert requests.get(f"{api.base_url}/v1/account", headers={"x-api-key": API_KEY},
+                        timeout=30).status_code == 200
+    # When it receives SIGTERM, as from a service manager or `kill`
+    code = api.terminate()
+    # Then it exits cleanly, saying so, and both ports can be bound again
+    assert code == 0, api.log()
+    assert "stopped" in api.log()
+    assert port_is_free(api.port)
+    assert port_is_free(api.moto_port)
