@@ -1,0 +1,173 @@
+"""API: the REST API, its Lambda authorizer on every method, usage plan and stage logs.
+
+Every route requires an API key that the authorizer checks (sha256 hash looked up in the
+accounts table); the authorizer returns the hash as `usageIdentifierKey`, so the usage
+plan throttles per key (`apiKeySource: AUTHORIZER`). Binary media type `*/*`: every body
+reaches the handlers base64-encoded and they decode by `isBase64Encoded`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infrastructure.api_edge import add_custom_domain, add_error_responses, add_web_acl
+from infrastructure.nag import acknowledge
+from infrastructure.network import Network
+from infrastructure.settings import DeploymentSettings
+
+API_KEY_HEADER = "x-api-key"
+# What a stage access log line holds: who, what, how it ended. Never bodies, keys or URLs
+# with query strings (signed URLs are never requested through the API anyway).
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId", "time": "$context.requestTime",
+    "ip": "$context.identity.sourceIp", "method": "$context.httpMethod",
+    "resource": "$context.resourcePath", "status": "$context.status",
+    "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "authorizerError": "$context.authorizer.error", "errorType": "$context.error.responseType",
+}
+
+
+class Api(Construct):
+    """Exposes `rest_api`, `usage_plan` and `url`."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
+                 network: Network, key: kms.IKey, retention: logs.RetentionDays,
+                 authorizer: lambda_.IFunction, routes: dict[tuple[str, str], lambda_.IFunction],
+                 ) -> None:
+        super().__init__(scope, id)
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key)
+        cloudwatch_account = _ApiGatewayLogsRole(self, "CloudWatchRole")
+        private = settings.private_api
+        self.rest_api = apigw.RestApi(
+            self, "Api",
+            description="cutout background removal API",
+            endpoint_configuration=apigw.EndpointConfiguration(
+                types=[apigw.EndpointType.PRIVATE if private else apigw.EndpointType.REGIONAL],
+                vpc_endpoints=[network.api_endpoint] if private else None),
+            policy=_private_api_policy(network) if private else None,
+            binary_media_types=["*/*"],
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=settings.stage_name,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # would log request and response bodies: never
+                metrics_enabled=True,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))),
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=settings.cors_allowed_origins,
+                allow_headers=["Content-Type", API_KEY_HEADER],
+                allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+            ) if settings.cors_allowed_origins else None,
+        )
+        self.rest_api.deployment_stage.node.add_dependency(cloudwatch_account)
+        # API Gateway writes ERROR-level execution logs here; created by us so that they are
+        # KMS-encrypted and expire like every other log.
+        logs.LogGroup(
+            self, "ExecutionLogs", retention=retention, encryption_key=key,
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/"
+                           f"{settings.stage_name}")
+
+        key_authorizer = apigw.RequestAuthorizer(
+            self, "KeyAuthorizer",
+            handler=authorizer,
+            identity_sources=[apigw.IdentitySource.header(API_KEY_HEADER)],
+            results_cache_ttl=Duration.seconds(settings.authorizer_cache_ttl_seconds),
+        )
+        validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True)
+        for (method, path), function in routes.items():
+            resource = self.rest_api.root.resource_for_path(path)
+            resource.add_method(
+                method, apigw.LambdaIntegration(function),
+                authorizer=key_authorizer,
+                authorization_type=apigw.AuthorizationType.CUSTOM,
+                api_key_required=True,
+                request_validator=validator,
+                request_parameters={f"method.request.header.{API_KEY_HEADER}": True})
+
+        self.usage_plan = self.rest_api.add_usage_plan(
+            "UsagePlan",
+            description="cutout: per-API-key throttling; the admin CLI adds each key's hash",
+            throttle=apigw.ThrottleSettings(rate_limit=settings.throttle_rate_limit,
+                                            burst_limit=settings.throttle_burst_limit),
+            quota=apigw.QuotaSettings(limit=settings.quota_requests_per_day,
+                                      period=apigw.Period.DAY)
+            if settings.quota_requests_per_day else None,
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api,
+                                                   stage=self.rest_api.deployment_stage)],
+        )
+        add_error_responses(self.rest_api)
+        if settings.waf_enabled:
+            add_web_acl(self, self.rest_api, settings.waf_rate_limit)
+        else:
+            acknowledge(
+                self.rest_api.deployment_stage, "AwsSolutions-APIG3",
+                "WAF is the opt-in setting waf_enabled (it adds a monthly charge per web ACL "
+                "and rule). Without it every method still requires a valid API key checked by "
+                "the authorizer, and the usage plan throttles each key; enable WAF for "
+                "internet-facing deployments that need per-IP rate limits.")
+        self.url = self.rest_api.url
+        if settings.domain_name:
+            self.url = add_custom_domain(self, self.rest_api, settings.domain_name,
+                                         settings.certificate_arn)
+        acknowledge(
+            self.rest_api, "AwsSolutions-COG4",
+            "Callers are applications holding cutout API keys, not Cognito users. Every "
+            "method uses the REQUEST Lambda authorizer, which looks the key's sha256 up in "
+            "the accounts table (revocable, hashed at rest) before any image is read.")
+
+
+def _private_api_policy(network: Network) -> iam.PolicyDocument:
+    """A PRIVATE API must have a resource policy: invocable only through our VPC endpoint."""
+    anyone, invoke = [iam.AnyPrincipal()], ["execute-api:Invoke"]
+    return iam.PolicyDocument(statements=[
+        iam.PolicyStatement(principals=anyone, actions=invoke, resources=["execute-api:/*"]),
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY, principals=anyone, actions=invoke,
+            resources=["execute-api:/*"],
+            conditions={"StringNotEquals": {
+                "aws:SourceVpce": network.api_endpoint.vpc_endpoint_id}}),
+    ])
+
+
+class _ApiGatewayLogsRole(Construct):
+    """The region's API Gateway CloudWatch role (an account setting), with an inline policy.
+
+    API Gateway refuses stage execution logging until the account has this role. CDK's own
+    option attaches an AWS managed policy (cdk-nag IAM4); this one lists the actions instead.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+        role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway: write REST API execution and access logs",
+            inline_policies={"WriteApiLogs": iam.PolicyDocument(statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogGroup", "logs:CreateLogStream",
+                             "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+                             "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
+                    resources=[log_groups])])})
+        acknowledge(
+            role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+            "<AWS::AccountId>:log-group:*]",
+            "This is the region-wide API Gateway logging role (an account setting used "
+            "by every REST API in the region), so it must reach every API's log groups, "
+            "whose names API Gateway chooses. It is limited to this account and region "
+            "and to CloudWatch Logs actions.")
+        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        account.node.add_dependency(role)

@@ -1,0 +1,100 @@
+"""The API's edge: gateway error responses in cutout's JSON shape, WAF, custom domain.
+
+Requests the gateway rejects itself (no key, denied key, throttled, body over 10 MB) never
+reach a handler, so their bodies are set here to the same `{"error": {...}}` shape the
+handlers answer with, including the request id a customer quotes to support.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+# (response type, status, code, message); message None = the gateway's own explanation.
+ERROR_RESPONSES = (
+    (apigw.ResponseType.UNAUTHORIZED, "401", "unauthorized",
+     "A valid API key is required in the x-api-key header."),
+    (apigw.ResponseType.ACCESS_DENIED, "403", "forbidden", "This API key is not allowed here."),
+    (apigw.ResponseType.THROTTLED, "429", "throttled", "Too many requests; retry later."),
+    (apigw.ResponseType.QUOTA_EXCEEDED, "429", "throttled", "The daily request quota is used up."),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "image_too_large",
+     "The request is over 10 MB; upload large images with POST /v1/uploads."),
+    (apigw.ResponseType.DEFAULT_4_XX, None, "invalid_request", None),
+    (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", None),
+)
+RETRY_AFTER_SECONDS = 1
+
+
+def error_template(code: str, message: str | None) -> str:
+    """The gateway's body template: our error shape with the request id filled in."""
+    text = json.dumps(message) if message else "$context.error.messageString"
+    return ('{"error": {"code": "' + code + '", "message": ' + text
+            + ', "request_id": "$context.requestId"}}')
+
+
+def add_error_responses(api: apigw.RestApi) -> None:
+    for response_type, status, code, message in ERROR_RESPONSES:
+        headers = {"Content-Type": "'application/json'"}
+        if code == "throttled":
+            headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
+        api.add_gateway_response(
+            f"{response_type.response_type.title().replace('_', '')}Response",
+            type=response_type, status_code=status, response_headers=headers,
+            templates={"application/json": error_template(code, message)})
+
+
+def add_web_acl(scope: Construct, api: apigw.RestApi, rate_limit: int) -> wafv2.CfnWebACL:
+    """A rate-based rule per client IP plus AWS's common rules, minus the 8 KB body limit.
+
+    `SizeRestrictions_BODY` would block every image (bodies over 8 KB), so it only counts.
+    """
+    def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+        return wafv2.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=False)
+
+    acl = wafv2.CfnWebACL(
+        scope, "WebAcl",
+        scope="REGIONAL",
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=visibility("cutout-web-acl"),
+        rules=[
+            wafv2.CfnWebACL.RuleProperty(
+                name="rate-limit-per-ip", priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=rate_limit, aggregate_key_type="IP")),
+                visibility_config=visibility("cutout-rate-limit")),
+            wafv2.CfnWebACL.RuleProperty(
+                name="aws-common-rules", priority=1,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name="AWSManagedRulesCommonRuleSet",
+                        rule_action_overrides=[wafv2.CfnWebACL.RuleActionOverrideProperty(
+                            name="SizeRestrictions_BODY",
+                            action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))])),
+                visibility_config=visibility("cutout-common-rules")),
+        ],
+    )
+    wafv2.CfnWebACLAssociation(scope, "WebAclAssociation",
+                               resource_arn=api.deployment_stage.stage_arn,
+                               web_acl_arn=acl.attr_arn)
+    return acl
+
+
+def add_custom_domain(scope: Construct, api: apigw.RestApi, domain_name: str,
+                      certificate_arn: str) -> str:
+    """A regional custom domain with the TLS 1.2 policy, mapped to the stage; returns its URL."""
+    api.add_domain_name(
+        "CustomDomain",
+        domain_name=domain_name,
+        certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", certificate_arn),
+        security_policy=apigw.SecurityPolicy.TLS_1_2,
+        endpoint_type=apigw.EndpointType.REGIONAL,
+    )
+    return f"https://{domain_name}/"

@@ -1,0 +1,41 @@
+"""Least-privilege grants written out action by action, scoped to real ARNs.
+
+CDK's `grant_read_write` helpers add wildcard actions (`s3:GetObject*`, `kms:GenerateDataKey*`)
+and whole-bucket object ARNs; cutout grants name each action and each key prefix instead, so
+a reviewer can read exactly what every function may touch.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from infrastructure.nag import acknowledge
+
+
+def grant_table(role: iam.IRole, table: dynamodb.ITable, *actions: str,
+                index: str | None = None) -> None:
+    """Named DynamoDB actions on the table (and one named index, never `index/*`)."""
+    resources = [table.table_arn]
+    if index:
+        resources.append(f"{table.table_arn}/index/{index}")
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
+
+
+def grant_objects(role: iam.Role, bucket: s3.IBucket, prefix: str, *actions: str,
+                  list_bucket: bool = False) -> None:
+    """Named object actions under one key prefix of one bucket (optionally listing it)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
+    if list_bucket:
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}}))
+    logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+    acknowledge(
+        role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+        f"Objects are created per request with unguessable keys, so the grant can only "
+        f"name their key prefix: {', '.join(actions)} on '{prefix}*' of this one "
+        f"bucket, nothing else in it.")

@@ -1,0 +1,62 @@
+"""Inference: the remove-background function as a container image in the isolated subnets.
+
+A container image because the engine needs numpy, Pillow and ONNX Runtime plus the model
+(far beyond the 250 MB zip limit). The Docker build context is the repository root, so the
+image can copy `models/` and `layers/cutout`; `.dockerignore` allow-lists only those and the
+function's folder. Synthesis stages the context and never builds it: no Docker needed.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from cutout.data import schema
+
+from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
+from infrastructure.grants import grant_objects, grant_table
+from infrastructure.layer import REPO_ROOT
+from infrastructure.network import Network
+from infrastructure.settings import DeploymentSettings
+
+DOCKERFILE = "functions/remove_background/Dockerfile"
+
+
+class Inference(Construct):
+    """Exposes `function` (the remove-background DockerImageFunction)."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
+                 network: Network, key: kms.IKey, table: dynamodb.ITable,
+                 transient_bucket: s3.IBucket, training_store: s3.IBucket,
+                 environment: dict[str, str], retention: logs.RetentionDays) -> None:
+        super().__init__(scope, id)
+        description = "cutout remove-background: runs the model on one image"
+        base = FunctionBase(self, "Base", description=description, key=key, retention=retention)
+        platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
+            else ecr_assets.Platform.LINUX_AMD64
+        self.function = lambda_.DockerImageFunction(
+            self, "Function",
+            description=description,
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(REPO_ROOT), file=DOCKERFILE, platform=platform),
+            # 3008 MB: about 1.7 vCPU of credit (1,769 MB = 1 vCPU), so ONNX Runtime's second
+            # thread pays for itself, and the most a new account may use before a quota raise.
+            memory_size=settings.inference_memory_mb,
+            timeout=Duration.seconds(settings.inference_timeout_seconds),
+            reserved_concurrent_executions=settings.inference_reserved_concurrency or None,
+            **base.function_options(settings, network, environment, key),
+        )
+        role = base.role
+        grant_table(role, table, "dynamodb:GetItem")
+        for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
+            grant_objects(role, transient_bucket, prefix,
+                          "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                      "s3:PutObject", "s3:DeleteObject")
+        # Decrypt reads uploads and signs result GETs; GenerateDataKey writes results.
+        grant_key(role, key, *KEY_WRITE)

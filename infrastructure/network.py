@@ -1,0 +1,110 @@
+"""Network: isolated subnets with no route to the internet, reached AWS only through endpoints.
+
+By default a new VPC with private isolated subnets only: no NAT gateway, no internet
+gateway. S3 and DynamoDB are reached through (free) gateway endpoints; the interface
+endpoints listed in the `interface_endpoints` setting admit HTTPS only from the functions'
+security group. The enterprise variant imports an existing VPC and subnets by id.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infrastructure.settings import DeploymentSettings
+
+_service = ec2.InterfaceVpcEndpointAwsService
+# The names the `interface_endpoints` setting accepts (settings.KNOWN_INTERFACE_ENDPOINTS).
+INTERFACE_SERVICES = {
+    "kms": _service.KMS,
+    "logs": _service.CLOUDWATCH_LOGS,
+    "xray": _service.XRAY,
+    "sts": _service.STS,
+    "monitoring": _service.CLOUDWATCH_MONITORING,
+}
+
+
+class Network(Construct):
+    """Exposes `vpc`, `subnets`, `function_security_group` and the endpoints it created."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
+                 key: kms.IKey, log_retention: logs.RetentionDays) -> None:
+        super().__init__(scope, id)
+        self.vpc = self._imported_vpc(settings) if settings.imports_vpc else self._new_vpc(
+            settings, key, log_retention)
+        self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+        self.function_security_group = ec2.SecurityGroup(
+            self, "Functions", vpc=self.vpc, allow_all_outbound=False,
+            description="cutout functions: HTTPS out only (isolated subnets have no internet "
+                        "route, so this reaches only the VPC endpoints)")
+        self.function_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints")
+
+        self.gateway_endpoints: dict[str, ec2.GatewayVpcEndpoint] = {}
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if settings.create_vpc_endpoints:
+            self._add_endpoints(settings)
+        self.api_endpoint = self._add_api_endpoint(settings) if settings.private_api else None
+
+    def _new_vpc(self, settings: DeploymentSettings, key: kms.IKey,
+                 log_retention: logs.RetentionDays) -> ec2.IVpc:
+        vpc = ec2.Vpc(
+            self, "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(settings.vpc_cidr),
+            max_azs=settings.max_azs,
+            nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(
+                name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)],
+            restrict_default_security_group=False,
+        )
+        # Flow logs record connections (addresses, ports, bytes), never payloads.
+        flow_logs = logs.LogGroup(self, "FlowLogs", retention=log_retention, encryption_key=key)
+        vpc.add_flow_log("FlowLog",
+                         destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+                         traffic_type=ec2.FlowLogTrafficType.ALL)
+        return vpc
+
+    def _imported_vpc(self, settings: DeploymentSettings) -> ec2.IVpc:
+        """The customer's VPC, by id: nothing is looked up, so synthesis needs no credentials."""
+        return ec2.Vpc.from_vpc_attributes(
+            self, "Vpc",
+            vpc_id=settings.vpc_id,
+            vpc_cidr_block=settings.vpc_cidr,
+            availability_zones=settings.availability_zones,
+            isolated_subnet_ids=settings.subnet_ids,
+            isolated_subnet_route_table_ids=settings.route_table_ids or None,
+        )
+
+    def _add_endpoints(self, settings: DeploymentSettings) -> None:
+        for name, service in (("s3", ec2.GatewayVpcEndpointAwsService.S3),
+                              ("dynamodb", ec2.GatewayVpcEndpointAwsService.DYNAMODB)):
+            self.gateway_endpoints[name] = self.vpc.add_gateway_endpoint(
+                f"{name.capitalize()}Endpoint", service=service, subnets=[self.subnets])
+        if not settings.interface_endpoints:
+            return
+        endpoint_security_group = ec2.SecurityGroup(
+            self, "Endpoints", vpc=self.vpc, allow_all_outbound=False,
+            description="cutout interface endpoints: HTTPS from the cutout functions only")
+        endpoint_security_group.add_ingress_rule(
+            self.function_security_group, ec2.Port.tcp(443), "HTTPS from cutout functions")
+        for name in settings.interface_endpoints:
+            self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
+                f"{name.capitalize()}Endpoint",
+                service=INTERFACE_SERVICES[name],
+                subnets=self.subnets, security_groups=[endpoint_security_group],
+                open=False, private_dns_enabled=True)
+
+    def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.InterfaceVpcEndpoint:
+        """The execute-api endpoint a PRIVATE API is reached through, open to the VPC's CIDR."""
+        clients = ec2.SecurityGroup(
+            self, "ApiEndpoint", vpc=self.vpc, allow_all_outbound=False,
+            description="cutout private API endpoint: HTTPS from inside the VPC")
+        clients.add_ingress_rule(ec2.Peer.ipv4(settings.vpc_cidr), ec2.Port.tcp(443),
+                                 "HTTPS from the VPC to the private API")
+        return self.vpc.add_interface_endpoint(
+            "ExecuteApiEndpoint", service=ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+            subnets=self.subnets, security_groups=[clients], open=False,
+            private_dns_enabled=True)

@@ -1,0 +1,79 @@
+"""The cutout stack: wires the constructs, one concern each, and exports what the CLI needs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infrastructure.accounts import Accounts
+from infrastructure.api import Api
+from infrastructure.function_defaults import function_environment
+from infrastructure.functions import ZipFunctions
+from infrastructure.inference import Inference
+from infrastructure.monitoring import Monitoring
+from infrastructure.network import Network
+from infrastructure.settings import LOG_RETENTION_DAYS, DeploymentSettings
+from infrastructure.storage import Storage
+
+# Stack outputs the admin CLI and the docs rely on: keep the names stable.
+OUTPUTS = ("ApiUrl", "RestApiId", "UsagePlanId", "AccountsTableName", "TransientBucketName",
+           "TrainingBucketName", "KmsKeyId", "KmsKeyAlias", "StageName")
+
+
+class CutoutStack(Stack):
+    """Everything one customer deploys: private network, storage, functions, API, alarms."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
+                 **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.settings = settings
+        retention = getattr(logs.RetentionDays, LOG_RETENTION_DAYS[settings.log_retention_days])
+
+        storage = Storage(self, "Storage", settings=settings)
+        accounts = Accounts(self, "Accounts", settings=settings, key=storage.key)
+        network = Network(self, "Network", settings=settings, key=storage.key,
+                          log_retention=retention)
+
+        resources = {
+            "accounts_table": accounts.table.table_name,
+            "transient_bucket": storage.transient_bucket.bucket_name,
+            "training_bucket": storage.training_store.bucket_name,
+            "kms_key_id": storage.key.key_arn,
+        }
+        environment = {name: function_environment(settings, resources, service=name)
+                       for name in ("remove_background", "authorizer", "account", "uploads")}
+        data = {"key": storage.key, "table": accounts.table,
+                "transient_bucket": storage.transient_bucket,
+                "training_store": storage.training_store}
+
+        inference = Inference(self, "Inference", settings=settings, network=network,
+                              environment=environment["remove_background"], retention=retention,
+                              **data)
+        zip_functions = ZipFunctions(self, "Functions", settings=settings, network=network,
+                                     environment=environment, retention=retention, **data)
+
+        api = Api(self, "Api", settings=settings, network=network, key=storage.key,
+                  retention=retention, authorizer=zip_functions.authorizer, routes={
+                      ("POST", "/v1/remove-background"): inference.function,
+                      ("POST", "/v1/uploads"): zip_functions.uploads,
+                      ("GET", "/v1/account"): zip_functions.account,
+                      ("PUT", "/v1/account/training-opt-in"): zip_functions.account,
+                      # remove.bg-compatible route: existing client libraries work unchanged.
+                      ("POST", "/v1.0/removebg"): inference.function,
+                  })
+        Monitoring(self, "Monitoring", settings=settings, api=api.rest_api, functions={
+            "RemoveBackground": inference.function, "Authorizer": zip_functions.authorizer,
+            "Account": zip_functions.account, "Uploads": zip_functions.uploads})
+
+        for name, value in (
+            ("ApiUrl", api.url), ("RestApiId", api.rest_api.rest_api_id),
+            ("UsagePlanId", api.usage_plan.usage_plan_id),
+            ("AccountsTableName", accounts.table.table_name),
+            ("TransientBucketName", storage.transient_bucket.bucket_name),
+            ("TrainingBucketName", storage.training_store.bucket_name),
+            ("KmsKeyId", storage.key.key_id),
+            ("KmsKeyAlias", storage.key_alias),
+            ("StageName", settings.stage_name),
+        ):
+            CfnOutput(self, name, value=value)
