@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from cutout.api.telemetry import NAMESPACE as METRICS_NAMESPACE
 from cutout.settings import Settings as RuntimeSettings
 from cutout.settings import env_name
 
@@ -24,7 +25,6 @@ from infrastructure.settings import DeploymentSettings, SettingsError
 
 # Runtime fields whose values are resources of this stack rather than settings.
 RESOURCE_FIELDS = ("accounts_table", "transient_bucket", "training_bucket", "kms_key_id")
-METRICS_NAMESPACE = "cutout"
 
 
 def function_environment(settings: DeploymentSettings, resources: dict[str, str],

@@ -8,9 +8,12 @@ security group. The enterprise variant imports an existing VPC and subnets by id
 
 from __future__ import annotations
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infrastructure.settings import DeploymentSettings
@@ -96,6 +99,28 @@ class Network(Construct):
                 service=INTERFACE_SERVICES[name],
                 subnets=self.subnets, security_groups=[endpoint_security_group],
                 open=False, private_dns_enabled=True)
+
+    def restrict_gateway_endpoints(self, buckets: list[s3.IBucket],
+                                   table: dynamodb.ITable, index: str) -> None:
+        """Only cutout's buckets and table are reachable through the gateway endpoints.
+
+        An exfiltration guard: even a compromised function cannot copy data to another
+        bucket or table. Applied only to a VPC cutout created; in an imported VPC the route
+        tables may serve other workloads, whose own endpoints the customer governs.
+        """
+        anyone = [iam.AnyPrincipal()]
+        s3_endpoint = self.gateway_endpoints["s3"]
+        s3_endpoint.add_to_policy(iam.PolicyStatement(
+            principals=anyone, actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            resources=[bucket.arn_for_objects("*") for bucket in buckets]))
+        s3_endpoint.add_to_policy(iam.PolicyStatement(
+            principals=anyone, actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn for bucket in buckets]))
+        self.gateway_endpoints["dynamodb"].add_to_policy(iam.PolicyStatement(
+            principals=anyone,
+            actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                     "dynamodb:DeleteItem", "dynamodb:Query"],
+            resources=[table.table_arn, f"{table.table_arn}/index/{index}"]))
 
     def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.InterfaceVpcEndpoint:
         """The execute-api endpoint a PRIVATE API is reached through, open to the VPC's CIDR."""

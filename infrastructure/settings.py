@@ -155,8 +155,9 @@ class DeploymentSettings:
     create_vpc_endpoints: bool = _setting(
         True, "Create the VPC endpoints; false if the imported VPC already has them.")
     interface_endpoints: list = _setting(
-        ["kms"], f"Interface endpoints for the functions, from: "
-        f"{', '.join(KNOWN_INTERFACE_ENDPOINTS)}.", _each(_one_of(*KNOWN_INTERFACE_ENDPOINTS)))
+        [], f"Extra interface endpoints, from: {', '.join(KNOWN_INTERFACE_ENDPOINTS)}. None "
+        "by default: the handlers call only S3 and DynamoDB (gateway endpoints).",
+        _each(_one_of(*KNOWN_INTERFACE_ENDPOINTS)))
     # --- Monitoring ----------------------------------------------------------------------
     alarm_topic_arn: str = _setting("", "SNS topic that alarms notify (empty: alarms only).",
                                     _matches(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+",

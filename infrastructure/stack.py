@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from cutout.data.schema import ACCOUNT_INDEX
 
 from infrastructure.accounts import Accounts
 from infrastructure.api import Api
@@ -34,6 +35,11 @@ class CutoutStack(Stack):
         accounts = Accounts(self, "Accounts", settings=settings, key=storage.key)
         network = Network(self, "Network", settings=settings, key=storage.key,
                           log_retention=retention)
+
+        if not settings.imports_vpc and network.gateway_endpoints:
+            network.restrict_gateway_endpoints(
+                [storage.transient_bucket, storage.training_store], accounts.table,
+                index=ACCOUNT_INDEX)
 
         resources = {
             "accounts_table": accounts.table.table_name,
