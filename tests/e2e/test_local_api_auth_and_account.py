@@ -46,7 +46,8 @@ def test_an_unknown_route_gets_the_gateways_403_in_our_error_shape(local_api):
     response = requests.get(f"{local_api.base_url}/v1/nowhere", headers=headers, timeout=30)
     # Then, as API Gateway does, 403 (missing authentication token), as our JSON error
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "missing_authentication_token"
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("invalid_request", "Missing Authentication Token")
 
 
 def test_the_account_page_shows_the_demo_account_with_training_off(local_api):

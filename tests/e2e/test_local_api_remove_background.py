@@ -74,7 +74,7 @@ def test_a_body_over_api_gateways_10_mb_is_refused_413_before_any_handler(local_
     # Then the gateway answers 413 in our error shape and points to the upload flow
     assert response.status_code == 413
     error = response.json()["error"]
-    assert error["code"] == "request_too_large"
+    assert error["code"] == "image_too_large"
     assert "/v1/uploads" in error["message"]
 
 
@@ -92,7 +92,7 @@ def test_curl_asking_first_gets_413_without_sending_the_large_body(local_api, tm
     # Then it gets the 413 JSON error, not a reset connection
     body, _, status = done.stdout.rpartition("\n")
     assert status == "413", done.stderr
-    assert '"request_too_large"' in body
+    assert '"image_too_large"' in body
 
 
 def test_an_inline_image_over_lambdas_6_mb_payload_is_refused_413(local_api):

@@ -3,7 +3,9 @@
 Identity source is the `x-api-key` header: without it the gateway answers 401 and never
 calls the function. The returned policy is cached by the header value for the TTL (300 s
 by default, as in the stack) and re-evaluated against each request's method ARN, so an
-authorizer that allows only the first path it saw fails here as it would in AWS.
+authorizer that allows only the first path it saw fails here as it would in AWS. The
+stack's methods require an API key with `apiKeySource: AUTHORIZER`, so an Allow without a
+`usageIdentifierKey` is a 403 here as there (usage plans themselves are not emulated).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class _Verdict:
     principal_id: str
     statements: tuple[dict, ...]
     context: dict[str, Any]
+    usage_key: str | None
     expires_at: float
 
 
@@ -39,11 +42,13 @@ class RequestAuthorizer:
         invoke: Callable[[dict], Any],
         *,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        require_usage_key: bool = True,
         stage: str = "prod",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._invoke = invoke
         self._ttl = ttl_seconds
+        self._require_usage_key = require_usage_key
         self._stage = stage
         self._clock = clock
         self._cache: dict[str, _Verdict] = {}
@@ -57,6 +62,8 @@ class RequestAuthorizer:
         event = authorizer_request_event(method, path, headers=dict(headers), stage=self._stage)
         verdict = self._verdict(presented, event)
         if not policy_allows(verdict.statements, event["methodArn"]):
+            raise responses.access_denied()
+        if self._require_usage_key and not verdict.usage_key:
             raise responses.access_denied()
         return {**verdict.context, "principalId": verdict.principal_id, "integrationLatency": 0}
 
@@ -97,6 +104,7 @@ def _parse(answer: Any, expires_at: float) -> _Verdict:
         principal_id=str(answer["principalId"]),
         statements=tuple(statements),
         context=_stringified(answer.get("context") or {}),
+        usage_key=answer.get("usageIdentifierKey") or None,
         expires_at=expires_at,
     )
 

@@ -88,7 +88,7 @@ class LocalGateway:
         raw_path, _, query = target.partition("?")
         path = unquote(raw_path)
         if body is not None and len(body) > API_GATEWAY_PAYLOAD_LIMIT:
-            raise responses.request_too_large("API Gateway's 10 MB payload limit")
+            raise responses.request_too_large()
         function_name = self._routes.get((method, path))
         function = self._functions.get(function_name) if function_name else None
         if function is None:
@@ -107,14 +107,14 @@ class LocalGateway:
         )
         request_id = event["requestContext"]["requestId"]
         if _json_size(event) > LAMBDA_PAYLOAD_LIMIT:
-            raise responses.request_too_large("Lambda's 6 MB invocation payload limit (base64)")
+            raise responses.invocation_too_large()
         try:
             answer = function(event)
         except Exception:
             # As in AWS, the function's error goes to its log, the client gets a 502.
             print(f"[{function_name}] {request_id} failed:", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
-            raise responses.bad_lambda_response("the function failed; see the server log") from None
+            raise responses.bad_lambda_response("the function failed") from None
         translated = translate_proxy_answer(answer)
         translated.headers.append(("x-amzn-RequestId", request_id))
         return translated

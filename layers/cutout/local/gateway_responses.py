@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
+
 
 class GatewayRefusal(Exception):
     """The gateway answers this request itself, with `status` and our error body."""
@@ -25,36 +27,48 @@ class GatewayRefusal(Exception):
         return json.dumps({"error": error}).encode("utf-8")
 
 
+# Codes and messages mirror the stack's gateway responses (infrastructure/api_edge.py):
+# a client parses the same `code` locally and in AWS.
+
+
 def missing_key() -> GatewayRefusal:
-    return GatewayRefusal(401, "unauthorized", "an API key is required in the x-api-key header")
+    return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
 
 
 def unauthorized() -> GatewayRefusal:
-    return GatewayRefusal(401, "unauthorized", "the API key is not valid")
+    return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
 
 
 def access_denied() -> GatewayRefusal:
-    return GatewayRefusal(403, "forbidden", "the API key is not allowed to call this method")
+    return GatewayRefusal(403, "forbidden", "This API key is not allowed here.")
 
 
 def no_route(method: str, path: str) -> GatewayRefusal:
     # API Gateway answers 403 "Missing Authentication Token" for a path or method it does
-    # not know, before any authorizer runs; we keep its status and say what happened.
-    return GatewayRefusal(403, "missing_authentication_token", f"no route {method} {path}")
+    # not know, before any authorizer runs (DEFAULT_4XX in the stack: code invalid_request).
+    return GatewayRefusal(403, "invalid_request", "Missing Authentication Token")
 
 
-def request_too_large(limit: str) -> GatewayRefusal:
+def request_too_large() -> GatewayRefusal:
     return GatewayRefusal(
-        413,
-        "request_too_large",
-        f"the request is over {limit}; send large images with POST /v1/uploads",
+        413, "image_too_large",
+        "The request is over 10 MB; upload large images with POST /v1/uploads.",
+    )
+
+
+def invocation_too_large() -> GatewayRefusal:
+    # In AWS Lambda refuses the invoke and API Gateway answers 413 REQUEST_TOO_LARGE.
+    return GatewayRefusal(
+        413, "image_too_large",
+        "The request is over Lambda's 6 MB payload once base64-encoded; "
+        "upload large images with POST /v1/uploads.",
     )
 
 
 def authorizer_misconfigured() -> GatewayRefusal:
-    return GatewayRefusal(500, "authorizer_configuration_error", "the authorizer failed")
+    return GatewayRefusal(500, "internal_error", "Authorizer configuration error")
 
 
 def bad_lambda_response(reason: str) -> GatewayRefusal:
-    # What API Gateway does with a function error or a malformed proxy answer: 502.
-    return GatewayRefusal(502, "bad_gateway", reason)
+    # A function error, a malformed proxy answer or one over 6 MB: API Gateway's 502.
+    return GatewayRefusal(502, "internal_error", f"Internal server error ({reason})")

@@ -114,7 +114,7 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
             length -= len(read)
 
     def _too_large(self) -> GatewayAnswer:
-        refusal = responses.request_too_large("API Gateway's 10 MB payload limit")
+        refusal = responses.request_too_large()
         return refused(refusal, str(uuid.uuid4()))
 
     def _send(self, answer: GatewayAnswer) -> None:
