@@ -18,9 +18,8 @@ from conftest import (
     load_function,
     multipart,
 )
-from PIL import Image
-
 from cutout.local.events import proxy_event
+from PIL import Image
 
 PATH = "/v1/remove-background"
 
