@@ -64,10 +64,11 @@ class AccountStore:
         self._table = table
 
     @classmethod
-    def from_table_name(cls, name: str, endpoint_url: str | None = None) -> AccountStore:
+    def from_table_name(cls, name: str, endpoint_url: str | None = None,
+                        region: str | None = None) -> AccountStore:
         from cutout.data.aws import dynamodb_table
 
-        return cls(dynamodb_table(name, endpoint_url=endpoint_url))
+        return cls(dynamodb_table(name, endpoint_url=endpoint_url, region=region))
 
     # --- accounts ----------------------------------------------------------------------
     def create_account(self, account_id: str, created_at: str, name: str | None = None) -> Account:

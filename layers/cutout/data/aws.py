@@ -12,6 +12,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+# What a caller outside the data layer may catch without importing botocore itself.
+AwsError = (BotoCoreError, ClientError)
 
 
 def _s3_endpoint(endpoint_url: str | None) -> str | None:
