@@ -72,6 +72,7 @@ class Api(Construct):
             ) if settings.cors_allowed_origins else None,
         )
         self.rest_api.deployment_stage.node.add_dependency(cloudwatch_account)
+        self.rest_api.node.try_remove_child("Endpoint")  # the stack's ApiUrl output replaces it
         # API Gateway writes ERROR-level execution logs here; created by us so that they are
         # KMS-encrypted and expire like every other log.
         logs.LogGroup(

@@ -1,0 +1,410 @@
+"""The default deployment keeps every promise the README makes, read off the template."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import pytest
+from aws_cdk.assertions import Match
+from conftest import describe, statements, synthesize
+
+from cutout.data import schema
+from cutout.settings import ENVIRONMENT_VARIABLES
+from cutout.settings import Settings as RuntimeSettings
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return synthesize()
+
+
+def _functions(synth):
+    return synth.resources("AWS::Lambda::Function")
+
+
+def _function(synth, fragment: str) -> dict:
+    found = [v["Properties"] for k, v in _functions(synth).items() if fragment in k]
+    assert len(found) == 1, f"expected one function matching {fragment}"
+    return found[0]
+
+
+# --- cdk-nag -------------------------------------------------------------------------------
+def test_aws_solutions_pack_reports_nothing_unacknowledged(synth):
+    assert synth.violations == [], describe(synth.violations)
+
+
+# --- encryption ------------------------------------------------------------------------------
+def test_the_customer_managed_key_rotates_and_has_an_alias(synth):
+    synth.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    synth.template.has_resource_properties(
+        "AWS::KMS::Alias", {"AliasName": "alias/cutout/cutout"})
+
+
+def test_buckets_with_images_are_encrypted_with_the_key_and_a_bucket_key(synth):
+    kms_buckets = [
+        b for b in synth.resources("AWS::S3::Bucket").values()
+        if b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"]
+    assert len(kms_buckets) == 2  # transient bucket and training store
+    for bucket in kms_buckets:
+        rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["BucketKeyEnabled"] is True
+        assert "KMSMasterKeyID" in rule["ServerSideEncryptionByDefault"]
+
+
+def test_the_accounts_table_is_encrypted_with_the_key(synth):
+    synth.template.has_resource_properties("AWS::DynamoDB::Table", {
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
+                             "KMSMasterKeyId": Match.any_value()}})
+
+
+def test_every_log_group_is_encrypted_and_expires(synth):
+    groups = synth.resources("AWS::Logs::LogGroup")
+    assert len(groups) >= 7  # 4 functions, flow logs, API access and execution logs
+    for name, group in groups.items():
+        assert "KmsKeyId" in group["Properties"], name
+        assert group["Properties"]["RetentionInDays"] == 30, name
+
+
+def test_every_function_logs_to_its_own_encrypted_log_group(synth):
+    for name, function in _functions(synth).items():
+        assert "LogGroup" in function["Properties"]["LoggingConfig"], name
+
+
+# --- buckets ---------------------------------------------------------------------------------
+def test_every_bucket_blocks_public_access_and_disables_acls(synth):
+    for name, bucket in synth.resources("AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True, "RestrictPublicBuckets": True}, name
+        assert props["OwnershipControls"]["Rules"] == [
+            {"ObjectOwnership": "BucketOwnerEnforced"}], name
+        assert "VersioningConfiguration" not in props, name
+
+
+def test_every_bucket_policy_denies_requests_without_tls_1_2(synth):
+    policies = synth.resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 3
+    for name, policy in policies.items():
+        denies = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if s["Effect"] == "Deny"]
+        conditions = json.dumps([s["Condition"] for s in denies])
+        assert '"aws:SecureTransport": "false"' in conditions, name
+        assert '"s3:TlsVersion": 1.2' in conditions, name
+
+
+def test_transient_objects_expire_after_one_day(synth):
+    synth.template.has_resource_properties("AWS::S3::Bucket", {
+        "LifecycleConfiguration": {"Rules": [Match.object_like({
+            "ExpirationInDays": 1, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Status": "Enabled"})]}})
+
+
+def test_training_data_expires_after_the_retention_setting(synth):
+    synth.template.has_resource_properties("AWS::S3::Bucket", {
+        "LifecycleConfiguration": {"Rules": [Match.object_like({
+            "Id": "expire-training-data", "ExpirationInDays": 365})]}})
+
+
+def test_no_cors_on_buckets_unless_origins_are_set(synth):
+    for bucket in synth.resources("AWS::S3::Bucket").values():
+        assert "CorsConfiguration" not in bucket["Properties"]
+
+
+# --- accounts table ------------------------------------------------------------------------
+def test_the_table_uses_the_schema_keys_on_demand_with_recovery_and_protection(synth):
+    synth.template.has_resource_properties("AWS::DynamoDB::Table", {
+        "KeySchema": [{"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
+                      {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "DeletionProtectionEnabled": True,
+        "GlobalSecondaryIndexes": [Match.object_like({
+            "IndexName": schema.ACCOUNT_INDEX,
+            "KeySchema": [{"AttributeName": schema.ACCOUNT_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+                          {"AttributeName": schema.ACCOUNT_INDEX_SORT_KEY, "KeyType": "RANGE"}]})],
+    })
+
+
+# --- network -------------------------------------------------------------------------------
+def test_no_nat_gateway_and_no_internet_gateway_exist(synth):
+    synth.template.resource_count_is("AWS::EC2::NatGateway", 0)
+    synth.template.resource_count_is("AWS::EC2::InternetGateway", 0)
+    synth.template.resource_count_is("AWS::EC2::EIP", 0)
+
+
+def test_no_route_leaves_the_vpc_except_through_gateway_endpoints(synth):
+    synth.template.resource_count_is("AWS::EC2::Route", 0)
+    for subnet in synth.resources("AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+
+
+def test_vpc_flow_logs_are_on(synth):
+    synth.template.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "ALL"})
+
+
+def test_s3_and_dynamodb_gateway_endpoints_exist_and_reach_only_cutout_data(synth):
+    endpoints = synth.resources("AWS::EC2::VPCEndpoint")
+    gateways = [e["Properties"] for e in endpoints.values()
+                if e["Properties"].get("VpcEndpointType") == "Gateway"]
+    services = sorted(json.dumps(g["ServiceName"]) for g in gateways)
+    assert len(gateways) == 2 and "dynamodb" in services[0] and "s3" in services[1]
+    for gateway in gateways:
+        resources = json.dumps([s["Resource"] for s in gateway["PolicyDocument"]["Statement"]])
+        assert '"*"' not in resources
+    assert not [e for e in endpoints.values()
+                if e["Properties"].get("VpcEndpointType") == "Interface"]
+
+
+def test_every_function_runs_in_the_isolated_subnets(synth):
+    subnets = {k for k, v in synth.resources("AWS::EC2::Subnet").items()}
+    assert subnets and all("isolated" in k.lower() for k in subnets)
+    for name, function in _functions(synth).items():
+        vpc = function["Properties"]["VpcConfig"]
+        assert sorted(ref["Ref"] for ref in vpc["SubnetIds"]) == sorted(subnets), name
+
+
+def test_the_functions_security_group_allows_only_https_out(synth):
+    groups = [g["Properties"] for g in synth.resources("AWS::EC2::SecurityGroup").values()
+              if "cutout functions" in g["Properties"]["GroupDescription"]]
+    assert len(groups) == 1
+    egress = groups[0]["SecurityGroupEgress"]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in egress] == [("tcp", 443, 443)]
+    assert "SecurityGroupIngress" not in groups[0]
+
+
+# --- functions -----------------------------------------------------------------------------
+def test_the_inference_function_is_a_container_image_with_the_configured_size(synth):
+    function = _function(synth, "InferenceFunction")
+    assert function["PackageType"] == "Image"
+    assert "ImageUri" in function["Code"]
+    assert function["MemorySize"] == 3008
+    assert function["Timeout"] == 29
+    assert function["Architectures"] == ["x86_64"]
+    assert "ReservedConcurrentExecutions" not in function
+
+
+def test_the_zip_functions_use_the_newest_python_with_both_layers(synth):
+    for fragment in ("FunctionsAuthorizer", "FunctionsAccount", "FunctionsUploads"):
+        function = _function(synth, fragment)
+        assert function["Runtime"] == "python3.14"
+        assert function["Handler"] == "handler.handler"
+        assert len(function["Layers"]) == 2
+    parameters = json.dumps(synth.raw["Parameters"])
+    assert "/aws/service/powertools/python/x86_64/python3.14/3.37.0" in parameters
+
+
+def test_stack_sets_exactly_the_runtime_settings_variables_on_every_function(synth):
+    expected = set(ENVIRONMENT_VARIABLES)
+    assert len(expected) == len(fields(RuntimeSettings))
+    for name, function in _functions(synth).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert {k for k in variables if k.startswith("CUTOUT_")} == expected, name
+        assert set(variables) - expected == {
+            "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}, name
+        assert variables["CUTOUT_ZERO_RETENTION"] == "false"
+
+
+def test_no_managed_policies_are_attached_to_any_role(synth):
+    for name, role in synth.resources("AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+
+
+# --- least privilege -----------------------------------------------------------------------
+def _resources(statement) -> list:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def _actions(statement) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+NETWORK_AND_TRACING = {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                       "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+                       "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+                       "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.mark.parametrize("role", ["InferenceBaseRole", "AuthorizerBaseRole",
+                                  "AccountBaseRole", "UploadsBaseRole"])
+def test_wildcard_resources_only_for_actions_without_resource_level_permissions(synth, role):
+    for statement in statements(synth, role):
+        if "*" in _resources(statement):
+            assert set(_actions(statement)) <= NETWORK_AND_TRACING, statement
+        for action in _actions(statement):
+            assert not action.endswith("*"), statement
+
+
+def _grants(synth, role: str) -> dict[str, set[str]]:
+    """action -> the resources it is granted on, as compact strings."""
+    grants: dict[str, set[str]] = {}
+    for statement in statements(synth, role):
+        for action in _actions(statement):
+            for resource in _resources(statement):
+                grants.setdefault(action, set()).add(json.dumps(resource))
+    return grants
+
+
+def _on(grants, action: str) -> str:
+    return " ".join(sorted(grants.get(action, set())))
+
+
+def test_the_authorizer_may_only_get_items_from_the_table(synth):
+    grants = _grants(synth, "AuthorizerBaseRole")
+    data = {a for a in grants if a.split(":")[0] in ("dynamodb", "s3")}
+    assert data == {"dynamodb:GetItem"}
+    assert "AccountsTable" in _on(grants, "dynamodb:GetItem")
+
+
+def test_uploads_may_only_put_objects_under_uploads(synth):
+    grants = _grants(synth, "UploadsBaseRole")
+    assert {a for a in grants if a.startswith(("s3:", "dynamodb:"))} == {"s3:PutObject"}
+    assert "TransientBucket" in _on(grants, "s3:PutObject")
+    assert '/uploads/*' in _on(grants, "s3:PutObject")
+    assert "kms:GenerateDataKey" in grants
+
+
+def test_remove_background_touches_only_its_prefixes(synth):
+    grants = _grants(synth, "InferenceBaseRole")
+    assert {a for a in grants if a.startswith("dynamodb:")} == {"dynamodb:GetItem"}
+    read = _on(grants, "s3:GetObject")
+    assert "/uploads/*" in read and "/results/*" in read and "TrainingStore" not in read
+    written = _on(grants, "s3:PutObject")
+    assert "/uploads/*" in written and "/results/*" in written and "/training/*" in written
+    assert "s3:ListBucket" not in grants
+
+
+def test_account_reads_and_writes_the_table_and_clears_training_data(synth):
+    grants = _grants(synth, "AccountBaseRole")
+    assert "AccountsTable" in _on(grants, "dynamodb:UpdateItem")
+    assert f"/index/{schema.ACCOUNT_INDEX}" in _on(grants, "dynamodb:Query")
+    assert "/training/*" in _on(grants, "s3:DeleteObject")
+    assert "TrainingStore" in _on(grants, "s3:ListBucket")
+    assert "s3:PutObject" not in grants and "s3:GetObject" not in grants
+
+
+@pytest.mark.parametrize("role", ["InferenceBaseRole", "AuthorizerBaseRole",
+                                  "AccountBaseRole", "UploadsBaseRole"])
+def test_kms_actions_are_granted_on_the_one_key_only(synth, role):
+    for action, resources in _grants(synth, role).items():
+        if action.startswith("kms:"):
+            assert all("StorageKey" in r for r in resources), (action, resources)
+        if action.startswith(("s3:", "dynamodb:")):
+            assert all(r != '"*"' for r in resources), (action, resources)
+
+
+# --- API ---------------------------------------------------------------------------------------
+ROUTES = {("POST", "remove-background"), ("POST", "uploads"), ("GET", "account"),
+          ("PUT", "training-opt-in"), ("POST", "removebg")}
+
+
+def _methods(synth) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in synth.resources("AWS::ApiGateway::Method").items()}
+
+
+def test_every_method_requires_the_authorizer_and_an_api_key(synth):
+    authorizer = synth.one("AWS::ApiGateway::Authorizer")
+    assert authorizer["Type"] == "REQUEST"
+    assert authorizer["IdentitySource"] == "method.request.header.x-api-key"
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    methods = _methods(synth)
+    assert len(methods) == len(ROUTES)
+    for name, method in methods.items():
+        assert method["AuthorizationType"] == "CUSTOM", name
+        assert "AuthorizerId" in method, name
+        assert method["ApiKeyRequired"] is True, name
+        assert method["RequestParameters"] == {"method.request.header.x-api-key": True}, name
+        assert "RequestValidatorId" in method, name
+
+
+def test_the_routes_reach_the_right_functions(synth):
+    resources = {k: v["Properties"]["PathPart"]
+                 for k, v in synth.resources("AWS::ApiGateway::Resource").items()}
+    targets = {}
+    for method in _methods(synth).values():
+        path = resources[method["ResourceId"]["Ref"]]
+        uri = json.dumps(method["Integration"]["Uri"])
+        targets[(method["HttpMethod"], path)] = uri
+    assert set(targets) == ROUTES
+    assert "InferenceFunction" in targets[("POST", "remove-background")]
+    assert "InferenceFunction" in targets[("POST", "removebg")]
+    assert "FunctionsUploads" in targets[("POST", "uploads")]
+    assert "FunctionsAccount" in targets[("GET", "account")]
+    assert "FunctionsAccount" in targets[("PUT", "training-opt-in")]
+
+
+def test_the_api_is_regional_with_binary_media_and_keys_from_the_authorizer(synth):
+    api = synth.one("AWS::ApiGateway::RestApi")
+    assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+    assert api["BinaryMediaTypes"] == ["*/*"]
+    assert api["ApiKeySourceType"] == "AUTHORIZER"
+
+
+def test_the_usage_plan_throttles_each_key(synth):
+    plan = synth.one("AWS::ApiGateway::UsagePlan")
+    assert plan["Throttle"] == {"RateLimit": 10, "BurstLimit": 20}
+    assert len(plan["ApiStages"]) == 1
+    assert "Quota" not in plan
+
+
+def test_the_stage_logs_access_and_errors_but_never_bodies(synth):
+    stage = synth.one("AWS::ApiGateway::Stage")
+    assert stage["StageName"] == "prod"
+    assert stage["TracingEnabled"] is True
+    assert "DestinationArn" in stage["AccessLogSetting"]
+    fields_logged = json.loads(stage["AccessLogSetting"]["Format"])
+    assert "$context.requestId" in fields_logged.values()
+    settings = stage["MethodSettings"][0]
+    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    synth.template.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": {"Fn::Join": ["", ["API-Gateway-Execution-Logs_", Match.any_value(),
+                                           "/prod"]]}})
+
+
+def test_the_request_validator_checks_parameters_and_body(synth):
+    validator = synth.one("AWS::ApiGateway::RequestValidator")
+    assert validator["ValidateRequestBody"] is True
+    assert validator["ValidateRequestParameters"] is True
+
+
+@pytest.mark.parametrize("response_type,status,code", [
+    ("UNAUTHORIZED", "401", "unauthorized"), ("ACCESS_DENIED", "403", "forbidden"),
+    ("THROTTLED", "429", "throttled"), ("REQUEST_TOO_LARGE", "413", "image_too_large"),
+    ("DEFAULT_4XX", None, "invalid_request"), ("DEFAULT_5XX", None, "internal_error")])
+def test_gateway_responses_use_our_error_shape(synth, response_type, status, code):
+    responses = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse")
+                 .values() if r["Properties"]["ResponseType"] == response_type]
+    assert len(responses) == 1
+    response = responses[0]
+    assert response.get("StatusCode") == status
+    template = response["ResponseTemplates"]["application/json"]
+    body = json.loads(template.replace("$context.error.messageString", '"m"'))
+    assert body["error"]["code"] == code
+    assert body["error"]["request_id"] == "$context.requestId"
+    if response_type == "THROTTLED":
+        assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def test_no_waf_and_no_custom_domain_by_default(synth):
+    synth.template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    synth.template.resource_count_is("AWS::ApiGateway::DomainName", 0)
+
+
+# --- monitoring and outputs --------------------------------------------------------------------
+def test_alarms_cover_5xx_rate_latency_and_each_functions_errors_and_throttles(synth):
+    alarms = synth.resources("AWS::CloudWatch::Alarm")
+    names = " ".join(alarms)
+    assert "Api5xxRate" in names and "ApiP99Latency" in names
+    for function in ("RemoveBackground", "Authorizer", "Account", "Uploads"):
+        assert f"{function}Errors" in names and f"{function}Throttles" in names
+    synth.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_outputs_give_the_admin_cli_what_it_needs(synth):
+    from infrastructure.stack import OUTPUTS
+
+    assert set(synth.raw["Outputs"]) == set(OUTPUTS)
