@@ -7,11 +7,10 @@ from dataclasses import fields
 
 import pytest
 from aws_cdk.assertions import Match
-from conftest import describe, statements, synthesize
-
 from cutout.data import schema
 from cutout.settings import ENVIRONMENT_VARIABLES
 from cutout.settings import Settings as RuntimeSettings
+from infra_synth import describe, statements, synthesize
 
 
 @pytest.fixture(scope="module")
