@@ -1,0 +1,97 @@
+"""Opt-in settings: WAF, custom domain, browser CORS, quotas, arm64, alarm topic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from infra_synth import describe, synthesize
+
+ORIGIN = "https://app.example.com"
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return synthesize(
+        waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
+        certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN,
+        inference_reserved_concurrency="50", architecture="arm64",
+        quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
+        table_deletion_protection="false", training_retention_days=30)
+
+
+def test_aws_solutions_pack_reports_nothing_unacknowledged(synth):
+    assert synth.violations == [], describe(synth.violations)
+
+
+def test_the_web_acl_rate_limits_each_ip_and_lets_image_bodies_through(synth):
+    acl = synth.one("AWS::WAFv2::WebACL")
+    assert acl["Scope"] == "REGIONAL"
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    rate = rules["rate-limit-per-ip"]["Statement"]["RateBasedStatement"]
+    assert rate == {"Limit": 500, "AggregateKeyType": "IP"}
+    common = rules["aws-common-rules"]["Statement"]["ManagedRuleGroupStatement"]
+    assert common["RuleActionOverrides"] == [
+        {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
+    association = synth.one("AWS::WAFv2::WebACLAssociation")
+    assert "DeploymentStage" in json.dumps(association["ResourceArn"])
+
+
+def test_the_custom_domain_enforces_tls_1_2(synth):
+    domain = synth.one("AWS::ApiGateway::DomainName")
+    assert domain["DomainName"] == "api.example.com"
+    assert domain["SecurityPolicy"] == "TLS_1_2"
+    assert domain["RegionalCertificateArn"] == CERTIFICATE
+    synth.template.resource_count_is("AWS::ApiGateway::BasePathMapping", 1)
+    assert synth.raw["Outputs"]["ApiUrl"]["Value"] == "https://api.example.com/"
+
+
+def test_only_cors_preflight_methods_skip_the_authorizer(synth):
+    methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
+    preflight = [m for m in methods if m["HttpMethod"] == "OPTIONS"]
+    assert preflight
+    for method in methods:
+        if method["HttpMethod"] == "OPTIONS":
+            assert method["AuthorizationType"] == "NONE"
+            assert method["Integration"]["Type"] == "MOCK"
+        else:
+            assert method["AuthorizationType"] == "CUSTOM"
+            assert method["ApiKeyRequired"] is True
+
+
+def test_only_the_transient_bucket_gets_cors_for_signed_urls(synth):
+    with_cors = [b["Properties"]["CorsConfiguration"]
+                 for b in synth.resources("AWS::S3::Bucket").values()
+                 if "CorsConfiguration" in b["Properties"]]
+    assert len(with_cors) == 1
+    rule = with_cors[0]["CorsRules"][0]
+    assert rule["AllowedOrigins"] == [ORIGIN]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "PUT"]
+
+
+def test_functions_follow_the_architecture_setting(synth):
+    for name, function in synth.resources("AWS::Lambda::Function").items():
+        assert function["Properties"]["Architectures"] == ["arm64"], name
+    assert "/aws/service/powertools/python/arm64/" in json.dumps(synth.raw["Parameters"])
+    assets = json.loads((synth.outdir / "cutout.assets.json").read_text())
+    platforms = [a["source"].get("platform") for a in assets["dockerImages"].values()]
+    assert platforms == ["linux/arm64"]
+
+
+def test_reserved_concurrency_quota_retention_and_alarm_actions_apply(synth):
+    functions = synth.resources("AWS::Lambda::Function")
+    inference = [f["Properties"] for k, f in functions.items() if "Inference" in k][0]
+    assert inference["ReservedConcurrentExecutions"] == 50
+    assert inference["Environment"]["Variables"]["CUTOUT_ZERO_RETENTION"] == "true"
+    plan = synth.one("AWS::ApiGateway::UsagePlan")
+    assert plan["Quota"] == {"Limit": 1000, "Period": "DAY"}
+    synth.template.has_resource_properties("AWS::DynamoDB::Table",
+                                           {"DeletionProtectionEnabled": False})
+    for alarm in synth.resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [TOPIC]
+    rules = [r for b in synth.resources("AWS::S3::Bucket").values()
+             for r in b["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])]
+    assert {"Id": "expire-training-data", "ExpirationInDays": 30} in [
+        {"Id": r.get("Id"), "ExpirationInDays": r["ExpirationInDays"]} for r in rules]
