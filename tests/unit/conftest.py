@@ -1,6 +1,7 @@
 """One real engine for the whole unit run (the model session is built once, as in Lambda)."""
 
 import pytest
+
 from cutout.engine import Engine
 
 

@@ -1,9 +1,10 @@
 """Composition: nothing of the removed background survives in the output file."""
 
 import numpy as np
+from PIL import Image
+
 from cutout.engine.compose import ALPHA_FLOOR, compose, cutout, final_alpha, foreground_box
 from cutout.engine.options import RemovalOptions
-from PIL import Image
 
 RED, BLUE = (200, 30, 30), (20, 40, 220)
 

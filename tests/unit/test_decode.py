@@ -4,11 +4,12 @@ import io
 
 import numpy as np
 import pytest
-from cutout.engine.decode import decode_image
-from cutout.errors import ImageTooLarge, UndecodableImage
 from engine_fixtures import BACKGROUND, SUBJECT, disc_picture, encoded
 from icc_profile import wide_gamut_profile
 from PIL import Image, ImageCms
+
+from cutout.engine.decode import decode_image
+from cutout.errors import ImageTooLarge, UndecodableImage
 
 LIMIT = 36_000_000
 

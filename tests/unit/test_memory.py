@@ -7,9 +7,10 @@ creeps is eventually killed mid-request. We measure growth, never time.
 import io
 
 import pytest
-from cutout.engine import RemovalOptions
 from engine_fixtures import PHOTOS
 from PIL import Image
+
+from cutout.engine import RemovalOptions
 
 psutil = pytest.importorskip("psutil")
 

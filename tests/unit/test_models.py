@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from cutout.engine import Engine
 from cutout.engine.models import default_model_dir, load_registry, model_spec
 from cutout.errors import ModelError

@@ -1,6 +1,7 @@
 """Options: every value a client may send, and a clear 400 for everything else."""
 
 import pytest
+
 from cutout.engine.options import PREVIEW_PIXELS, RemovalOptions
 from cutout.errors import InvalidOption
 

@@ -4,10 +4,11 @@ import io
 
 import numpy as np
 import pytest
-from cutout.engine import RemovalOptions
-from cutout.errors import ImageTooLarge, UndecodableImage
 from engine_fixtures import PHOTOS, SUBJECT, decoded, disc_picture, encoded
 from PIL import Image
+
+from cutout.engine import RemovalOptions
+from cutout.errors import ImageTooLarge, UndecodableImage
 
 STAGES = {"decode", "infer", "mask", "compose", "encode", "total"}
 

@@ -6,8 +6,9 @@ import zlib
 
 import numpy as np
 import pytest
-from cutout.engine.png import encode_png
 from PIL import Image
+
+from cutout.engine.png import encode_png
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])

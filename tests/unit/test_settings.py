@@ -1,6 +1,7 @@
 """Runtime settings: one typed object; a missing or bad variable is named."""
 
 import pytest
+
 from cutout.errors import ConfigurationError
 from cutout.settings import ENVIRONMENT_VARIABLES, Settings
 

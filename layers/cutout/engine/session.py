@@ -1,8 +1,8 @@
 """One ONNX Runtime session per process, created once from a verified model file.
 
-Requests never change the session: it is built at init, used read-only, and its input
-shape is fixed by the manifest, so ONNX Runtime's memory arena reaches its size on the
-first run and stays there.
+Requests never change the session: it is built at init and used read-only. Its memory
+for activations is returned after every run (no arena), so a warm process does not hold
+the inference peak while it decodes and encodes large images.
 """
 
 from __future__ import annotations
@@ -34,11 +34,20 @@ class SegmentationModel:
     def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
         self.spec = spec
         options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # EXTENDED, not ALL: ALL adds NCHWc layout transforms that hold reordered copies of
+        # the activations (+75 MB peak measured on u2netp) for no speed gain on this model.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.intra_op_num_threads = threads or default_thread_count()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
+        # Idle ORT threads would otherwise spin after each run and steal the CPU credit
+        # that decoding and PNG encoding need right after inference.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # No CPU arena: u2netp's activations peak near 250 MB during a run; with the arena
+        # that memory stays reserved (and grows on later runs) while the image buffers of
+        # decode/compose/encode are live. Without it, it is returned after every run.
+        options.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(
             spec.verified_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -50,7 +59,9 @@ class SegmentationModel:
 
     def preprocess(self, rgb: Image.Image) -> np.ndarray:
         """Resize like the reference pipeline (Lanczos) and normalise, vectorised."""
-        resized = rgb.resize(self.spec.input_size, Image.Resampling.LANCZOS)
+        # reducing_gap: a box pre-reduction before Lanczos, 4x faster on 12 MP and within
+        # 3 grey levels of the plain Lanczos resize the reference uses
+        resized = rgb.resize(self.spec.input_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         pixels = np.asarray(resized, dtype=np.float32)
         if self.spec.input_scale == "image_max":
             peak = float(pixels.max())
