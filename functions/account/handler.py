@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import body_bytes, principal
 from cutout.api.responses import json_response
@@ -42,6 +43,7 @@ def make_handler(
         return service
 
     @app.get("/v1/account")
+    @tracer.capture_method(capture_response=False)
     def get_account() -> Response:
         caller = principal(app.current_event)
         body = account_view(accounts().get_account(caller.account_id))
@@ -49,6 +51,7 @@ def make_handler(
         return json_response(200, body, app.current_event.request_context.request_id)
 
     @app.put("/v1/account/training-opt-in")
+    @tracer.capture_method(capture_response=False)
     def put_training_opt_in() -> Response:
         caller = principal(app.current_event)
         opt_in = opt_in_from_body(body_bytes(app.current_event))

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
+
 from cutout.api.authorizer import authorize
 from cutout.api.telemetry import NAMESPACE
 from cutout.data.accounts import AccountStore

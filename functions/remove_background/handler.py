@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import body_bytes, header, principal
 from cutout.api.removal import removal_response
@@ -39,6 +40,7 @@ def make_handler(
         return service
 
     @app.post("/v1/remove-background")
+    @tracer.capture_method(capture_response=False)
     def remove_background() -> Response:
         event, caller = app.current_event, principal(app.current_event)
         request_id = event.request_context.request_id

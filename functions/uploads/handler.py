@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import principal
 from cutout.api.responses import json_response
@@ -43,6 +44,7 @@ def make_handler(
         return service
 
     @app.post("/v1/uploads")
+    @tracer.capture_method(capture_response=False)
     def create_upload() -> Response:
         caller = principal(app.current_event)
         upload = uploads().create(caller.account_id)

@@ -18,14 +18,15 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+from PIL import Image, ImageDraw
+
 from cutout.api.runtime import LocalContext
 from cutout.data import schema
 from cutout.data.stores import Stores
 from cutout.local.events import authorizer_request_event, proxy_event
 from cutout.service.accounts import AccountService
 from cutout.settings import Settings
-from moto import mock_aws
-from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"

@@ -76,6 +76,7 @@ def test_one_account_cannot_see_or_change_another(gateway, caller, other_caller)
 
 def test_an_unknown_route_is_a_json_404(gateway, caller, handlers):
     from conftest import LocalContext, _answer
+
     from cutout.local.events import proxy_event
 
     event = proxy_event("GET", "/v1/nothing-here",
@@ -88,6 +89,7 @@ def test_an_unknown_route_is_a_json_404(gateway, caller, handlers):
 def test_a_request_without_authorizer_context_is_refused(handlers):
     # A misconfigured integration (no authorizer) must not run as anybody
     from conftest import LocalContext, _answer
+
     from cutout.local.events import proxy_event
 
     answer = _answer(handlers["account"](proxy_event("GET", "/v1/account"), LocalContext()))
@@ -98,6 +100,7 @@ def test_a_request_without_authorizer_context_is_refused(handlers):
 def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, logs):
     # Given an account handler whose table does not exist (a broken deployment)
     from conftest import LocalContext, _answer, load_function
+
     from cutout.data.accounts import AccountStore
     from cutout.local.events import proxy_event
     from cutout.service.accounts import AccountService

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from conftest import LocalContext, assert_no_secrets
+
 from cutout.local.events import authorizer_request_event
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 import boto3
 import pytest
 from conftest import REGION, LocalContext, _answer, bucket_keys, disc_image, load_function
+
 from cutout.data.accounts import ApiKeyRecord
 from cutout.errors import AccountNotFound, Conflict, KeyNotFound
 from cutout.local.events import proxy_event

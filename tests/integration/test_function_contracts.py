@@ -10,6 +10,7 @@ from dataclasses import fields
 
 import pytest
 from conftest import FUNCTIONS, ROOT, LocalContext, _answer, load_function
+
 from cutout.local.events import proxy_event
 from cutout.settings import Settings, env_name
 

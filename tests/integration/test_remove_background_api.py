@@ -18,8 +18,9 @@ from conftest import (
     load_function,
     multipart,
 )
-from cutout.local.events import proxy_event
 from PIL import Image
+
+from cutout.local.events import proxy_event
 
 PATH = "/v1/remove-background"
 

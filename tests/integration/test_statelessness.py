@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from conftest import disc_image
+
 from cutout.local.events import proxy_event
 
 PATH = "/v1/remove-background"

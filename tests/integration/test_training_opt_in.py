@@ -7,8 +7,9 @@ import io
 
 import boto3
 from conftest import REGION, bucket_keys, load_function
-from cutout.data import schema
 from PIL import Image
+
+from cutout.data import schema
 
 PATH = "/v1/remove-background"
 
@@ -97,6 +98,7 @@ def test_an_opt_out_landing_during_a_request_leaves_nothing_behind(settings, sto
                                                                    caller, png_image):
     # Given an opted-in account whose opt-out arrives while its image is being processed
     from conftest import LocalContext, _answer
+
     from cutout.engine import Engine
     from cutout.local.events import proxy_event
     from cutout.service.removal import build_removal_service
