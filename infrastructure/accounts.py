@@ -11,8 +11,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from cutout.data import schema
 
+from cutout.data import schema
 from infrastructure.settings import DeploymentSettings
 
 

@@ -15,10 +15,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
 from cutout.api.telemetry import NAMESPACE as METRICS_NAMESPACE
 from cutout.settings import Settings as RuntimeSettings
 from cutout.settings import env_name
-
 from infrastructure.nag import acknowledge
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings, SettingsError

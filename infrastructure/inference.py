@@ -16,8 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from cutout.data import schema
 
+from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT

@@ -267,3 +267,7 @@ def settings_table(context: Mapping[str, Any] | None = None) -> str:
         shown = f"`{shown}`" if shown != "" else "(empty)"
         lines.append(f"| `{f.name}` | {shown} | {f.metadata['doc']} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m infrastructure.settings: the table for docs/deploy.md
+    print(settings_table())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from cutout.data.schema import ACCOUNT_INDEX
 
+from cutout.data.schema import ACCOUNT_INDEX
 from infrastructure.accounts import Accounts
 from infrastructure.api import Api
 from infrastructure.function_defaults import function_environment

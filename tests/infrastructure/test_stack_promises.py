@@ -7,10 +7,11 @@ from dataclasses import fields
 
 import pytest
 from aws_cdk.assertions import Match
+from infra_synth import describe, statements, synthesize
+
 from cutout.data import schema
 from cutout.settings import ENVIRONMENT_VARIABLES
 from cutout.settings import Settings as RuntimeSettings
-from infra_synth import describe, statements, synthesize
 
 
 @pytest.fixture(scope="module")

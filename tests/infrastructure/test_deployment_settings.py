@@ -1,0 +1,100 @@
+"""Deployment settings: documented defaults, and a bad value names its key at synth time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import aws_cdk as cdk
+import pytest
+from infra_synth import REPO_ROOT
+
+from cutout.settings import Settings as RuntimeSettings
+from infrastructure.function_defaults import RESOURCE_FIELDS
+from infrastructure.network import INTERFACE_SERVICES
+from infrastructure.settings import (
+    KNOWN_INTERFACE_ENDPOINTS,
+    DeploymentSettings,
+    SettingsError,
+    default_context,
+    settings_table,
+)
+
+
+def _from(**context) -> DeploymentSettings:
+    return DeploymentSettings.from_context({f"cutout:{k}": v for k, v in context.items()}.get)
+
+
+def test_cdk_json_documents_every_setting_with_its_default():
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    documented = {k: v for k, v in context.items() if k.startswith("cutout:")}
+    assert documented == default_context()
+
+
+def test_the_deploy_guide_carries_the_generated_settings_table():
+    guide = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    assert settings_table() in guide, "regenerate with: python -m infrastructure.settings"
+
+
+def test_deployment_defaults_match_the_runtime_defaults():
+    deployment = DeploymentSettings()
+    for field in fields(RuntimeSettings):
+        if field.name in RESOURCE_FIELDS:
+            continue
+        assert getattr(deployment, field.name) == field.default, field.name
+
+
+def test_every_known_interface_endpoint_maps_to_a_service():
+    assert set(KNOWN_INTERFACE_ENDPOINTS) == set(INTERFACE_SERVICES)
+
+
+def test_command_line_strings_are_read_as_their_types():
+    settings = _from(inference_memory_mb="4096", waf_enabled="true",
+                     subnet_ids="subnet-0aaaaaaaaaaaaaaaa, subnet-0bbbbbbbbbbbbbbbb",
+                     vpc_id="vpc-0123456789abcdef0", availability_zones="eu-west-1a,eu-west-1b",
+                     create_vpc_endpoints="false")
+    assert settings.inference_memory_mb == 4096
+    assert settings.waf_enabled is True
+    assert settings.subnet_ids == ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+    assert settings.imports_vpc
+
+
+@pytest.mark.parametrize("context,named", [
+    ({"inference_memory_mb": "99999"}, "cutout:inference_memory_mb"),
+    ({"inference_memory_mb": "lots"}, "cutout:inference_memory_mb"),
+    ({"architecture": "sparc"}, "cutout:architecture"),
+    ({"api_endpoint_type": "EDGE"}, "cutout:api_endpoint_type"),
+    ({"waf_enabled": "maybe"}, "cutout:waf_enabled"),
+    ({"log_retention_days": 31}, "cutout:log_retention_days"),
+    ({"authorizer_cache_ttl_seconds": 7200}, "cutout:authorizer_cache_ttl_seconds"),
+    ({"throttle_rate_limit": 50, "throttle_burst_limit": 10}, "cutout:throttle_burst_limit"),
+    ({"interface_endpoints": "kms,ec2"}, "cutout:interface_endpoints"),
+    ({"cors_allowed_origins": "not an origin"}, "cutout:cors_allowed_origins"),
+    ({"domain_name": "api.example.com"}, "cutout:domain_name"),
+    ({"vpc_id": "vpc-0123456789abcdef0"}, "cutout:subnet_ids"),
+    ({"subnet_ids": "subnet-0aaaaaaaaaaaaaaaa"}, "cutout:subnet_ids"),
+    ({"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": "subnet-0aaaaaaaaaaaaaaaa",
+      "availability_zones": "eu-west-1a"}, "cutout:route_table_ids"),
+    ({"vpc_id": "my-vpc"}, "cutout:vpc_id"),
+    ({"stage_name": "prod/v1"}, "cutout:stage_name"),
+    ({"upload_url_ttl_seconds": 0}, "cutout:upload_url_ttl_seconds"),
+])
+def test_a_bad_value_fails_with_a_message_naming_the_setting(context, named):
+    with pytest.raises(SettingsError, match=named):
+        _from(**context)
+
+
+def test_a_domain_cannot_front_a_private_api():
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd"
+    with pytest.raises(SettingsError, match="cutout:domain_name"):
+        _from(domain_name="api.example.com", certificate_arn=certificate,
+              api_endpoint_type="PRIVATE")
+
+
+def test_synthesis_stops_on_a_bad_setting_before_building_anything():
+    from app import build_app
+
+    app = cdk.App(context={"cutout:inference_timeout_seconds": "forever"})
+    with pytest.raises(SettingsError, match="cutout:inference_timeout_seconds"):
+        build_app(app)
+    assert app.node.children == []
