@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,3 +332,30 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str | N
         parts.append(head.encode() + b"\r\n" + data + b"\r\n")
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+# --- a guard on every test ------------------------------------------------------------------
+LEAK_PATTERNS = {
+    "an API key": re.compile(r"co_live_[A-Za-z0-9_-]{43}"),
+    "a signed URL": re.compile(r"X-Amz-Signature|X-Amz-Credential", re.IGNORECASE),
+    "base64 of a PNG": re.compile(r"iVBORw0KGgo"),
+    "base64 of a JPEG": re.compile(r"/9j/4"),
+    "PNG bytes": re.compile(r"\\x89PNG|\x89PNG"),
+}
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log():
+    """Whatever a test does, the functions' logs never carry a key, a signed URL or an image."""
+    stream = io.StringIO()
+    attached = []
+    for name in SERVICES:
+        handler = logging.StreamHandler(stream)
+        logging.getLogger(name).addHandler(handler)
+        attached.append((logging.getLogger(name), handler))
+    yield
+    for target, handler in attached:
+        target.removeHandler(handler)
+    text = stream.getvalue()
+    found = [what for what, pattern in LEAK_PATTERNS.items() if pattern.search(text)]
+    assert found == [], f"the logs carry {', '.join(found)}"
