@@ -75,10 +75,12 @@ class Api(Construct):
         self.rest_api.node.try_remove_child("Endpoint")  # the stack's ApiUrl output replaces it
         # API Gateway writes ERROR-level execution logs here; created by us so that they are
         # KMS-encrypted and expire like every other log.
-        logs.LogGroup(
+        execution_logs = logs.LogGroup(
             self, "ExecutionLogs", retention=retention, encryption_key=key,
             log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/"
                            f"{settings.stage_name}")
+        # Before the stage serves anything, or API Gateway would create the group itself.
+        self.rest_api.deployment_stage.node.add_dependency(execution_logs)
 
         key_authorizer = apigw.RequestAuthorizer(
             self, "KeyAuthorizer",

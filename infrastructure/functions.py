@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cutout.data import schema
 from infrastructure.function_defaults import KEY_READ, KEY_WRITE, FunctionBase, grant_key
-from infrastructure.grants import grant_objects, grant_table
+from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -46,8 +46,11 @@ class ZipFunctions(Construct):
             "Account", "account", "Reads the account and changes its training opt-in")
         grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:Query", index=schema.ACCOUNT_INDEX)
-        grant_objects(role, training_store, schema.TRAINING_PREFIX, "s3:DeleteObject",
-                      list_bucket=True)
+        # Opting out deletes every object and version under the account's training prefix.
+        grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                      "s3:DeleteObject", "s3:DeleteObjectVersion")
+        grant_list(role, training_store, "s3:ListBucket", "s3:ListBucketVersions",
+                   prefix=schema.TRAINING_PREFIX)
         grant_key(role, key, *KEY_WRITE)
 
         self.uploads, role = self._function(

@@ -24,15 +24,18 @@ def grant_table(role: iam.IRole, table: dynamodb.ITable, *actions: str,
     role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
 
 
-def grant_objects(role: iam.Role, bucket: s3.IBucket, prefix: str, *actions: str,
-                  list_bucket: bool = False) -> None:
-    """Named object actions under one key prefix of one bucket (optionally listing it)."""
+def grant_list(role: iam.IRole, bucket: s3.IBucket, *actions: str,
+               prefix: str | None = None) -> None:
+    """Bucket-level list actions, limited to listings under `prefix` when one is given."""
+    conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(actions), resources=[bucket.bucket_arn], conditions=conditions))
+
+
+def grant_objects(role: iam.Role, bucket: s3.IBucket, prefix: str, *actions: str) -> None:
+    """Named object actions under one key prefix of one bucket."""
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
-    if list_bucket:
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}}))
     logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
     acknowledge(
         role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
-from infrastructure.grants import grant_objects, grant_table
+from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -56,6 +56,9 @@ class Inference(Construct):
         for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
             grant_objects(role, transient_bucket, prefix,
                           "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        # Listing lets S3 answer 404 rather than 403 for an upload id that does not exist,
+        # so a client's wrong id is a clean "not found" instead of a server error.
+        grant_list(role, transient_bucket, "s3:ListBucket")
         grant_objects(role, training_store, schema.TRAINING_PREFIX,
                       "s3:PutObject", "s3:DeleteObject")
         # Decrypt reads uploads and signs result GETs; GenerateDataKey writes results.

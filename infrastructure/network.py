@@ -111,15 +111,16 @@ class Network(Construct):
         anyone = [iam.AnyPrincipal()]
         s3_endpoint = self.gateway_endpoints["s3"]
         s3_endpoint.add_to_policy(iam.PolicyStatement(
-            principals=anyone, actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            principals=anyone,
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
             resources=[bucket.arn_for_objects("*") for bucket in buckets]))
         s3_endpoint.add_to_policy(iam.PolicyStatement(
-            principals=anyone, actions=["s3:ListBucket"],
+            principals=anyone, actions=["s3:ListBucket", "s3:ListBucketVersions"],
             resources=[bucket.bucket_arn for bucket in buckets]))
         self.gateway_endpoints["dynamodb"].add_to_policy(iam.PolicyStatement(
             principals=anyone,
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                     "dynamodb:DeleteItem", "dynamodb:Query"],
+                     "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
             resources=[table.table_arn, f"{table.table_arn}/index/{index}"]))
 
     def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.InterfaceVpcEndpoint:

@@ -275,7 +275,8 @@ def test_remove_background_touches_only_its_prefixes(synth):
     assert "/uploads/*" in read and "/results/*" in read and "TrainingStore" not in read
     written = _on(grants, "s3:PutObject")
     assert "/uploads/*" in written and "/results/*" in written and "/training/*" in written
-    assert "s3:ListBucket" not in grants
+    listed = _on(grants, "s3:ListBucket")
+    assert "TransientBucket" in listed and "TrainingStore" not in listed
 
 
 def test_account_reads_and_writes_the_table_and_clears_training_data(synth):
@@ -283,7 +284,11 @@ def test_account_reads_and_writes_the_table_and_clears_training_data(synth):
     assert "AccountsTable" in _on(grants, "dynamodb:UpdateItem")
     assert f"/index/{schema.ACCOUNT_INDEX}" in _on(grants, "dynamodb:Query")
     assert "/training/*" in _on(grants, "s3:DeleteObject")
-    assert "TrainingStore" in _on(grants, "s3:ListBucket")
+    assert "/training/*" in _on(grants, "s3:DeleteObjectVersion")
+    assert "TrainingStore" in _on(grants, "s3:ListBucketVersions")
+    listing = [st for st in statements(synth, "AccountBaseRole")
+               if "s3:ListBucket" in _actions(st)]
+    assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["training/*"]}}
     assert "s3:PutObject" not in grants and "s3:GetObject" not in grants
 
 
