@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
@@ -32,7 +33,8 @@ def make_handler(authenticator: Authenticator | None = None,
                  settings: Settings | None = None) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
 
-    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
+                                  log_event=False, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
