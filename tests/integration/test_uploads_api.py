@@ -136,3 +136,28 @@ def test_upload_flow_logs_no_signed_url_and_no_key(gateway, caller, logs, png_im
     assert answer.status == 200
     assert_no_secrets(logs.text(), caller.secret, caller.key_hash, upload["upload_url"],
                       answer.json()["result_url"], png_image)
+
+
+def test_an_image_too_large_to_send_inline_goes_through_an_upload(gateway, caller, settings):
+    # Given an 8 MB photo-like image, which a synchronous call refuses
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(7).integers(0, 256, (2000, 2600, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=98)
+    big = buffer.getvalue()
+    assert len(big) > 6 * 1024 * 1024
+    inline = gateway.request("POST", "/v1/remove-background", key=caller.secret, body=big,
+                             headers={"Content-Type": "image/jpeg"})
+    assert inline.status == 413
+    # When it is uploaded and named instead
+    upload = create_upload(gateway, caller)
+    put_upload(upload, big)
+    answer = remove_by_upload(gateway, caller, upload["upload_id"])
+    # Then the result comes back behind a link, at full size
+    assert answer.status == 200
+    assert (answer.json()["width"], answer.json()["height"]) == (2600, 2000)
+    assert requests.get(answer.json()["result_url"], timeout=30).status_code == 200
