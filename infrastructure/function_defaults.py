@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -108,4 +107,3 @@ def grant_key(role: iam.IRole, key: kms.IKey, *actions: str) -> None:
 
 KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
 KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
-TIMEOUT_SHORT = Duration.seconds(10)

@@ -1,12 +1,15 @@
-"""The zip functions: authorizer, account and uploads, each with only what it needs.
+"""The zip functions: authorizer, account, uploads (and sweeper), each with only what it needs.
 
 They run the Python zip runtime with the shared library and Powertools as layers, in the
 same isolated subnets as the inference function. Their grants are written action by action:
 the authorizer may only GetItem; uploads may only put `uploads/*` (it presigns PUTs); account
-reads and writes the table and lists/deletes the account's training data on opt-out.
+reads and writes the table and lists/deletes the account's training data on opt-out; the
+sweeper lists the transient bucket and deletes under `uploads/` and `results/`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -24,9 +27,16 @@ from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
 
+SWEEPER_DIR = REPO_ROOT / "functions" / "sweeper"
+
+
+def sweeper_available() -> bool:
+    """Whether the sweeper's handler has been written (the stack adds it only then)."""
+    return (SWEEPER_DIR / "handler.py").exists()
+
 
 class ZipFunctions(Construct):
-    """Exposes `authorizer`, `account` and `uploads` (lambda_.Function)."""
+    """Exposes `authorizer`, `account`, `uploads` and `sweeper` (None until it exists)."""
 
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
                  network: Network, key: kms.IKey, table: dynamodb.ITable,
@@ -59,8 +69,18 @@ class ZipFunctions(Construct):
         # The presigned PUT is executed with this role's credentials: SSE-KMS needs a data key.
         grant_key(role, key, "kms:GenerateDataKey", "kms:DescribeKey")
 
-    def _function(self, id: str, name: str, description: str) -> tuple[lambda_.Function,
-                                                                       iam.IRole]:
+        # The 24-hour sweeper is scheduled (see retention.py) as soon as its handler exists.
+        self.sweeper: lambda_.Function | None = None
+        if sweeper_available():
+            self.sweeper, role = self._function(
+                "Sweeper", "sweeper", "Deletes transient objects older than 24 hours",
+                timeout_seconds=300, code_dir=SWEEPER_DIR)
+            for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
+                grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
+            grant_list(role, transient_bucket, "s3:ListBucket")
+
+    def _function(self, id: str, name: str, description: str, timeout_seconds: int = 10,
+                  code_dir: Path | None = None) -> tuple[lambda_.Function, iam.IRole]:
         base = FunctionBase(self, f"{id}Base", description=f"cutout {name}: {description}",
                             key=self._key, retention=self._retention)
         function = lambda_.Function(
@@ -68,11 +88,11 @@ class ZipFunctions(Construct):
             description=f"cutout {name}: {description}",
             runtime=ZIP_RUNTIME,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(REPO_ROOT / "functions" / name),
+            code=lambda_.Code.from_asset(str(code_dir or REPO_ROOT / "functions" / name),
                                          exclude=["__pycache__", "*.pyc"]),
             layers=self._layers,
             memory_size=self._settings.function_memory_mb,
-            timeout=Duration.seconds(10),
+            timeout=Duration.seconds(timeout_seconds),
             **base.function_options(self._settings, self._network, self._environment[name],
                                     self._key),
         )

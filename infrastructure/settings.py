@@ -133,6 +133,9 @@ class DeploymentSettings:
         365, "Days opted-in training data is kept before it expires.", _between(1, 3650))
     table_deletion_protection: bool = _setting(
         True, "Deletion protection on the accounts table.")
+    sweep_interval_minutes: int = _setting(
+        60, "How often the sweeper deletes transient objects older than 24 hours.",
+        _between(5, 720))
     log_retention_days: int = _setting(30, "Retention of every log group.",
                                        _one_of(*LOG_RETENTION_DAYS))
     access_log_retention_days: int = _setting(

@@ -14,6 +14,7 @@ from infrastructure.functions import ZipFunctions
 from infrastructure.inference import Inference
 from infrastructure.monitoring import Monitoring
 from infrastructure.network import Network
+from infrastructure.retention import Retention
 from infrastructure.settings import LOG_RETENTION_DAYS, DeploymentSettings
 from infrastructure.storage import Storage
 
@@ -48,7 +49,8 @@ class CutoutStack(Stack):
             "kms_key_id": storage.key.key_arn,
         }
         environment = {name: function_environment(settings, resources, service=name)
-                       for name in ("remove_background", "authorizer", "account", "uploads")}
+                       for name in ("remove_background", "authorizer", "account", "uploads",
+                                    "sweeper")}
         data = {"key": storage.key, "table": accounts.table,
                 "transient_bucket": storage.transient_bucket,
                 "training_store": storage.training_store}
@@ -68,9 +70,13 @@ class CutoutStack(Stack):
                       # remove.bg-compatible route: existing client libraries work unchanged.
                       ("POST", "/v1.0/removebg"): inference.function,
                   })
-        Monitoring(self, "Monitoring", settings=settings, api=api.rest_api, functions={
-            "RemoveBackground": inference.function, "Authorizer": zip_functions.authorizer,
-            "Account": zip_functions.account, "Uploads": zip_functions.uploads})
+        monitored = {"RemoveBackground": inference.function,
+                     "Authorizer": zip_functions.authorizer, "Account": zip_functions.account,
+                     "Uploads": zip_functions.uploads}
+        if zip_functions.sweeper:
+            Retention(self, "Retention", settings=settings, sweeper=zip_functions.sweeper)
+            monitored["Sweeper"] = zip_functions.sweeper
+        Monitoring(self, "Monitoring", settings=settings, api=api.rest_api, functions=monitored)
 
         for name, value in (
             ("ApiUrl", api.url), ("RestApiId", api.rest_api.rest_api_id),

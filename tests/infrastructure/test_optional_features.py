@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_synth import describe, synthesize
+from infra_synth import describe, statements, synthesize
+
+from infrastructure import functions
 
 ORIGIN = "https://app.example.com"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
@@ -13,13 +15,20 @@ TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
 
 
 @pytest.fixture(scope="module")
-def synth():
-    return synthesize(
-        waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
-        certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN,
-        inference_reserved_concurrency="50", architecture="arm64",
-        quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
-        table_deletion_protection="false", training_retention_days=30)
+def synth(tmp_path_factory):
+    # A stand-in sweeper handler, so this variant also proves the retention wiring before
+    # (or regardless of whether) functions/sweeper/handler.py exists.
+    sweeper = tmp_path_factory.mktemp("sweeper")
+    (sweeper / "handler.py").write_text("def handler(event, context):\n    return None\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(functions, "SWEEPER_DIR", sweeper)
+        return synthesize(
+            waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
+            certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN,
+            inference_reserved_concurrency="50", architecture="arm64",
+            quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
+            table_deletion_protection="false", training_retention_days=30,
+            sweep_interval_minutes=15)
 
 
 def test_aws_solutions_pack_reports_nothing_unacknowledged(synth):
@@ -95,3 +104,21 @@ def test_reserved_concurrency_quota_retention_and_alarm_actions_apply(synth):
              for r in b["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])]
     assert {"Id": "expire-training-data", "ExpirationInDays": 30} in [
         {"Id": r.get("Id"), "ExpirationInDays": r["ExpirationInDays"]} for r in rules]
+
+
+def test_the_sweeper_runs_on_its_schedule_and_may_only_list_and_delete_transient_objects(synth):
+    rule = synth.one("AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(15 minutes)"
+    assert "FunctionsSweeper" in json.dumps(rule["Targets"])
+    actions = {}
+    for statement in statements(synth, "SweeperBaseRole"):
+        listed = statement["Action"] if isinstance(statement["Action"], list) \
+            else [statement["Action"]]
+        for action in listed:
+            actions.setdefault(action, []).append(json.dumps(statement["Resource"]))
+    data = {a for a in actions if a.startswith(("s3:", "dynamodb:"))}
+    assert data == {"s3:DeleteObject", "s3:ListBucket"}
+    deletes = " ".join(actions["s3:DeleteObject"])
+    assert "/uploads/*" in deletes and "/results/*" in deletes and "Training" not in deletes
+    alarms = " ".join(synth.resources("AWS::CloudWatch::Alarm"))
+    assert "SweeperErrors" in alarms and "SweeperThrottles" in alarms

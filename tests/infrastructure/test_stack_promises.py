@@ -413,3 +413,11 @@ def test_outputs_give_the_admin_cli_what_it_needs(synth):
     from infrastructure.stack import OUTPUTS
 
     assert set(synth.raw["Outputs"]) == set(OUTPUTS)
+
+
+def test_the_sweeper_is_scheduled_only_once_its_handler_exists(synth):
+    from infrastructure.functions import sweeper_available
+
+    expected = 1 if sweeper_available() else 0
+    synth.template.resource_count_is("AWS::Events::Rule", expected)
+    assert len(_functions(synth)) == 4 + expected
