@@ -45,7 +45,8 @@ class Api(Construct):
                  ) -> None:
         super().__init__(scope, id)
         access_logs = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key)
-        cloudwatch_account = _ApiGatewayLogsRole(self, "CloudWatchRole")
+        cloudwatch_account = _ApiGatewayLogsRole(self, "CloudWatchRole") \
+            if settings.manage_api_logging_role else None
         private = settings.private_api
         self.rest_api = apigw.RestApi(
             self, "Api",
@@ -71,7 +72,8 @@ class Api(Construct):
                 allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             ) if settings.cors_allowed_origins else None,
         )
-        self.rest_api.deployment_stage.node.add_dependency(cloudwatch_account)
+        if cloudwatch_account:
+            self.rest_api.deployment_stage.node.add_dependency(cloudwatch_account)
         self.rest_api.node.try_remove_child("Endpoint")  # the stack's ApiUrl output replaces it
         # API Gateway writes ERROR-level execution logs here; created by us so that they are
         # KMS-encrypted and expire like every other log.

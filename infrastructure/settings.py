@@ -93,6 +93,9 @@ class DeploymentSettings:
     certificate_arn: str = _setting(
         "", "ACM certificate for domain_name (same region); TLS 1.2 security policy.",
         _matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", "an ACM ARN"))
+    manage_api_logging_role: bool = _setting(
+        True, "Register the region's API Gateway CloudWatch Logs role (an account-wide setting "
+        "stage logging needs); false if your organisation already manages it.")
     waf_enabled: bool = _setting(False, "Attach a WAF web ACL (rate-based rule + common rules).")
     waf_rate_limit: int = _setting(
         1000, "Requests per 5 minutes per client IP before WAF blocks it.", _between(10, 2_000_000))

@@ -17,7 +17,8 @@ def synth():
     return synthesize(
         vpc_id="vpc-0123456789abcdef0", vpc_cidr=VPC_CIDR, subnet_ids=",".join(SUBNETS),
         availability_zones="eu-west-1a,eu-west-1b", route_table_ids=ROUTE_TABLES,
-        api_endpoint_type="PRIVATE", interface_endpoints=["kms"])
+        api_endpoint_type="PRIVATE", interface_endpoints=["kms"],
+        manage_api_logging_role=False)
 
 
 def _endpoints(synth, kind: str) -> list[dict]:
@@ -91,3 +92,9 @@ def test_the_private_api_endpoint_admits_https_from_the_vpc_only(synth):
 def test_the_authorizer_still_guards_every_method(synth):
     for method in synth.resources("AWS::ApiGateway::Method").values():
         assert method["Properties"]["AuthorizationType"] == "CUSTOM"
+
+
+def test_an_organisation_managed_api_logging_role_is_left_alone(synth):
+    synth.template.resource_count_is("AWS::ApiGateway::Account", 0)
+    stage = synth.one("AWS::ApiGateway::Stage")
+    assert stage["MethodSettings"][0]["LoggingLevel"] == "ERROR"

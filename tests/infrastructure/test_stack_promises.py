@@ -370,6 +370,13 @@ def test_the_stage_logs_access_and_errors_but_never_bodies(synth):
                                            "/prod"]]}})
 
 
+def test_the_api_gateway_logging_role_is_registered_with_an_inline_policy(synth):
+    account = synth.one("AWS::ApiGateway::Account")
+    role_id = account["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = synth.raw["Resources"][role_id]["Properties"]
+    assert role["Policies"][0]["PolicyName"] == "WriteApiLogs"
+
+
 def test_the_request_validator_checks_parameters_and_body(synth):
     validator = synth.one("AWS::ApiGateway::RequestValidator")
     assert validator["ValidateRequestBody"] is True
