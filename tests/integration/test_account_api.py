@@ -75,31 +75,31 @@ def test_one_account_cannot_see_or_change_another(gateway, caller, other_caller)
 
 
 def test_an_unknown_route_is_a_json_404(gateway, caller, handlers):
-    from conftest import LocalContext, _answer
+    from integration_support import LocalContext, answer_of
 
     from cutout.local.events import proxy_event
 
     event = proxy_event("GET", "/v1/nothing-here",
                         authorizer={"account_id": caller.account_id, "key_prefix": "x"})
-    answer = _answer(handlers["account"](event, LocalContext()))
+    answer = answer_of(handlers["account"](event, LocalContext()))
     assert answer.status == 404
     assert answer.json()["error"]["code"] == "route_not_found"
 
 
 def test_a_request_without_authorizer_context_is_refused(handlers):
     # A misconfigured integration (no authorizer) must not run as anybody
-    from conftest import LocalContext, _answer
+    from integration_support import LocalContext, answer_of
 
     from cutout.local.events import proxy_event
 
-    answer = _answer(handlers["account"](proxy_event("GET", "/v1/account"), LocalContext()))
+    answer = answer_of(handlers["account"](proxy_event("GET", "/v1/account"), LocalContext()))
     assert answer.status == 401
     assert answer.json()["error"]["code"] == "unauthorized"
 
 
 def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, logs):
     # Given an account handler whose table does not exist (a broken deployment)
-    from conftest import LocalContext, _answer, load_function
+    from integration_support import LocalContext, answer_of, load_function
 
     from cutout.data.accounts import AccountStore
     from cutout.local.events import proxy_event
@@ -110,7 +110,7 @@ def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, logs):
     event = proxy_event("GET", "/v1/account", authorizer={"account_id": "acct_x",
                                                           "key_prefix": "co_live_x"})
     # When a client reads its account
-    answer = _answer(handler(event, LocalContext()))
+    answer = answer_of(handler(event, LocalContext()))
     # Then it gets our 500 shape with the request id, and no stack trace
     assert answer.status == 500
     error = answer.json()["error"]

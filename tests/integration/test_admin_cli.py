@@ -7,7 +7,7 @@ import json
 
 import boto3
 import pytest
-from conftest import REGION, LocalContext, bucket_keys
+from integration_support import REGION, LocalContext, bucket_keys
 
 from cutout.cli.main import main
 from cutout.local.events import authorizer_request_event

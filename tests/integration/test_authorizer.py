@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import LocalContext, assert_no_secrets
+from integration_support import LocalContext, assert_no_secrets
 
 from cutout.local.events import authorizer_request_event
 

@@ -8,7 +8,14 @@ from dataclasses import replace
 
 import boto3
 import pytest
-from conftest import REGION, LocalContext, _answer, bucket_keys, disc_image, load_function
+from integration_support import (
+    REGION,
+    LocalContext,
+    answer_of,
+    bucket_keys,
+    disc_image,
+    load_function,
+)
 
 from cutout.data.accounts import ApiKeyRecord
 from cutout.errors import AccountNotFound, Conflict, KeyNotFound
@@ -120,7 +127,7 @@ def test_zero_retention_deletes_an_upload_once_it_was_used(settings, stores, acc
                         body=json.dumps({"upload_id": upload.upload_id}),
                         authorizer={"account_id": account.account_id, "key_prefix": "p"})
     # When it is processed
-    assert _answer(handler(event, LocalContext())).status == 200
+    assert answer_of(handler(event, LocalContext())).status == 200
     # Then only the result (behind its short link) remains
     remaining = bucket_keys(settings.transient_bucket)
     assert [k.split("/")[0] for k in remaining] == ["results"]

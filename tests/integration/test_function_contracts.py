@@ -9,7 +9,7 @@ import sys
 from dataclasses import fields
 
 import pytest
-from conftest import FUNCTIONS, ROOT, LocalContext, _answer, load_function
+from integration_support import FUNCTIONS, ROOT, LocalContext, answer_of, load_function
 
 from cutout.local.events import proxy_event
 from cutout.settings import Settings, env_name
@@ -46,7 +46,7 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, c
     event = proxy_event("GET", "/v1/account", authorizer={"account_id": caller.account_id,
                                                           "key_prefix": caller.key_prefix})
     # When the Lambda entry point is called
-    answer = _answer(module.handler(event, LocalContext()))
+    answer = answer_of(module.handler(event, LocalContext()))
     # Then it found the table on its own
     assert answer.status == 200
     assert answer.json()["account_id"] == caller.account_id
@@ -58,7 +58,7 @@ def test_a_missing_setting_is_a_500_that_names_the_variable(aws, monkeypatch):
     handler = load_function("uploads").make_handler()
     event = proxy_event("POST", "/v1/uploads", authorizer={"account_id": "acct_x",
                                                            "key_prefix": "p"})
-    answer = _answer(handler(event, LocalContext()))
+    answer = answer_of(handler(event, LocalContext()))
     assert answer.status == 500
     assert answer.json()["error"]["code"] == "configuration_error"
     assert "CUTOUT_" in answer.json()["error"]["message"]

@@ -9,10 +9,10 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import (
+from integration_support import (
     PHOTOS,
     LocalContext,
-    _answer,
+    answer_of,
     assert_no_secrets,
     disc_image,
     load_function,
@@ -197,7 +197,7 @@ def test_a_decompression_bomb_is_refused_with_413_before_inference(aws, settings
                         body=disc_image("PNG", size=(400, 400)),
                         authorizer={"account_id": caller.account_id, "key_prefix": "p"})
     # When a bigger image arrives, Then it is refused as too large
-    answer = _answer(handler(event, LocalContext()))
+    answer = answer_of(handler(event, LocalContext()))
     assert answer.status == 413
     assert answer.json()["error"]["code"] == "image_too_large"
 

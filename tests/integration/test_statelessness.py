@@ -17,7 +17,7 @@ import types
 from pathlib import Path
 
 import numpy as np
-from conftest import disc_image
+from integration_support import disc_image
 
 from cutout.local.events import proxy_event
 
@@ -78,7 +78,7 @@ def holds(item, needles: list[bytes]) -> bool:
 
 def test_nothing_of_one_request_survives_into_module_state_or_tmp(handlers, caller, tmp_path,
                                                                    monkeypatch):
-    from conftest import LocalContext, _answer, load_function
+    from integration_support import LocalContext, answer_of, load_function
 
     # Given a warm handler, and a temporary directory we can watch
     monkeypatch.setenv("TMPDIR", str(tmp_path))
@@ -92,10 +92,10 @@ def test_nothing_of_one_request_survives_into_module_state_or_tmp(handlers, call
     # When two different images go through it, one after the other
     event = proxy_event("POST", PATH, headers={"Content-Type": "image/png"}, body=first,
                         authorizer=context)
-    first_answer = _answer(handler(event, LocalContext()))
+    first_answer = answer_of(handler(event, LocalContext()))
     first_result = first_answer.body
     del event
-    second_answer = _answer(handler(proxy_event("POST", PATH, body=second,
+    second_answer = answer_of(handler(proxy_event("POST", PATH, body=second,
                                                 headers={"Content-Type": "image/jpeg"},
                                                 authorizer=context), LocalContext()))
     assert (first_answer.status, second_answer.status) == (200, 200)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import boto3
-from conftest import REGION, bucket_keys, load_function
+from integration_support import REGION, bucket_keys, load_function
 from PIL import Image
 
 from cutout.data import schema
@@ -97,7 +97,7 @@ def test_opting_out_deletes_what_was_kept_and_stops_capture(gateway, caller, oth
 def test_an_opt_out_landing_during_a_request_leaves_nothing_behind(settings, stores, accounts,
                                                                    caller, png_image):
     # Given an opted-in account whose opt-out arrives while its image is being processed
-    from conftest import LocalContext, _answer
+    from integration_support import LocalContext, answer_of
 
     from cutout.engine import Engine
     from cutout.local.events import proxy_event
@@ -119,7 +119,7 @@ def test_an_opt_out_landing_during_a_request_leaves_nothing_behind(settings, sto
     event = proxy_event("POST", PATH, headers={"Content-Type": "image/png"}, body=png_image,
                         authorizer={"account_id": caller.account_id, "key_prefix": "p"})
     # When the request completes
-    assert _answer(handler(event, LocalContext())).status == 200
+    assert answer_of(handler(event, LocalContext())).status == 200
     # Then its capture was taken back: the training store holds nothing of the account
     assert bucket_keys(settings.training_bucket) == []
 

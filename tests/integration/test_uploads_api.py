@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import requests
-from conftest import REGION, assert_no_secrets, bucket_keys
+from integration_support import REGION, assert_no_secrets, bucket_keys
 
 from cutout.data import schema
 
