@@ -131,3 +131,11 @@ def test_zero_retention_deletes_an_upload_once_it_was_used(settings, stores, acc
     # Then only the result (behind its short link) remains
     remaining = bucket_keys(settings.transient_bucket)
     assert [k.split("/")[0] for k in remaining] == ["results"]
+
+
+def test_a_key_is_revoked_by_hash_only_within_its_own_account(accounts):
+    owner, stranger = accounts.create_account(), accounts.create_account()
+    _, record = accounts.issue_key(owner.account_id)
+    with pytest.raises(KeyNotFound):
+        accounts.revoke_key(stranger.account_id, record.key_hash)
+    assert accounts.revoke_key(owner.account_id, record.key_hash).revoked

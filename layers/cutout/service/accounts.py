@@ -20,6 +20,7 @@ from cutout.errors import ConfigurationError, Conflict, InvalidRequest, KeyNotFo
 from cutout.service.keys import NewKey, generate_key
 
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+HASH = re.compile(r"^[0-9a-f]{64}$")
 OPT_IN_ATTEMPTS = 3
 
 Clock = Callable[[], datetime]
@@ -93,8 +94,12 @@ class AccountService:
 
     def revoke_key(self, account_id: str, prefix_or_hash: str) -> ApiKeyRecord:
         """Revoke the account's key named by its visible prefix or its hash."""
-        matches = [k for k in self._accounts.list_keys(account_id)
-                   if prefix_or_hash in (k.key_prefix, k.key_hash)]
+        if HASH.match(prefix_or_hash):  # a hash: read the base table, not the (eventual) GSI
+            record = self._accounts.get_key(prefix_or_hash)
+            matches = [record] if record is not None and record.account_id == account_id else []
+        else:
+            matches = [k for k in self._accounts.list_keys(account_id)
+                       if k.key_prefix == prefix_or_hash]
         if not matches:
             raise KeyNotFound(f"account {account_id} has no key {prefix_or_hash}")
         if len(matches) > 1:
