@@ -52,8 +52,11 @@ class ZipFunctions(Construct):
         grant_table(role, table, "dynamodb:GetItem")
         grant_key(role, key, *KEY_READ)
 
+        # Opting out deletes the account's training data in the same request: allow up to the
+        # API's own 29 s limit.
         self.account, role = self._function(
-            "Account", "account", "Reads the account and changes its training opt-in")
+            "Account", "account", "Reads the account and changes its training opt-in",
+            timeout_seconds=29)
         grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:Query", index=schema.ACCOUNT_INDEX)
         # Opting out deletes every object and version under the account's training prefix.
