@@ -50,6 +50,7 @@ class Api(Construct):
         private = settings.private_api
         self.rest_api = apigw.RestApi(
             self, "Api",
+            rest_api_name=f"cutout-{Stack.of(self).stack_name}",
             description="cutout background removal API",
             endpoint_configuration=apigw.EndpointConfiguration(
                 types=[apigw.EndpointType.PRIVATE if private else apigw.EndpointType.REGIONAL],

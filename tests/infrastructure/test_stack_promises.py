@@ -41,6 +41,15 @@ def test_the_customer_managed_key_rotates_and_has_an_alias(synth):
         "AWS::KMS::Alias", {"AliasName": "alias/cutout/cutout"})
 
 
+def test_the_key_lets_cloudwatch_logs_use_it_only_for_this_accounts_log_groups(synth):
+    key = synth.one("AWS::KMS::Key")
+    logs = [s for s in key["KeyPolicy"]["Statement"]
+            if "logs." in json.dumps(s.get("Principal", {}))]
+    assert len(logs) == 1
+    context = logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert ":log-group:*" in json.dumps(context) and "AWS::AccountId" in json.dumps(context)
+
+
 def test_buckets_with_images_are_encrypted_with_the_key_and_a_bucket_key(synth):
     kms_buckets = [
         b for b in synth.resources("AWS::S3::Bucket").values()
@@ -205,6 +214,21 @@ def test_stack_sets_exactly_the_runtime_settings_variables_on_every_function(syn
         assert set(variables) - expected == {
             "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}, name
         assert variables["CUTOUT_ZERO_RETENTION"] == "false"
+        assert variables["CUTOUT_ACCOUNTS_TABLE"] == {"Ref": _logical_id(synth, "AccountsTable")}
+        assert variables["CUTOUT_TRANSIENT_BUCKET"] == {
+            "Ref": _logical_id(synth, "StorageTransientBucket")}
+        assert variables["CUTOUT_TRAINING_BUCKET"] == {
+            "Ref": _logical_id(synth, "StorageTrainingStore")}
+        assert variables["CUTOUT_KMS_KEY_ID"] == {
+            "Fn::GetAtt": [_logical_id(synth, "StorageKey"), "Arn"]}
+
+
+def _logical_id(synth, prefix: str) -> str:
+    kinds = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key")
+    found = [k for k, v in synth.raw["Resources"].items()
+             if k.startswith(prefix) and v["Type"] in kinds]
+    assert len(found) == 1, (prefix, found)
+    return found[0]
 
 
 def test_no_managed_policies_are_attached_to_any_role(synth):
