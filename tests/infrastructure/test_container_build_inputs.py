@@ -34,14 +34,19 @@ def _instructions(name: str) -> list[list[str]]:
             if line.strip().upper().startswith(name + " ")]
 
 
+def _requirements() -> list[str]:
+    """One string per requirement, continuation lines joined, comments dropped."""
+    text = REQUIREMENTS.read_text().replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
 def _pins() -> dict[str, str]:
     pins = {}
-    for line in REQUIREMENTS.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            match = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[a-z,]+\])?==([\w.]+)", line)
-            assert match, f"not pinned exactly: {line}"
-            pins[_normal(match.group(1))] = match.group(3)
+    for requirement in _requirements():
+        match = re.match(r"([A-Za-z0-9_.-]+)(\[[a-z,]+\])?==([\w.]+)\s", requirement + " ")
+        assert match, f"not pinned exactly: {requirement}"
+        pins[_normal(match.group(1))] = match.group(3)
     return pins
 
 
@@ -81,6 +86,12 @@ def test_the_build_context_leaves_out_the_venv_tests_and_build_output():
 def test_the_model_and_its_manifest_are_copied_in():
     assert (REPO_ROOT / "models" / "manifest.json").exists()
     assert ["models/", "${LAMBDA_TASK_ROOT}/models/"] in _instructions("COPY")
+
+
+def test_every_requirement_is_locked_to_wheel_hashes():
+    for requirement in _requirements():
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", requirement), requirement
+    assert "--require-hashes" in DOCKERFILE.read_text()
 
 
 def test_requirements_cover_what_the_engine_imports():
