@@ -1,4 +1,9 @@
-"""Enterprise settings: the customer's own VPC and subnets, and a PRIVATE API."""
+"""Enterprise settings: the customer's own VPC and subnets, and a PRIVATE API.
+
+Given an imported VPC, its subnets and route tables, a KMS interface endpoint and a PRIVATE
+API, when the app is synthesized (once, in the module fixture), then each test checks one
+promise of the enterprise variant.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Opt-in settings: WAF, custom domain, browser CORS, quotas, arm64, alarm topic."""
+"""Opt-in settings: WAF, custom domain, browser CORS, quotas, arm64, alarm topic, sweeper.
+
+Given every optional feature switched on, when the app is synthesized (once, in the module
+fixture), then each test checks that one feature is wired as documented and nag stays clean.
+"""
 
 from __future__ import annotations
 

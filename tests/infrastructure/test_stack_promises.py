@@ -1,4 +1,8 @@
-"""The default deployment keeps every promise the README makes, read off the template."""
+"""The default deployment keeps every promise the README makes, read off the template.
+
+Given the documented defaults, when the app is synthesized (once, in the module fixture),
+then each test checks one promise on the template or on cdk-nag's report.
+"""
 
 from __future__ import annotations
 
