@@ -123,8 +123,16 @@ class Network(Construct):
                      "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
             resources=[table.table_arn, f"{table.table_arn}/index/{index}"]))
 
-    def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.InterfaceVpcEndpoint:
-        """The execute-api endpoint a PRIVATE API is reached through, open to the VPC's CIDR."""
+    def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.IInterfaceVpcEndpoint:
+        """The execute-api endpoint a PRIVATE API is reached through, open to the VPC's CIDR.
+
+        A VPC can hold only one execute-api endpoint with private DNS, so an existing one
+        (`api_vpc_endpoint_id`) is used as it is.
+        """
+        if settings.api_vpc_endpoint_id:
+            return ec2.InterfaceVpcEndpoint.from_interface_vpc_endpoint_attributes(
+                self, "ExecuteApiEndpoint", vpc_endpoint_id=settings.api_vpc_endpoint_id,
+                port=443)
         clients = ec2.SecurityGroup(
             self, "ApiEndpoint", vpc=self.vpc, allow_all_outbound=False,
             description="cutout private API endpoint: HTTPS from inside the VPC")

@@ -84,6 +84,9 @@ class DeploymentSettings:
         20, "Burst of requests allowed per API key (usage plan).", _between(1, 5000))
     quota_requests_per_day: int = _setting(
         0, "Requests per day per API key; 0 means no quota.", _between(0, 100_000_000))
+    api_vpc_endpoint_id: str = _setting(
+        "", "PRIVATE only: use this existing execute-api VPC endpoint instead of creating one.",
+        _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
     cors_allowed_origins: list = _setting(
         [], "Browser origins allowed to call the API and PUT signed uploads (empty: no CORS).",
         _each(_matches(r"https?://[^\s,/]+|\*", "an origin like https://app.example.com")))
@@ -207,6 +210,9 @@ class DeploymentSettings:
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name and {CONTEXT_PREFIX}certificate_arn "
                                 "must be set together")
+        if self.api_vpc_endpoint_id and not self.private_api:
+            raise SettingsError(f"{CONTEXT_PREFIX}api_vpc_endpoint_id needs "
+                                f"{CONTEXT_PREFIX}api_endpoint_type PRIVATE")
         if self.domain_name and self.private_api:
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name is not supported with a PRIVATE "
                                 "api_endpoint_type")

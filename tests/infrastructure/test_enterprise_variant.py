@@ -103,3 +103,18 @@ def test_an_organisation_managed_api_logging_role_is_left_alone(synth):
     synth.template.resource_count_is("AWS::ApiGateway::Account", 0)
     stage = synth.one("AWS::ApiGateway::Stage")
     assert stage["MethodSettings"][0]["LoggingLevel"] == "ERROR"
+
+
+def test_an_existing_execute_api_endpoint_is_used_instead_of_a_new_one():
+    # Given a VPC that already has an execute-api endpoint (private DNS allows only one)
+    existing = "vpce-0123456789abcdef0"
+    # When the private API is synthesized with it
+    other = synthesize(api_endpoint_type="PRIVATE", api_vpc_endpoint_id=existing)
+    # Then no execute-api endpoint is created and the API admits only the existing one
+    assert not [e for e in other.resources("AWS::EC2::VPCEndpoint").values()
+                if "execute-api" in json.dumps(e["Properties"]["ServiceName"])]
+    api = other.one("AWS::ApiGateway::RestApi")
+    assert api["EndpointConfiguration"]["VpcEndpointIds"] == [existing]
+    deny = [s for s in api["Policy"]["Statement"] if s["Effect"] == "Deny"][0]
+    assert deny["Condition"]["StringNotEquals"]["aws:SourceVpce"] == existing
+    assert other.violations == [], describe(other.violations)
