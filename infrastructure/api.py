@@ -175,5 +175,4 @@ class _ApiGatewayLogsRole(Construct):
             "by every REST API in the region), so it must reach every API's log groups, "
             "whose names API Gateway chooses. It is limited to this account and region "
             "and to CloudWatch Logs actions.")
-        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
-        account.node.add_dependency(role)
+        apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)

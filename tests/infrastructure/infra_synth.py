@@ -8,6 +8,9 @@ test can show which rule failed where.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +73,15 @@ def statements(synth: Synth, role_fragment: str) -> list[dict[str, Any]]:
         if role_fragment in roles:
             found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return found
+
+
+def cfn_lint_errors(synth: Synth) -> list[str] | None:
+    """cfn-lint's errors (not warnings) on the template; None when cfn-lint is not installed."""
+    executable = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))
+    if executable is None:
+        return None
+    result = subprocess.run(
+        [executable, "--format", "parseable", "--regions", "eu-west-1", "--",
+         str(synth.outdir / "cutout.template.json")],
+        capture_output=True, text=True, timeout=300)
+    return [line for line in result.stdout.splitlines() if ":E" in line]

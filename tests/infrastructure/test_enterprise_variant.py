@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_synth import describe, synthesize
+from infra_synth import cfn_lint_errors, describe, synthesize
 
 SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
 ROUTE_TABLES = ["rtb-0aaaaaaaaaaaaaaaa", "rtb-0bbbbbbbbbbbbbbbb"]
@@ -118,3 +118,10 @@ def test_an_existing_execute_api_endpoint_is_used_instead_of_a_new_one():
     deny = [s for s in api["Policy"]["Statement"] if s["Effect"] == "Deny"][0]
     assert deny["Condition"]["StringNotEquals"]["aws:SourceVpce"] == existing
     assert other.violations == [], describe(other.violations)
+
+
+def test_the_template_is_valid_cloudformation(synth):
+    errors = cfn_lint_errors(synth)
+    if errors is None:
+        pytest.skip("cfn-lint is not installed")
+    assert errors == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_synth import describe, statements, synthesize
+from infra_synth import cfn_lint_errors, describe, statements, synthesize
 
 from infrastructure import functions
 
@@ -126,3 +126,10 @@ def test_the_sweeper_runs_on_its_schedule_and_may_only_list_and_delete_transient
     assert "/uploads/*" in deletes and "/results/*" in deletes and "Training" not in deletes
     alarms = " ".join(synth.resources("AWS::CloudWatch::Alarm"))
     assert "SweeperErrors" in alarms and "SweeperThrottles" in alarms
+
+
+def test_the_template_is_valid_cloudformation(synth):
+    errors = cfn_lint_errors(synth)
+    if errors is None:
+        pytest.skip("cfn-lint is not installed")
+    assert errors == []

@@ -11,7 +11,7 @@ from dataclasses import fields
 
 import pytest
 from aws_cdk.assertions import Match
-from infra_synth import describe, statements, synthesize
+from infra_synth import cfn_lint_errors, describe, statements, synthesize
 
 from cutout.data import schema
 from cutout.settings import ENVIRONMENT_VARIABLES
@@ -456,3 +456,10 @@ def test_the_sweeper_is_scheduled_only_once_its_handler_exists(synth):
     expected = 1 if sweeper_available() else 0
     synth.template.resource_count_is("AWS::Events::Rule", expected)
     assert len(_functions(synth)) == 4 + expected
+
+
+def test_the_template_is_valid_cloudformation(synth):
+    errors = cfn_lint_errors(synth)
+    if errors is None:
+        pytest.skip("cfn-lint is not installed")
+    assert errors == []
