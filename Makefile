@@ -3,16 +3,29 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE   := $(VENV)/node/bin/node
+# jsii (the CDK's Python bridge) supports Node 22+; where the system Node is older, a
+# supported one is installed from the npm registry into .venv/node and used by the tests.
+NODE_ARCH := $(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
 
-.PHONY: setup serve test lint bench synth clean
+.PHONY: setup node serve test lint bench synth clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(MAKE) --no-print-directory node
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the project with every extra
+
+node:  ## a Node that jsii supports (22+), only when the system one is older
+	@major=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0); \
+	if [ "$$major" -ge 22 ]; then echo "system Node $$major is supported"; \
+	elif [ -x $(NODE) ]; then echo "using $(NODE)"; \
+	else npm install --silent --prefix $(VENV)/node --no-audit --no-fund node-linux-$(NODE_ARCH)@22 && \
+	  mkdir -p $(VENV)/node/bin && \
+	  ln -sf ../node_modules/node-linux-$(NODE_ARCH)/bin/node $(NODE) && $(NODE) --version; fi
 
 serve: $(STAMP)  ## run the whole API locally (moto stands in for AWS)
 	$(BIN)/cutout serve
@@ -28,7 +41,7 @@ bench: $(STAMP)  ## engine benchmark against rembg and bare inference (prints a 
 	$(BIN)/python benchmarks/bench_engine.py
 
 synth: $(STAMP)  ## synthesize the CDK app without Docker or an AWS account
-	$(BIN)/python app.py
+	PATH="$(abspath $(VENV))/node/bin:$$PATH" $(BIN)/python app.py
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .ruff_cache
