@@ -9,6 +9,8 @@ recognised by S3's error codes in its 403 answers.
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -124,3 +126,34 @@ def test_another_accounts_upload_id_is_not_found(local_api):
     # Then the answer is a clean 404 error, not a stack trace
     assert response.status_code == 404
     assert "error" in response.json()
+
+
+def test_the_upload_flow_works_with_curl_as_the_docs_show(local_api, photo_path, tmp_path):
+    # Given curl only (the README's client), and the demo key
+    key_header = f"x-api-key: {local_api.api_key}"
+    # When it asks for an upload, PUTs the photo with --data-binary (curl's default
+    # form Content-Type) and the signed headers, then asks for the cutout by upload_id
+    upload = json.loads(_curl("-X", "POST", f"{local_api.base_url}/v1/uploads",
+                              "-H", key_header))
+    signed = [arg for name, value in upload["headers"].items()
+              for arg in ("-H", f"{name}: {value}")]
+    put_status = _curl("-X", "PUT", upload["upload_url"], *signed,
+                       "--data-binary", f"@{photo_path}", "-o", "/dev/null",
+                       "-w", "%{http_code}")
+    answer = json.loads(_curl(
+        "-X", "POST", f"{local_api.base_url}/v1/remove-background", "-H", key_header,
+        "-H", "Content-Type: application/json",
+        "-d", json.dumps({"upload_id": upload["upload_id"]})))
+    result_path = tmp_path / "cutout.png"
+    get_status = _curl(answer["result_url"], "-o", str(result_path), "-w", "%{http_code}")
+    # Then every step succeeds and the link gives the PNG cutout
+    assert (put_status, get_status) == ("200", "200")
+    cutout = Image.open(result_path)
+    assert cutout.mode == "RGBA" and cutout.size == Image.open(photo_path).size
+
+
+def _curl(*args: str) -> str:
+    done = subprocess.run(["curl", "-sS", "--max-time", "300", *args], capture_output=True,
+                          text=True, timeout=330)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

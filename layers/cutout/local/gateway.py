@@ -26,12 +26,14 @@ from cutout.local.gateway_responses import GatewayRefusal
 API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 
-# method, resource -> function directory under functions/
+# method, resource -> function directory under functions/; the same table as the stack's
+# (infrastructure/stack.py), where the remove.bg-compatible route also goes to inference.
 ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/remove-background"): "remove_background",
     ("POST", "/v1/uploads"): "uploads",
     ("GET", "/v1/account"): "account",
     ("PUT", "/v1/account/training-opt-in"): "account",
+    ("POST", "/v1.0/removebg"): "remove_background",
 }
 
 # Sent by the client for the connection, not for the API; API Gateway does not pass them on.

@@ -58,6 +58,10 @@ class PresignedUrlVerifier:
         query = environ.get("QUERY_STRING", "")
         pairs = parse_qsl(query, keep_blank_values=True)
         params = dict(pairs)
+        if "Signature" in params and "AWSAccessKeyId" in params:
+            # SigV2 links are never made by cutout (its S3 client signs SigV4); refusing them
+            # keeps "every presigned URL is checked" true instead of letting them through.
+            return "AccessDenied", "Only AWS4-HMAC-SHA256 (SigV4) presigned URLs are accepted"
         if "X-Amz-Signature" not in params:
             return None
         if params.get("X-Amz-Algorithm") != ALGORITHM:
