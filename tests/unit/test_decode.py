@@ -144,3 +144,12 @@ def test_truncated_images_are_undecodable(fmt):
 
 def _close(pixel, expected, tolerance=8):
     return all(abs(int(a) - int(b)) <= tolerance for a, b in zip(pixel, expected, strict=False))
+
+
+def test_large_jpeg_can_be_decoded_reduced_for_the_model():
+    data = encoded(disc_picture((2600, 2000), box=(200, 200, 1200, 1200)), "JPEG")
+    reduced = decode_image(data, LIMIT, at_least=(640, 640))
+    assert reduced.reduced and reduced.size == (1300, 1000)
+    assert not decode_image(data, LIMIT).reduced
+    png = decode_image(encoded(disc_picture((2600, 2000)), "PNG"), LIMIT, at_least=(640, 640))
+    assert not png.reduced and png.size == (2600, 2000)

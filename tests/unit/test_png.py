@@ -36,3 +36,15 @@ def test_rejects_what_png_cannot_hold():
         encode_png(np.zeros((4, 4, 5), dtype=np.uint8))
     with pytest.raises(ValueError):
         encode_png(np.zeros((4, 4), dtype=np.uint16))
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_pillow_images_are_encoded_slice_by_slice_without_a_full_copy(mode):
+    # Given an image tall enough for several slices
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (900, 1300, len(mode)), dtype=np.uint8)
+    image = Image.fromarray(pixels[:, :, 0] if mode == "L" else pixels, mode)
+    # Then the file is the same as from the array, and decodes to the same pixels
+    data = encode_png(image)
+    assert data == encode_png(np.asarray(image))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), np.asarray(image))

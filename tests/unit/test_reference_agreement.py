@@ -37,3 +37,23 @@ def test_mean_iou_against_rembg_is_at_least_098(engine, reference_session):
         scores.append(iou(ours_mask, theirs_mask))
     assert np.mean(scores) >= 0.98, dict(zip(PHOTO_NAMES, scores, strict=True))
     assert min(scores) >= 0.95
+
+
+def test_large_jpegs_agree_too(engine, reference_session):
+    # Given photos scaled up 5x: the engine decodes a reduced view for the model
+    scores = []
+    for name in ("chelsea.jpg", "rocket.jpg"):
+        photo = Image.open(PHOTOS / name).convert("RGB")
+        big = photo.resize((photo.width * 5, photo.height * 5), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        big.save(buffer, "JPEG", quality=92)
+        data = buffer.getvalue()
+        ours = engine.remove(data, RemovalOptions.from_params({"channels": "alpha"})).data
+        theirs = rembg.remove(data, session=reference_session, only_mask=True)
+        scores.append(
+            iou(
+                np.asarray(Image.open(io.BytesIO(ours))) >= 128,
+                np.asarray(Image.open(io.BytesIO(theirs))) >= 128,
+            )
+        )
+    assert min(scores) >= 0.98, scores

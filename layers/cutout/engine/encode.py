@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 from PIL import Image
 
 from cutout.engine.png import encode_png
@@ -16,7 +15,7 @@ JPEG_QUALITY = 92
 def encode(image: Image.Image, fmt: str) -> bytes:
     """Bytes of `image` in `fmt` (png, webp or jpg); no metadata from the input is copied."""
     if fmt == "png":
-        return encode_png(np.asarray(image))
+        return encode_png(image)
     buffer = io.BytesIO()
     if fmt == "webp":
         # exact=False lets the encoder pick any colour under alpha 0: never the original,

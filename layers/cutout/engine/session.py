@@ -53,6 +53,9 @@ class SegmentationModel:
         )
         self.input_name = self.session.get_inputs()[0].name
         self.threads = options.intra_op_num_threads
+        # A reduced decode stays 4x above the model input: at 2x the JPEG decoder's own
+        # downscaling shifted thin subjects' masks (IoU 0.96 vs rembg); at 4x it matches.
+        self.draft_size = (spec.input_size[0] * 4, spec.input_size[1] * 4)
         self._mean = np.asarray(spec.mean, dtype=np.float32)
         self._std = np.asarray(spec.std, dtype=np.float32)
         self._lock = threading.Lock()  # one inference at a time: threads are already in use
