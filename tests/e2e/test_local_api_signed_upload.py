@@ -157,3 +157,15 @@ def _curl(*args: str) -> str:
                           text=True, timeout=330)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_the_server_output_shows_no_signed_url_and_no_key_after_its_banner(local_api):
+    # Given a server that has just issued upload links, result links and cutouts (above)
+    output = local_api.log()
+    banner, _, after_banner = output.partition("Ctrl-C stops the API and moto.")
+    # Then the key appears only where the banner hands it to the user
+    assert local_api.api_key in banner
+    assert local_api.api_key not in after_banner
+    # And no signed URL reached the logs (moto's access log is off, handlers log none)
+    assert "X-Amz-Signature" not in output
+    assert "X-Amz-Credential" not in output
