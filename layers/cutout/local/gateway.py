@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from cutout.api.removebg import REMOVEBG_PATH
 from cutout.local import gateway_responses as responses
 from cutout.local.authorizer import RequestAuthorizer
 from cutout.local.events import proxy_event
@@ -77,7 +78,8 @@ class LocalGateway:
         try:
             return self._handle(method.upper(), target, headers, body, source_ip)
         except GatewayRefusal as refusal:
-            return refused(refusal, request_id)
+            removebg = unquote(target.partition("?")[0]) == REMOVEBG_PATH
+            return refused(refusal, request_id, removebg=removebg)
 
     def _handle(
         self,
@@ -159,12 +161,12 @@ def merged_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
-    """The gateway's own answer, in our JSON error shape."""
+def refused(refusal: GatewayRefusal, request_id: str, *, removebg: bool = False) -> GatewayAnswer:
+    """The gateway's own answer, in our JSON error shape (remove.bg's on its route)."""
     return GatewayAnswer(
         refusal.status,
         [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)],
-        refusal.body(request_id),
+        refusal.removebg_body() if removebg else refusal.body(request_id),
     )
 
 

@@ -3,11 +3,15 @@
 In AWS these are the customised gateway responses (UNAUTHORIZED, ACCESS_DENIED,
 MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE, AUTHORIZER_CONFIGURATION_ERROR,
 DEFAULT_5XX...); locally the gateway raises `GatewayRefusal` and one place renders it.
+On the remove.bg-compatible route the local gateway answers in remove.bg's shape, which
+API Gateway cannot do per route (docs/removebg.md).
 """
 
 from __future__ import annotations
 
 import json
+
+from cutout.api.removebg import removebg_error
 
 API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
 
@@ -25,6 +29,12 @@ class GatewayRefusal(Exception):
         """`{"error": {"code", "message", "request_id"}}`, as the handlers answer errors."""
         error = {"code": self.code, "message": self.message, "request_id": request_id}
         return json.dumps({"error": error}).encode("utf-8")
+
+    def removebg_body(self) -> bytes:
+        """`{"errors": [{"title", "code", "detail"}]}`, remove.bg's shape. The status stays the
+        gateway's, as in AWS, where gateway responses are per API (a missing key is a 401)."""
+        _, body = removebg_error(self.status, self.code, self.message)
+        return json.dumps(body).encode("utf-8")
 
 
 # Codes and messages mirror the stack's gateway responses (infrastructure/api_edge.py):

@@ -8,6 +8,8 @@ access log names method, path (no query) and status: never headers, keys or bodi
 
 from __future__ import annotations
 
+import socket
+import socketserver
 import sys
 import time
 import uuid
@@ -36,9 +38,18 @@ class GatewayHTTPServer(ThreadingHTTPServer):
     ) -> None:
         # The gateway may be set after binding: requests wait in the backlog until
         # serve_forever() runs, which happens only once it is set.
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _GatewayRequestHandler)
         self.gateway = gateway
         self.quiet = quiet
+
+    def server_bind(self) -> None:
+        # HTTPServer's version resolves the host name (getfqdn), which can stall for seconds
+        # on machines with slow reverse DNS; a loopback server has no use for it.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
 
 class _GatewayRequestHandler(BaseHTTPRequestHandler):
