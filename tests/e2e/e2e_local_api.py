@@ -62,10 +62,10 @@ class LocalApi:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def terminate(self) -> int:
-        """SIGTERM, as a service manager would; returns the exit code."""
+    def terminate(self, stop_signal: int = signal.SIGTERM) -> int:
+        """SIGTERM (as a service manager would) or another signal; returns the exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(stop_signal)
             try:
                 self.process.wait(timeout=STOP_WITHIN_SECONDS)
             except subprocess.TimeoutExpired:

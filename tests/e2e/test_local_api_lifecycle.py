@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
 import time
 
 import pytest
 import requests
-from e2e_local_api import port_is_free, start_local_api
+from e2e_local_api import cutout_console_script, port_is_free, start_local_api
 
 API_KEY = "co_live_e2e-lifecycle-key"
 
@@ -34,15 +37,32 @@ def test_an_upload_link_is_refused_once_it_has_expired(short_lived_api):
     assert "Request has expired" in response.text
 
 
-def test_sigterm_stops_the_api_and_moto_and_frees_both_ports(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT],
+                         ids=["SIGTERM", "Ctrl-C"])
+def test_a_stop_signal_ends_the_api_and_moto_and_frees_both_ports(tmp_path, stop_signal):
     # Given a running local stack
     api = start_local_api(tmp_path, API_KEY)
     assert requests.get(f"{api.base_url}/v1/account", headers={"x-api-key": API_KEY},
                         timeout=30).status_code == 200
-    # When it receives SIGTERM, as from a service manager or `kill`
-    code = api.terminate()
+    # When it receives SIGTERM (a service manager, `kill`) or SIGINT (Ctrl-C)
+    code = api.terminate(stop_signal)
     # Then it exits cleanly, saying so, and both ports can be bound again
     assert code == 0, api.log()
     assert "stopped" in api.log()
     assert port_is_free(api.port)
     assert port_is_free(api.moto_port)
+
+
+def test_a_busy_port_is_reported_plainly(tmp_path):
+    # Given a port that something else is listening on
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        # When `cutout serve` is asked to use it
+        done = subprocess.run([cutout_console_script(), "serve", "--port", str(port)],
+                              capture_output=True, text=True, timeout=120)
+    # Then it says so in one line and exits non-zero, without a traceback
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
