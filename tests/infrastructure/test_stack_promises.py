@@ -450,12 +450,15 @@ def test_outputs_give_the_admin_cli_what_it_needs(synth):
     assert set(synth.raw["Outputs"]) == set(OUTPUTS)
 
 
-def test_the_sweeper_is_scheduled_only_once_its_handler_exists(synth):
+def test_the_sweeper_deletes_past_24_hours_on_an_hourly_schedule_by_default(synth):
     from infrastructure.functions import sweeper_available
 
-    expected = 1 if sweeper_available() else 0
-    synth.template.resource_count_is("AWS::Events::Rule", expected)
-    assert len(_functions(synth)) == 4 + expected
+    assert sweeper_available()
+    rule = synth.one("AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(1 hour)"
+    assert "FunctionsSweeper" in json.dumps(rule["Targets"])
+    assert _function(synth, "FunctionsSweeper")["Timeout"] == 300
+    assert len(_functions(synth)) == 5
 
 
 def test_the_template_is_valid_cloudformation(synth):

@@ -28,7 +28,7 @@ assert callable(module.handler)
 """
 
 
-@pytest.mark.parametrize("function", ["authorizer", "account", "uploads"])
+@pytest.mark.parametrize("function", ["authorizer", "account", "uploads", "sweeper"])
 def test_zip_handler_imports_without_the_engine_dependencies(function):
     handler = REPO_ROOT / "functions" / function / "handler.py"
     if not handler.exists():

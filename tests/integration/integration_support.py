@@ -28,7 +28,7 @@ from cutout.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 PHOTOS = ROOT / "tests" / "fixtures" / "photos"
-SERVICES = ("authorizer", "account", "uploads", "remove-background")
+SERVICES = ("authorizer", "account", "uploads", "remove-background", "sweeper")
 REGION = "us-east-1"
 
 

@@ -14,7 +14,7 @@ from integration_support import FUNCTIONS, ROOT, LocalContext, answer_of, load_f
 from cutout.local.events import proxy_event
 from cutout.settings import Settings, env_name
 
-ZIP_FUNCTIONS = ("authorizer", "account", "uploads")
+ZIP_FUNCTIONS = ("authorizer", "account", "uploads", "sweeper")
 
 
 @pytest.mark.parametrize("name", ZIP_FUNCTIONS)

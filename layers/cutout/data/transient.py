@@ -3,12 +3,15 @@
 Objects live under `uploads/<account_id>/` and `results/<account_id>/` (see
 `cutout.data.schema`), expire by the bucket's 1-day rule and the sweeper, and are never
 listed or written anywhere else. Presigned URLs are built here and handed straight back to
-the caller: never stored, never logged.
+the caller: never stored, never logged. The sweeper lists and batch-deletes through
+`list_objects` and `delete_objects`, which refuse any key outside those two prefixes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,6 +20,10 @@ from cutout.data import schema
 from cutout.errors import ImageTooLarge, UploadNotFound
 
 SSE = "aws:kms"
+# The only prefixes of the transient bucket that hold request data (and may be swept).
+TRANSIENT_PREFIXES = (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX)
+# S3 DeleteObjects takes at most 1000 keys per request.
+DELETE_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,25 @@ class PresignedUpload:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     expires_in: int = 0
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object as a listing sees it: its key and when it was last written (aware, UTC)."""
+
+    key: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a batch delete did: how many keys went, and S3's error code for each that did not.
+
+    The refused keys themselves are not kept, so nothing downstream can log them.
+    """
+
+    deleted: int = 0
+    failure_codes: tuple[str, ...] = ()
 
 
 class TransientStore:
@@ -92,6 +118,37 @@ class TransientStore:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": object_key}, ExpiresIn=expires_in
         )
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        """Every object under `uploads/` or `results/`, read lazily one page (1000) at a time."""
+        if prefix not in TRANSIENT_PREFIXES:
+            raise ValueError(f"the transient bucket is listed only under {TRANSIENT_PREFIXES}")
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield StoredObject(key=entry["Key"], last_modified=entry["LastModified"])
+
+    def delete_objects(self, keys: Sequence[str]) -> Deletion:
+        """Hard-delete `keys`, at most 1000 per DeleteObjects call; keys S3 refuses are counted.
+
+        A refusal of one key (S3 answers per key) does not stop the others; a failure of a whole
+        call (throttling after the client's retries, access denied) raises.
+        """
+        outside = [key for key in keys if not key.startswith(TRANSIENT_PREFIXES)]
+        if outside:
+            raise ValueError(f"only keys under {TRANSIENT_PREFIXES} are deleted here")
+        deleted, failure_codes = 0, []
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start:start + DELETE_BATCH]
+            response = self._s3.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
+            # Quiet mode lists only the keys that were not deleted.
+            errors = response.get("Errors", [])
+            failure_codes.extend(str(error.get("Code") or "Unknown") for error in errors)
+            deleted += len(batch) - len(errors)
+        return Deletion(deleted=deleted, failure_codes=tuple(failure_codes))
 
 
 def _status(error: ClientError) -> int:

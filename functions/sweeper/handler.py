@@ -1,0 +1,81 @@
+"""Scheduled by EventBridge: hard-delete transient objects older than 24 hours.
+
+S3's lifecycle rule can lag by a day or more; this run keeps the 24-hour rule on our own
+schedule. It logs counts and prefixes only: object keys name accounts and uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cutout.api.telemetry import NAMESPACE
+from cutout.data.stores import Stores
+from cutout.service.retention import Clock, Sweeper, SweepIncomplete, utc_now
+from cutout.settings import Settings
+
+SERVICE = "sweeper"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# Stop listing this long before the timeout, leaving time for the last DeleteObjects call.
+TIME_MARGIN_MS = 20_000
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(service: Sweeper | None = None, settings: Settings | None = None,
+                 clock: Clock | None = None) -> Handler:
+    """A handler with its collaborators; defaults are built from the environment on first use.
+
+    `clock` is used only when the sweeper is built here (from `settings` or the environment).
+    """
+
+    def sweeper() -> Sweeper:
+        nonlocal service
+        if service is None:
+            current = settings or Settings.from_env()
+            service = Sweeper(Stores.from_settings(current).transient, clock=clock or utc_now)
+        return service
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,
+                                  log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        report = sweeper().sweep(
+            out_of_time=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS)
+        metrics.add_metric(name="TransientObjectsExamined", unit=MetricUnit.Count,
+                           value=report.examined)
+        metrics.add_metric(name="ExpiredObjectsDeleted", unit=MetricUnit.Count,
+                           value=report.deleted)
+        metrics.add_metric(name="ExpiredObjectsNotDeleted", unit=MetricUnit.Count,
+                           value=report.failed)
+        if not report.finished:
+            logger.warning("sweep stopped for time; the next run continues",
+                           extra=report.counts())
+        if report.failed:
+            logger.error("some expired objects were not deleted", extra=report.counts())
+            # A failed invocation: the Errors alarm fires and EventBridge retries the run.
+            raise SweepIncomplete(f"{report.failed} expired objects were not deleted "
+                                  f"({report.failure_codes}); the next run retries them")
+        logger.info("sweep finished", extra=report.counts())
+        return report.counts()
+
+    return handle
+
+
+_default: Handler | None = None
+
+
+def handler(event: dict, context: Any) -> dict:
+    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
+    global _default
+    if _default is None:
+        _default = make_handler()
+    return _default(event, context)
