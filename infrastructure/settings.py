@@ -3,7 +3,7 @@
 Every setting is a `cutout:<name>` context key with its default in `cdk.json`; override one
 with `cdk deploy -c cutout:<name>=<value>`. A bad value raises `SettingsError` naming the
 key, so a typo fails synthesis instead of deploying something the customer did not ask for.
-The settings table in `docs/deploy.md` is generated from this module (`settings_table()`)
+The settings table in the README's deploy section is generated from this module (`settings_table()`)
 and a test keeps the two equal.
 """
 
@@ -281,5 +281,5 @@ def settings_table(context: Mapping[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m infrastructure.settings: the table for docs/deploy.md
+if __name__ == "__main__":  # python -m infrastructure.settings: the table for the README
     print(settings_table())

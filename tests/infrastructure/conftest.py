@@ -15,7 +15,7 @@ if str(REPO_ROOT) not in sys.path:  # app.py and infrastructure/ live at the rep
     sys.path.insert(0, str(REPO_ROOT))
 
 # jsii no longer supports Node 20; prefer the project-local supported Node when the set-up
-# step installed it (see docs/deploy.md), unless the caller chose one.
+# step installed it (see the README's deploy section), unless the caller chose one.
 _LOCAL_NODE = REPO_ROOT / ".venv" / "node" / "bin" / "node"  # `make setup` links it here
 if "JSII_NODE" not in os.environ and _LOCAL_NODE.exists():
     os.environ["JSII_NODE"] = str(_LOCAL_NODE)

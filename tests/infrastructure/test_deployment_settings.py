@@ -32,7 +32,7 @@ def test_cdk_json_documents_every_setting_with_its_default():
 
 
 def test_the_deploy_guide_carries_the_generated_settings_table():
-    guide = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    guide = (REPO_ROOT / "README.md").read_text()
     assert settings_table() in guide, "regenerate with: python -m infrastructure.settings"
 
 
