@@ -1,8 +1,9 @@
 """moto on loopback standing in for S3, DynamoDB and KMS, with the resources the stack creates.
 
 The resources are configured as the CDK stack configures them (customer-managed key with
-rotation, SSE-KMS buckets with a bucket key, public access blocked, 1-day lifecycle on the
-transient bucket, on-demand KMS-encrypted table with PITR), so the handlers meet locally
+rotation, SSE-KMS buckets with a bucket key, public access blocked, owner-enforced, 1-day
+lifecycle on the transient bucket, 365 days on the training store, on-demand KMS-encrypted
+table with PITR), so the handlers meet locally
 what they meet in AWS. The server runs in this process (a thread): one process to stop,
 nothing orphaned if it is killed.
 """
@@ -27,6 +28,7 @@ KMS_ALIAS = "alias/cutout-local"
 ACCOUNTS_TABLE = "cutout-local-accounts"
 TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
+TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,9 @@ class MotoStack:
         key_arn = _create_key(_client("kms", endpoint))
         self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
         s3 = _client("s3", endpoint)
-        _create_bucket(s3, TRANSIENT_BUCKET, key_arn, expire_after_one_day=True)
-        _create_bucket(s3, TRAINING_BUCKET, key_arn, expire_after_one_day=False)
+        _create_bucket(s3, TRANSIENT_BUCKET, key_arn, "expire-after-one-day", 1)
+        _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
+                       TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
         return self.resources
 
@@ -148,7 +151,7 @@ def tls_only_policy(bucket: str) -> dict:
     }
 
 
-def _create_bucket(s3: Any, name: str, key_arn: str, *, expire_after_one_day: bool) -> None:
+def _create_bucket(s3: Any, name: str, key_arn: str, rule_id: str, expire_days: int) -> None:
     s3.create_bucket(Bucket=name)
     s3.put_public_access_block(
         Bucket=name,
@@ -173,15 +176,16 @@ def _create_bucket(s3: Any, name: str, key_arn: str, *, expire_after_one_day: bo
             ]
         },
     )
-    rule: dict[str, Any] = {
-        "ID": "abort-incomplete-uploads",
+    s3.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    rule = {
+        "ID": rule_id,
         "Status": "Enabled",
         "Filter": {"Prefix": ""},
+        "Expiration": {"Days": expire_days},
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
     }
-    if expire_after_one_day:
-        rule["ID"] = "expire-after-one-day"
-        rule["Expiration"] = {"Days": 1}
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
 
 
