@@ -15,6 +15,7 @@ from typing import Any
 
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS
 from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
+from cutout.local.functions import FUNCTIONS_DIR_ENV
 from cutout.local.stack import LocalStack, RunningStack, require_loopback
 
 
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:
             running = stack.start()
+        except FileNotFoundError as missing:
+            print(f"cutout serve: {missing}; run it from a checkout of the repository or "
+                  f"set {FUNCTIONS_DIR_ENV} to its functions/ folder", file=sys.stderr)
+            return 1
         except OSError as error:
             print(f"cutout serve: cannot listen on {args.host}:{args.port}: {error.strerror}",
                   file=sys.stderr)
