@@ -75,7 +75,10 @@ class LocalApi:
 
 
 def start_local_api(
-    log_dir: Path, api_key: str, extra_env: dict[str, str] | None = None
+    log_dir: Path,
+    api_key: str,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> LocalApi:
     """`cutout serve --port P --moto-port M --api-key K`, waited for until it answers."""
     port, moto_port = free_port(), free_port()
@@ -85,7 +88,7 @@ def start_local_api(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [cutout_console_script(), "serve", "--port", str(port),
-             "--moto-port", str(moto_port), "--api-key", api_key],
+             "--moto-port", str(moto_port), "--api-key", api_key, *extra_args],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
     api = LocalApi(process, f"http://127.0.0.1:{port}", api_key, port, moto_port, log_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import socket
 import subprocess
@@ -16,9 +18,9 @@ API_KEY = "co_live_e2e-lifecycle-key"
 
 @pytest.fixture(scope="module")
 def short_lived_api(tmp_path_factory):
-    """A server whose upload links live one second (CUTOUT_UPLOAD_URL_TTL_SECONDS=1)."""
+    """Upload links that live one second, and no authorizer cache (revocations count at once)."""
     api = start_local_api(tmp_path_factory.mktemp("short"), API_KEY,
-                          {"CUTOUT_UPLOAD_URL_TTL_SECONDS": "1"})
+                          {"CUTOUT_UPLOAD_URL_TTL_SECONDS": "1"}, ("--authorizer-ttl", "0"))
     yield api
     api.terminate()
 
@@ -35,6 +37,33 @@ def test_an_upload_link_is_refused_once_it_has_expired(short_lived_api):
     # Then S3 (the local stack's check in front of moto) says it has expired
     assert response.status_code == 403
     assert "Request has expired" in response.text
+
+
+def test_a_key_made_with_the_admin_cli_works_until_it_is_revoked(short_lived_api):
+    # Given the admin CLI pointed at the local stack's moto, as the banner shows
+    admin = [cutout_console_script(), "--endpoint-url", short_lived_api.moto_endpoint,
+             "--table", "cutout-local-accounts", "--training-bucket", "cutout-local-training",
+             "--region", "us-east-1"]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+    def run(*command: str) -> str:
+        done = subprocess.run([admin[0], *command, *admin[1:]], capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    created = json.loads(run("accounts", "create", "--with-key"))
+    key = created["key"]["api_key"]
+    account_url = f"{short_lived_api.base_url}/v1/account"
+    # When the new key reads its account, then is revoked and tries again
+    before = requests.get(account_url, headers={"x-api-key": key}, timeout=30)
+    run("keys", "revoke", "--account", created["account"]["account_id"],
+        created["key"]["key_prefix"])
+    after = requests.get(account_url, headers={"x-api-key": key}, timeout=30)
+    # Then it saw its own account, and is refused once revoked (cache off here)
+    assert before.status_code == 200
+    assert before.json()["account_id"] == created["account"]["account_id"]
+    assert after.status_code == 403
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT],

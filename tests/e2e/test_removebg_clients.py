@@ -1,0 +1,180 @@
+"""Real remove.bg client libraries against `cutout serve`'s `POST /v1.0/removebg`, unchanged
+but for the endpoint: PyPI `removebg` (Accept */*, size=regular, an untyped file part,
+expects the image bytes) and, when npm is at hand, npm `remove.bg` (always Accept
+application/json, expects `{"data": {"result_b64": ...}}`; it would hang on image bytes)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import removebg
+import removebg.removebg as removebg_module
+import requests
+from PIL import Image
+
+NPM_PACKAGE = "remove.bg@1.3.0"
+NPM_INSTALL_SECONDS = 240
+CLIENT_SECONDS = 120  # a bound, never asserted: a client waiting for the wrong answer fails
+
+# Drives the npm client with only its endpoint changed: remove.bg calls `unirest.post(URL)`
+# at request time, so wrapping `post` on the shared unirest module redirects it.
+NODE_SCRIPT = r"""
+const unirest = require("unirest");
+const post = unirest.post;
+unirest.post = () => post(process.env.REMOVEBG_URL);
+const removeBg = require("remove.bg");
+const [mode, source, outputFile] = process.argv.slice(2);
+const options = {apiKey: process.env.REMOVEBG_KEY, size: "regular", type: "auto", outputFile};
+const calls = {
+  file: () => removeBg.removeBackgroundFromImageFile({...options, path: source}),
+  base64: () => removeBg.removeBackgroundFromImageBase64({...options, base64img: source}),
+  url: () => removeBg.removeBackgroundFromImageUrl({...options, url: source}),
+};
+calls[mode]().then(
+  (result) => { delete result.base64img; console.log(JSON.stringify({ok: result})); },
+  (errors) => console.log(JSON.stringify({errors})),
+);
+"""
+
+
+@pytest.fixture
+def removebg_endpoint(local_api, monkeypatch) -> str:
+    """The PyPI client pointed at the local API (it has no setting for its base URL)."""
+    endpoint = f"{local_api.base_url}/v1.0/removebg"
+    monkeypatch.setattr(removebg_module, "API_ENDPOINT", endpoint)
+    return endpoint
+
+
+def cutout_of(path: Path) -> Image.Image:
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def assert_a_cutout_of(image: Image.Image, size: tuple[int, int]) -> None:
+    assert image.format == "PNG" and image.mode == "RGBA" and image.size == size
+    alpha = np.asarray(image)[..., 3]
+    assert (alpha == 255).any() and (alpha == 0).any()
+
+
+# --- PyPI `removebg` ----------------------------------------------------------------------
+def test_the_python_client_saves_a_cutout_of_a_file(removebg_endpoint, local_api, photo_path,
+                                                    tmp_path):
+    # Given the client with the demo key and a photo in a folder of its own
+    photo = tmp_path / "chelsea.jpg"
+    shutil.copy(photo_path, photo)
+    client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
+    # When it removes the background of the file (multipart, size=regular, Accept */*)
+    client.remove_background_from_img_file(str(photo))
+    # Then it saved the PNG cutout beside the photo, at the photo's size (under 0.25 MP)
+    assert_a_cutout_of(cutout_of(tmp_path / "chelsea.jpg_no_bg.png"), (451, 300))
+
+
+def test_the_python_client_saves_a_cutout_of_base64_on_a_colour(removebg_endpoint, local_api,
+                                                                photo_path, tmp_path):
+    # Given the photo as base64, sent as a URL-encoded form with a background colour
+    client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
+    target = tmp_path / "flat.jpg"
+    # When the client asks for it on white
+    client.remove_background_from_base64_img(base64.b64encode(photo_path.read_bytes()).decode(),
+                                             new_file_name=str(target), bg_color="ffffff")
+    # Then format auto gave an opaque JPEG
+    image = cutout_of(target)
+    assert image.format == "JPEG" and image.size == (451, 300)
+
+
+def test_the_python_client_is_told_an_image_url_is_not_fetched(removebg_endpoint, local_api,
+                                                               tmp_path):
+    # Given the client asked to work from a URL (one inside a private network, even)
+    client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
+    # When it calls, Then the API refuses with remove.bg's error shape and fetches nothing
+    with pytest.raises(requests.HTTPError) as refused:
+        client.remove_background_from_img_url("http://169.254.169.254/latest/meta-data",
+                                               new_file_name=str(tmp_path / "x.png"))
+    assert refused.value.response.status_code == 400
+    error = refused.value.response.json()["errors"][0]
+    assert error["code"] == "image_url_not_supported" and "image_file" in error["detail"]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_keys_are_refused_in_removebg_shape_by_the_gateway(removebg_endpoint, local_api,
+                                                           photo_path):
+    # Given a photo sent with an unknown key, and with none at all
+    files = {"image_file": photo_path.read_bytes()}
+    unknown = requests.post(removebg_endpoint, files=files, timeout=CLIENT_SECONDS,
+                            headers={"X-Api-Key": "co_live_" + "x" * 43})
+    missing = requests.post(removebg_endpoint, files=files, timeout=CLIENT_SECONDS)
+    # Then the gateway refuses both before any function ran, as remove.bg's auth_failed
+    assert unknown.status_code == 403 and missing.status_code == 401
+    for answer in (unknown, missing):
+        assert answer.json()["errors"][0]["code"] == "auth_failed"
+        assert answer.json()["errors"][0]["title"] == "API Key invalid"
+
+
+def test_a_native_route_keeps_its_own_error_shape(local_api):
+    answer = requests.get(f"{local_api.base_url}/v1/account", timeout=CLIENT_SECONDS)
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
+
+
+# --- npm `remove.bg` ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def npm_client(tmp_path_factory) -> Path:
+    """The npm package installed into a throw-away folder; skipped without node and npm."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to drive the npm remove.bg client")
+    folder = tmp_path_factory.mktemp("npm-removebg")
+    (folder / "package.json").write_text('{"name": "cutout-removebg-e2e", "private": true}')
+    try:
+        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts",
+                               "--loglevel=error", NPM_PACKAGE], cwd=folder,
+                              capture_output=True, text=True, timeout=NPM_INSTALL_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.skip(f"npm install {NPM_PACKAGE} did not finish (no registry reachable?)")
+    if done.returncode != 0:
+        pytest.skip(f"npm install {NPM_PACKAGE} failed (no registry reachable?): "
+                    f"{done.stderr.strip()[-300:]}")
+    (folder / "drive.js").write_text(NODE_SCRIPT)
+    return folder
+
+
+def run_npm_client(folder: Path, local_api, mode: str, source: str, output: Path) -> dict:
+    env = {"PATH": str(Path(shutil.which("node")).parent), "REMOVEBG_KEY": local_api.api_key,
+           "REMOVEBG_URL": f"{local_api.base_url}/v1.0/removebg"}
+    done = subprocess.run(["node", "drive.js", mode, source, str(output)], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=CLIENT_SECONDS)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_node_client_gets_a_cutout_of_a_file_as_json(npm_client, local_api, photo_path,
+                                                         tmp_path):
+    # When the npm client sends the photo as a multipart file with Accept: application/json
+    output = tmp_path / "node-cutout.png"
+    answer = run_npm_client(npm_client, local_api, "file", str(photo_path), output)
+    # Then it resolved with remove.bg's headers and wrote the decoded result_b64
+    assert answer["ok"]["resultWidth"] == "451" and answer["ok"]["resultHeight"] == "300"
+    assert answer["ok"]["creditsCharged"] == "0" and answer["ok"]["detectedType"] == "other"
+    assert_a_cutout_of(cutout_of(output), (451, 300))
+
+
+def test_the_node_client_gets_a_cutout_of_base64(npm_client, local_api, photo_path, tmp_path):
+    output = tmp_path / "node-b64.png"
+    source = base64.b64encode(photo_path.read_bytes()).decode()
+    answer = run_npm_client(npm_client, local_api, "base64", source, output)
+    assert "ok" in answer, answer
+    assert_a_cutout_of(Image.open(io.BytesIO(output.read_bytes())), (451, 300))
+
+
+def test_the_node_client_is_told_an_image_url_is_not_fetched(npm_client, local_api, tmp_path):
+    answer = run_npm_client(npm_client, local_api, "url", "http://127.0.0.1:1/a.jpg",
+                            tmp_path / "never.png")
+    assert answer["errors"][0]["code"] == "image_url_not_supported"
+    assert not (tmp_path / "never.png").exists()
