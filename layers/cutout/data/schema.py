@@ -5,11 +5,12 @@ does) and the CDK construct (which imports these names).
 
 Accounts table (single-table design, on-demand, KMS-encrypted):
 
-| item            | pk                    | sk                          | GSI by_account (gsi1pk / gsi1sk)   |
-|-----------------|-----------------------|-----------------------------|------------------------------------|
-| account         | ACCOUNT#<account_id>  | PROFILE                     | -                                  |
-| opt-in change   | ACCOUNT#<account_id>  | OPTIN#<iso time>#<nonce>    | -                                  |
-| API key (hash)  | KEY#<sha256 hex>      | KEY                         | ACCOUNT#<account_id> / KEY#<created>|
+| item           | pk                   | sk                       | GSI by_account           |
+|----------------|----------------------|--------------------------|--------------------------|
+| account        | ACCOUNT#<account_id> | PROFILE                  | -                        |
+| opt-in change  | ACCOUNT#<account_id> | OPTIN#<iso time>#<nonce> | -                        |
+| API key (hash) | KEY#<sha256 hex>     | KEY                      | gsi1pk ACCOUNT#<id>,     |
+|                |                      |                          | gsi1sk KEY#<created>     |
 
 Transient bucket (1-day lifecycle + sweeper): `uploads/<account_id>/<upload_id>` and
 `results/<account_id>/<result_id>.<ext>`. Training store (separate bucket, opt-in only):
