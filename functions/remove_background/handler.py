@@ -1,4 +1,5 @@
-"""`POST /v1/remove-background` (container Lambda): one image in, its cutout out."""
+"""`POST /v1/remove-background` and remove.bg's `POST /v1.0/removebg` (container Lambda):
+one image in, its cutout out."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import body_bytes, header, principal
 from cutout.api.removal import removal_response
+from cutout.api.removebg import REMOVEBG_PATH, removebg_response
 from cutout.api.runtime import resolve
 from cutout.api.telemetry import NAMESPACE, record_removal
-from cutout.service.removal import RemovalService, build_removal_service
+from cutout.service.removal import Removal, RemovalService, build_removal_service
+from cutout.service.removebg import parse_removebg_request, remove_for_removebg
 from cutout.service.requests import parse_removal_request
 from cutout.settings import Settings
 
@@ -47,13 +50,27 @@ def make_handler(
         request = parse_removal_request(body_bytes(event), header(event, "content-type"),
                                         event.query_string_parameters)
         removal = removals().remove(request, caller.account_id, request_id)
+        record(removal)
+        return removal_response(removal, lambda r: removals().publish(r, caller.account_id),
+                                request_id)
+
+    @app.post(REMOVEBG_PATH)
+    @tracer.capture_method(capture_response=False)
+    def remove_background_removebg() -> Response:
+        event, caller = app.current_event, principal(app.current_event)
+        request_id = event.request_context.request_id
+        request = parse_removebg_request(body_bytes(event), header(event, "content-type"),
+                                         event.query_string_parameters)
+        removal = remove_for_removebg(removals(), request, caller.account_id, request_id)
+        record(removal)
+        return removebg_response(removal, header(event, "accept"), request_id)
+
+    def record(removal: Removal) -> None:
         result = removal.result
         record_removal(metrics, result.width, result.height, result.timings, removal.processing_ms)
         logger.info("background removed", extra={"width": result.width, "height": result.height,
                                                  "timings_ms": result.timings,
                                                  "training_capture": removal.trained})
-        return removal_response(removal, lambda r: removals().publish(r, caller.account_id),
-                                request_id)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
                                   log_event=False, clear_state=True)

@@ -2,7 +2,8 @@
 
 Body: `{"error": {"code", "message", "request_id"}}`, the status from the error class, never
 a stack trace. Unexpected exceptions are logged (with their traceback, in our logs only)
-and answered as a 500 `internal_error` that carries the request id for support.
+and answered as a 500 `internal_error` that carries the request id for support. On the
+remove.bg-compatible route the same errors take remove.bg's shape (`cutout.api.removebg`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from cutout.api.removebg import removebg_error_response, speaks_removebg
 from cutout.api.responses import json_response
 from cutout.api.telemetry import record_error
 from cutout.errors import CutoutError, Throttled
@@ -23,9 +25,12 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 
-def error_response(error: CutoutError, request_id: str) -> Response:
+def error_response(error: CutoutError, request_id: str, *, removebg: bool = False) -> Response:
     """The JSON answer for a library error, with the status its class carries."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(error, Throttled) else {}
+    if removebg:
+        return removebg_error_response(error.status, error.code, error.message, request_id,
+                                       headers)
     return json_response(error.status, error_body(error.code, error.message, request_id),
                          request_id, headers)
 
@@ -41,7 +46,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: A
         log = logger.error if error.status >= 500 else logger.info
         log("request refused", extra={"error_code": error.code, "status": error.status})
         record_error(metrics, error.code)
-        return error_response(error, request_id())
+        return error_response(error, request_id(), removebg=speaks_removebg(app.current_event))
 
     @app.not_found
     def handle_not_found(_: NotFoundError) -> Response:
@@ -53,6 +58,9 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: A
     def handle_unexpected(error: Exception) -> Response:
         logger.exception("unexpected error", extra={"error_type": type(error).__name__})
         record_error(metrics, "internal_error")
-        body = error_body("internal_error", "something went wrong on our side; quote the "
-                          "request id when you contact support", request_id())
-        return json_response(500, body, request_id())
+        message = "something went wrong on our side; quote the request id when you contact support"
+        if speaks_removebg(app.current_event):
+            return removebg_error_response(500, "internal_error",
+                                           f"{message} ({request_id()})", request_id())
+        return json_response(500, error_body("internal_error", message, request_id()),
+                             request_id())

@@ -53,25 +53,39 @@ def parse_removal_request(body: bytes, content_type: str | None,
         if name not in OPTION_NAMES:
             raise InvalidOption(f"unknown query parameter {name!r}; options are "
                                 f"{', '.join(OPTION_NAMES)} (image sources go in the body)")
-    media, header = _media_type(content_type)
+    media = media_type(content_type)
     if not body:
         raise MissingSource("send an image: a raw image body, multipart image_file, "
                             "or JSON image_base64 / upload_id")
     if media.startswith("image/") or media in RAW_TYPES:
-        _check_inline_size(len(body))
+        check_inline_size(len(body))
         return RemovalRequest(image=body, image_content_type=media, params=params)
-    if media == "application/json":
-        fields = _json_fields(body)
-    elif media == "multipart/form-data":
-        fields = _multipart_fields(body, header)
-    elif media == "application/x-www-form-urlencoded":
-        fields = _form_fields(body)
-    else:
+    fields = body_fields(body, content_type)
+    if fields is None:
         raise UnsupportedMediaType(
             "send image/*, multipart/form-data or application/json; got "
             f"{media or 'no Content-Type'}"
         )
     return _from_fields(fields, params)
+
+
+def body_fields(body: bytes, content_type: str | None) -> list[tuple[str, BodyField]] | None:
+    """The named fields of a JSON, multipart or URL-encoded body; None for any other type."""
+    media = media_type(content_type)
+    if media == "application/json":
+        return _json_fields(body)
+    if media == "multipart/form-data":
+        header = Message()
+        header["content-type"] = content_type or ""
+        return _multipart_fields(body, header)
+    if media == "application/x-www-form-urlencoded":
+        return _form_fields(body)
+    return None
+
+
+def media_type(content_type: str | None) -> str:
+    """`image/png` of `image/png; charset=x`, lower-cased; "" when there is none."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def check_upload_id(upload_id: object) -> str:
@@ -80,26 +94,23 @@ def check_upload_id(upload_id: object) -> str:
     return upload_id
 
 
-def _media_type(content_type: str | None) -> tuple[str, Message]:
-    header = Message()
-    header["content-type"] = content_type or ""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media, header
-
-
-def _check_inline_size(size: int) -> None:
+def check_inline_size(size: int) -> None:
+    """Refuse an inline image over what a synchronous Lambda invocation carries."""
     if size > MAX_INLINE_BYTES:
         raise ImageTooLarge("the image is over 6 MB: send it through POST /v1/uploads instead")
 
 
 @dataclass
-class _Field:
-    value: bytes | str | object
+class BodyField:
+    """One named value of a body: bytes for a file part (with its declared type), else text
+    or a JSON value."""
+
+    value: bytes | str | object = field(repr=False)
     content_type: str | None = None
 
 
-def _from_fields(fields: list[tuple[str, _Field]], params: dict[str, object]) -> RemovalRequest:
-    sources: list[tuple[str, _Field]] = []
+def _from_fields(fields: list[tuple[str, BodyField]], params: dict[str, object]) -> RemovalRequest:
+    sources: list[tuple[str, BodyField]] = []
     for raw_name, item in fields:
         name = ALIASES.get(raw_name, raw_name)
         if name == "image_url":
@@ -120,49 +131,50 @@ def _from_fields(fields: list[tuple[str, _Field]], params: dict[str, object]) ->
     if name == "upload_id":
         return RemovalRequest(upload_id=check_upload_id(item.value), params=params)
     if name == "image_base64":
-        image = _b64(item.value)
+        image = decode_base64(item.value)
         content_type = "application/octet-stream"
     else:
         image = item.value if isinstance(item.value, bytes) else str(item.value).encode()
         content_type = item.content_type or "application/octet-stream"
     if not image:
         raise MissingSource(f"{name} is empty")
-    _check_inline_size(len(image))
+    check_inline_size(len(image))
     return RemovalRequest(image=image, image_content_type=content_type, params=params)
 
 
-def _b64(value: object) -> bytes:
+def decode_base64(value: object, name: str = "image_base64") -> bytes:
+    """The bytes of a base64 (or data: URL) field, checked against the inline limit first."""
     if not isinstance(value, str):
-        raise InvalidRequest("image_base64 must be a base64 string")
+        raise InvalidRequest(f"{name} must be a base64 string")
     text = value.strip()
     if text.startswith("data:") and "," in text:  # a data URL: keep the payload
         text = text.split(",", 1)[1]
-    _check_inline_size(len(text) * 3 // 4)
+    check_inline_size(len(text) * 3 // 4)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRequest("image_base64 is not valid base64") from None
+        raise InvalidRequest(f"{name} is not valid base64") from None
 
 
-def _json_fields(body: bytes) -> list[tuple[str, _Field]]:
+def _json_fields(body: bytes) -> list[tuple[str, BodyField]]:
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidRequest("the JSON body must be an object")
-    return [(name, _Field(value)) for name, value in document.items()]
+    return [(name, BodyField(value)) for name, value in document.items()]
 
 
-def _form_fields(body: bytes) -> list[tuple[str, _Field]]:
+def _form_fields(body: bytes) -> list[tuple[str, BodyField]]:
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise InvalidRequest("the form body is not UTF-8") from None
-    return [(name, _Field(value)) for name, value in pairs]
+    return [(name, BodyField(value)) for name, value in pairs]
 
 
-def _multipart_fields(body: bytes, header: Message) -> list[tuple[str, _Field]]:
+def _multipart_fields(body: bytes, header: Message) -> list[tuple[str, BodyField]]:
     """A small multipart/form-data reader: exact bytes, no temporary files."""
     boundary = header.get_param("boundary", header="content-type")
     if not isinstance(boundary, str) or not boundary:
@@ -171,7 +183,7 @@ def _multipart_fields(body: bytes, header: Message) -> list[tuple[str, _Field]]:
     chunks = body.split(delimiter)
     if len(chunks) < 3:
         raise InvalidRequest("the multipart body has no parts")
-    fields: list[tuple[str, _Field]] = []
+    fields: list[tuple[str, BodyField]] = []
     for chunk in chunks[1:]:
         if chunk.startswith(b"--"):
             break  # the closing delimiter
@@ -191,7 +203,7 @@ def _multipart_fields(body: bytes, header: Message) -> list[tuple[str, _Field]]:
         is_file = part.get_param("filename", header="content-disposition") is not None
         if is_file or name == "image_file":
             declared = part.get_content_type() if part.get("content-type") else None
-            fields.append((name, _Field(content, declared)))
+            fields.append((name, BodyField(content, declared)))
         else:
-            fields.append((name, _Field(content.decode("utf-8", errors="replace"))))
+            fields.append((name, BodyField(content.decode("utf-8", errors="replace"))))
     return fields

@@ -1,0 +1,381 @@
+"""POST /v1.0/removebg through proxy events with the real engine: remove.bg's v1.0 contract
+(fields, defaults, the image or `{"data": ...}` by Accept, its headers, its error shape),
+the same privacy rules as the native route, and the native route left as it was."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import pytest
+from integration_support import (
+    LocalContext,
+    answer_of,
+    assert_no_secrets,
+    bucket_keys,
+    disc_image,
+    load_function,
+    multipart,
+)
+from PIL import Image
+
+from cutout.local.events import proxy_event
+
+PATH = "/v1.0/removebg"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def removebg_gateway(gateway, handlers):
+    """The integration gateway with the remove.bg route, served by the same function."""
+    gateway.routes[PATH] = handlers["remove_background"]
+    return gateway
+
+
+def post(gateway, caller, body=None, content_type=None, accept="*/*", query=None):
+    headers = {"Accept": accept}
+    if content_type:
+        headers["Content-Type"] = content_type
+    return gateway.request("POST", PATH, key=caller.secret, headers=headers, body=body,
+                           query=query)
+
+
+def post_file(gateway, caller, image, fields=None, accept="*/*", part_type=None):
+    """A form like the `removebg` PyPI client's: text fields and a file part, no part type."""
+    body, content_type = multipart(fields or {}, {"image_file": ("photo.jpg", image, part_type)})
+    return post(gateway, caller, body, content_type, accept)
+
+
+def post_b64(gateway, caller, image, fields=None, accept="*/*"):
+    """JSON like the `remove.bg` npm client's: image_file_b64 and JSON-typed options."""
+    document = {"image_file_b64": base64.b64encode(image).decode(), **(fields or {})}
+    return post(gateway, caller, json.dumps(document), "application/json", accept)
+
+
+def picture(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+def only_error(answer) -> dict:
+    """The single error of a remove.bg error body (and nothing of our native shape)."""
+    assert answer.headers["Content-Type"] == "application/json"
+    body = answer.json()
+    assert set(body) == {"errors"} and len(body["errors"]) == 1
+    error = body["errors"][0]
+    assert set(error) == {"title", "code", "detail"}
+    assert error["title"] and error["detail"] and "Traceback" not in error["detail"]
+    return error
+
+
+# --- success: the image, its headers, remove.bg's defaults ----------------------------------
+def test_a_file_part_without_a_type_comes_back_as_image_bytes_with_removebg_headers(
+        removebg_gateway, caller, jpeg_image):
+    # Given what the removebg PyPI client sends: Accept */*, size=regular, an untyped file part
+    # When it is posted
+    answer = post_file(removebg_gateway, caller, jpeg_image, {"size": "regular"})
+    # Then the body is the PNG cutout itself (format auto, nothing opaque asked for)
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == "image/png"
+    image = picture(answer.body)
+    assert image.format == "PNG" and image.mode == "RGBA" and image.size == (320, 240)
+    assert image.getpixel((5, 5)) == (0, 0, 0, 0)
+    # And remove.bg's headers describe it, charging nothing
+    assert (answer.headers["X-Width"], answer.headers["X-Height"]) == ("320", "240")
+    assert answer.headers["X-Type"] == "other"
+    assert answer.headers["X-Credits-Charged"] == "0"
+    box = [int(answer.headers[f"X-Foreground-{side}"])
+           for side in ("Left", "Top", "Width", "Height")]
+    assert 80 <= box[0] <= 110 and 45 <= box[1] <= 75 and 100 <= box[2] <= 145
+    assert answer.headers["X-Request-Id"]
+
+
+def test_accept_json_gets_the_result_as_base64_with_the_foreground_box(removebg_gateway,
+                                                                       caller, png_image):
+    # Given what the remove.bg npm client sends: Accept application/json, JSON options
+    # When the image goes as image_file_b64
+    answer = post_b64(removebg_gateway, caller, png_image,
+                      {"size": "preview", "type": "auto", "crop": False},
+                      accept="application/json")
+    # Then the answer is remove.bg's JSON, its result the PNG cutout
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    data = answer.json()["data"]
+    image = picture(base64.b64decode(data["result_b64"]))
+    assert image.format == "PNG" and image.size == (320, 240)
+    # And the foreground box is the same in the body and the headers
+    assert [data["foreground_left"], data["foreground_top"], data["foreground_width"],
+            data["foreground_height"]] == [
+        int(answer.headers[f"X-Foreground-{side}"]) for side in ("Left", "Top", "Width", "Height")]
+    assert answer.headers["X-Width"] == "320" and answer.headers["X-Credits-Charged"] == "0"
+
+
+def test_an_accept_that_does_not_start_with_json_gets_the_image(removebg_gateway, caller,
+                                                                png_image):
+    answer = post_b64(removebg_gateway, caller, png_image, accept="image/png, application/json")
+    assert answer.status == 200
+    assert picture(answer.body).format == "PNG"
+
+
+def test_size_defaults_to_preview_as_on_remove_bg(removebg_gateway, caller):
+    # Given a 0.48 MP image and no size
+    image = disc_image("JPEG", size=(800, 600))
+    # When it is posted with no size, and again with size=full
+    preview = picture(post_file(removebg_gateway, caller, image).body)
+    full = picture(post_file(removebg_gateway, caller, image, {"size": "full"}).body)
+    # Then the default is the 0.25 MP preview, and full keeps every pixel
+    assert preview.width * preview.height <= 250_000 and preview.width > 500
+    assert full.size == (800, 600)
+
+
+@pytest.mark.parametrize("size", ["small", "regular", "medium", "hd", "4k", "auto", "50MP"])
+def test_every_removebg_size_name_is_understood(removebg_gateway, caller, png_image, size):
+    assert post_file(removebg_gateway, caller, png_image, {"size": size}).status == 200
+
+
+def test_format_auto_is_jpeg_on_an_opaque_background_and_png_otherwise(removebg_gateway,
+                                                                       caller, png_image):
+    # Given the same image asked for with an opaque colour, a colour name, a translucent colour
+    # and no colour at all
+    def answer_type(**fields):
+        return post_b64(removebg_gateway, caller, png_image, fields).headers["Content-Type"]
+    # Then only a fully opaque result is a JPEG
+    assert answer_type(bg_color="81d4fa") == "image/jpeg"
+    assert answer_type(bg_color="white", format="auto") == "image/jpeg"
+    assert answer_type(bg_color="#ff000080") == "image/png"
+    assert answer_type() == "image/png"
+    assert answer_type(bg_color="white", channels="alpha") == "image/png"
+
+
+def test_bg_color_flattens_the_cutout(removebg_gateway, caller, png_image):
+    answer = post_b64(removebg_gateway, caller, png_image, {"bg_color": "fff", "format": "jpg"})
+    image = picture(answer.body)
+    assert image.format == "JPEG"
+    assert all(channel > 240 for channel in image.convert("RGB").getpixel((5, 5)))
+
+
+def test_form_urlencoded_booleans_crop_to_the_subject_with_a_margin(removebg_gateway, caller,
+                                                                    png_image):
+    # Given a URL-encoded form with remove.bg's string booleans and a margin in pixels
+    body = urlencode({"image_file_b64": base64.b64encode(png_image).decode(), "crop": "true",
+                      "crop_margin": "10px", "size": "full"})
+    # When it is posted
+    answer = post(removebg_gateway, caller, body, FORM)
+    # Then the cutout is the disc plus 10 px each side
+    assert answer.status == 200
+    width, height = picture(answer.body).size
+    assert 120 <= width <= 165 and 120 <= height <= 160
+    assert (answer.headers["X-Foreground-Left"], answer.headers["X-Foreground-Top"]) == ("10",
+                                                                                         "10")
+
+
+def test_a_percentage_margin_and_the_alpha_channel_only(removebg_gateway, caller, png_image):
+    answer = post_b64(removebg_gateway, caller, png_image,
+                      {"crop": True, "crop_margin": "10%", "channels": "alpha"})
+    image = picture(answer.body)
+    assert answer.status == 200
+    assert image.mode in ("L", "LA") and image.width < 200
+
+
+def test_removebg_defaults_of_unsupported_options_are_accepted(removebg_gateway, caller,
+                                                               png_image):
+    # Given every option we do not implement, each at remove.bg's default value, and a type
+    fields = {"roi": "0% 0%  100% 100%", "scale": "original", "position": "original",
+              "add_shadow": "false", "shadow_type": "none", "semitransparency": "true",
+              "type": "person", "type_level": "1"}
+    # When posted, Then they change nothing and the request succeeds
+    answer = post_file(removebg_gateway, caller, png_image, fields)
+    assert answer.status == 200
+    assert picture(answer.body).size == (320, 240)
+
+
+def test_options_may_come_in_the_query_string(removebg_gateway, caller, png_image):
+    body, content_type = multipart({}, {"image_file": ("a.png", png_image, "image/png")})
+    answer = post(removebg_gateway, caller, body, content_type, query={"format": "jpg"})
+    assert answer.headers["Content-Type"] == "image/jpeg"
+
+
+# --- errors: remove.bg's shape and codes ---------------------------------------------------
+def b64_json(**fields) -> bytes:
+    return json.dumps({"image_file_b64": base64.b64encode(disc_image()).decode(),
+                       **fields}).encode()
+
+
+ERROR_CASES = {
+    "no body": (None, None, "missing_source"),
+    "options only": (b'{"size": "preview"}', "application/json", "missing_source"),
+    "an empty file": ("empty-file", None, "missing_source"),
+    "two sources": (urlencode({"image_file_b64": "AAAA", "image_url": "https://x.test/a.jpg"}),
+                    FORM, "multiple_sources"),
+    "image_url": (b'{"image_url": "http://169.254.169.254/latest/meta-data"}',
+                  "application/json", "image_url_not_supported"),
+    "bg_image_url": (b64_json(bg_image_url="http://10.0.0.1/bg.jpg"), "application/json",
+                     "image_url_not_supported"),
+    "bg_image_file": (b64_json(bg_image_file="x"), "application/json", "unsupported_option"),
+    "format zip": (b64_json(format="zip"), "application/json", "unsupported_option"),
+    "a region of interest": (b64_json(roi="10% 10% 90% 90%"), "application/json",
+                             "unsupported_option"),
+    "a scale": (b64_json(scale="50%"), "application/json", "unsupported_option"),
+    "a position": (b64_json(position="center"), "application/json", "unsupported_option"),
+    "a shadow": (b64_json(add_shadow=True), "application/json", "unsupported_option"),
+    "an unknown field": (b64_json(colour="red"), "application/json", "invalid_option"),
+    "a bad size": (b64_json(size="huge"), "application/json", "invalid_option"),
+    "a bad format": (b64_json(format="gif"), "application/json", "invalid_option"),
+    "a bad colour": (b64_json(bg_color="#12"), "application/json", "invalid_option"),
+    "a bad boolean": (b64_json(crop="maybe"), "application/json", "invalid_option"),
+    "bad base64": (b'{"image_file_b64": "***"}', "application/json", "invalid_request"),
+    "bad json": (b"{not json", "application/json", "invalid_request"),
+    "a raw image body": ("raw-image", "image/png", "unsupported_media_type"),
+    "not an image": (b'{"image_file_b64": "' + base64.b64encode(b"\x89PNG" + b"x" * 300)
+                     + b'"}', "application/json", "unknown_format"),
+    "a file over 6 MB": ("big-file", None, "file_too_large"),
+    "no subject at all": ("transparent", None, "unknown_foreground"),
+}
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=list(ERROR_CASES))
+def test_every_client_error_is_a_400_in_removebg_shape(removebg_gateway, caller, case):
+    # Given a request remove.bg would refuse (or that asks for what we do not do)
+    body, content_type, code = ERROR_CASES[case]
+    if body == "empty-file":
+        body, content_type = multipart({}, {"image_file": ("a.png", b"", None)})
+    elif body == "raw-image":
+        body = disc_image()
+    elif body == "big-file":
+        body, content_type = multipart({}, {"image_file": ("a.jpg", bytes(6 * 1024 * 1024 + 1),
+                                                           None)})
+    elif body == "transparent":
+        buffer = io.BytesIO()
+        Image.new("RGBA", (64, 48), (0, 0, 0, 0)).save(buffer, "PNG")
+        body, content_type = multipart({}, {"image_file": ("a.png", buffer.getvalue(), None)})
+    # When it is posted
+    answer = post(removebg_gateway, caller, body, content_type)
+    # Then remove.bg clients read a 400 with one error naming what is wrong
+    assert answer.status == 400
+    assert only_error(answer)["code"] == code
+
+
+def test_image_url_is_never_fetched_and_the_detail_says_to_send_the_file(removebg_gateway,
+                                                                          caller):
+    answer = post(removebg_gateway, caller, urlencode({"image_url": "https://example.com/a.jpg"}),
+                  FORM)
+    error = only_error(answer)
+    assert answer.status == 400
+    assert "never fetches" in error["detail"] and "image_file" in error["detail"]
+
+
+def test_too_many_pixels_is_resolution_too_high(settings, stores, caller):
+    # Given a deployment that decodes at most 10,000 pixels
+    from cutout.service.removal import build_removal_service
+
+    handler = load_function("remove_background").make_handler(
+        build_removal_service(replace(settings, max_pixels=10_000), stores=stores))
+    body, content_type = multipart({}, {"image_file": ("a.png", disc_image(size=(400, 400)),
+                                                       None)})
+    event = proxy_event("POST", PATH, headers={"Content-Type": content_type}, body=body,
+                        authorizer={"account_id": caller.account_id, "key_prefix": "p"})
+    # When a bigger image arrives
+    answer = answer_of(handler(event, LocalContext()))
+    # Then it is remove.bg's resolution error
+    assert answer.status == 400
+    assert only_error(answer)["code"] == "resolution_too_high"
+
+
+def test_a_request_without_an_account_is_a_403_api_key_invalid(handlers, png_image):
+    # Given a proxy event that carries no authorizer context
+    body, content_type = multipart({}, {"image_file": ("a.png", png_image, None)})
+    event = proxy_event("POST", PATH, headers={"Content-Type": content_type}, body=body)
+    # When it reaches the handler, Then it is remove.bg's key error
+    answer = answer_of(handlers["remove_background"](event, LocalContext()))
+    assert answer.status == 403
+    assert only_error(answer) == {"title": "API Key invalid", "code": "auth_failed",
+                                  "detail": "the request carries no authenticated account"}
+
+
+class BrokenService:
+    """A removal service that fails as a bug would."""
+
+    def remove(self, *args, **kwargs):
+        raise RuntimeError("a bug")
+
+
+def test_an_unexpected_failure_is_a_500_in_removebg_shape_with_the_request_id(caller,
+                                                                               png_image):
+    handler = load_function("remove_background").make_handler(BrokenService())
+    body, content_type = multipart({}, {"image_file": ("a.png", png_image, None)})
+    event = proxy_event("POST", PATH, headers={"Content-Type": content_type}, body=body,
+                        authorizer={"account_id": caller.account_id, "key_prefix": "p"})
+    answer = answer_of(handler(event, LocalContext()))
+    assert answer.status == 500
+    error = only_error(answer)
+    assert error["code"] == "internal_error" and "a bug" not in error["detail"]
+    assert answer.headers["X-Request-Id"] in error["detail"]
+
+
+def test_a_result_too_large_for_one_response_is_a_400_that_says_what_to_ask_for():
+    # Given a result bigger than a synchronous Lambda response can carry
+    from cutout.api.removebg import removebg_response
+    from cutout.engine import CutoutResult
+    from cutout.errors import ResultTooLarge
+    from cutout.service.removal import Removal
+
+    big = CutoutResult(data=bytes(5 * 1024 * 1024), content_type="image/png", extension="png",
+                       width=4000, height=3000, foreground=(1, 2, 3, 4))
+    # When it is shaped for either Accept, Then it is refused (remove.bg has no link answer)
+    for accept in ("*/*", "application/json"):
+        with pytest.raises(ResultTooLarge, match="smaller size"):
+            removebg_response(Removal(result=big, link=None, processing_ms=1.0), accept, "rid")
+
+
+def test_throttling_in_removebg_shape_keeps_429_and_retry_after():
+    from cutout.api.errors import error_response
+    from cutout.errors import Throttled
+
+    response = error_response(Throttled("slow down"), "rid", removebg=True)
+    assert response.status_code == 429 and response.headers["Retry-After"]
+    assert json.loads(response.body)["errors"][0]["code"] == "throttled"
+
+
+# --- privacy and the native route ----------------------------------------------------------
+def test_a_non_opted_in_account_leaves_nothing_behind(removebg_gateway, caller, settings,
+                                                      png_image):
+    for accept in ("*/*", "application/json"):
+        assert post_file(removebg_gateway, caller, png_image, accept=accept).status == 200
+    assert bucket_keys(settings.transient_bucket) == []
+    assert bucket_keys(settings.training_bucket) == []
+
+
+def test_an_opted_in_account_contributes_exactly_input_and_mask(removebg_gateway, caller,
+                                                                accounts, settings, png_image):
+    # Given an account that opted in to training
+    accounts.set_opt_in(caller.account_id, True, changed_by="test")
+    # When it uses the remove.bg route
+    assert post_file(removebg_gateway, caller, png_image).status == 200
+    # Then the same capture as on the native route: one input and one mask, nothing transient
+    kept = bucket_keys(settings.training_bucket)
+    assert len(kept) == 2 and any(key.endswith("mask.png") for key in kept)
+    assert bucket_keys(settings.transient_bucket) == []
+
+
+def test_logs_hold_no_key_and_no_image(removebg_gateway, caller, logs, png_image, jpeg_image):
+    # Given requests in each form, a refused one included
+    answers = [post_file(removebg_gateway, caller, jpeg_image),
+               post_b64(removebg_gateway, caller, png_image, accept="application/json"),
+               post_b64(removebg_gateway, caller, b"\x89PNG" + png_image[8:200])]
+    assert [answer.status for answer in answers] == [200, 200, 400]
+    # Then the logs and metrics carry none of the secrets or pixels
+    text = logs.text()
+    assert "background removed" in text
+    assert_no_secrets(text, caller.secret, caller.key_hash, png_image, jpeg_image,
+                      answers[0].body)
+
+
+def test_the_native_route_keeps_its_own_error_shape(removebg_gateway, caller):
+    answer = removebg_gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                                      headers={"Content-Type": "application/json"},
+                                      body=b'{"format": "png"}')
+    assert answer.status == 400
+    assert answer.json()["error"]["code"] == "missing_source"
+    assert "errors" not in answer.json()
