@@ -14,9 +14,12 @@ import sys
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
+from cutout.api.removebg import REMOVEBG_PATH
 from cutout.local import gateway_responses as responses
 from cutout.local.gateway import API_GATEWAY_PAYLOAD_LIMIT, GatewayAnswer, LocalGateway, refused
+from cutout.local.gateway_responses import GatewayRefusal
 
 # Past this we stop draining an oversized body and close the connection instead.
 _DRAIN_LIMIT = 64 * 1024 * 1024
@@ -24,6 +27,10 @@ _CHUNK = 1024 * 1024
 
 
 class _TooLarge(Exception):
+    pass
+
+
+class _BadLength(Exception):
     pass
 
 
@@ -58,7 +65,11 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
     server: GatewayHTTPServer
 
     def handle_expect_100(self) -> bool:
-        if self._declared_length() > API_GATEWAY_PAYLOAD_LIMIT:
+        try:
+            declared = self._declared_length()
+        except _BadLength:
+            declared = 0  # answered 400 once the request is served
+        if declared > API_GATEWAY_PAYLOAD_LIMIT:
             self.close_connection = True
             self._send(self._too_large())
             return False
@@ -71,6 +82,9 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         except _TooLarge:
             self.close_connection = True
             answer = self._too_large()
+        except _BadLength:
+            self.close_connection = True
+            answer = self._refused(GatewayRefusal(400, "invalid_request", "Bad Content-Length"))
         else:
             peer = self.client_address[0]
             assert self.server.gateway is not None  # set before serve_forever()
@@ -87,9 +101,12 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _declared_length(self) -> int:
         try:
-            return int(self.headers.get("Content-Length") or 0)
+            length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            return 0
+            raise _BadLength from None
+        if length < 0:
+            raise _BadLength
+        return length
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -125,8 +142,11 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
             length -= len(read)
 
     def _too_large(self) -> GatewayAnswer:
-        refusal = responses.request_too_large()
-        return refused(refusal, str(uuid.uuid4()))
+        return self._refused(responses.request_too_large())
+
+    def _refused(self, refusal: GatewayRefusal) -> GatewayAnswer:
+        removebg = unquote(self.path.split("?", 1)[0]) == REMOVEBG_PATH
+        return refused(refusal, str(uuid.uuid4()), removebg=removebg)
 
     def _send(self, answer: GatewayAnswer) -> None:
         self.send_response(answer.status)
