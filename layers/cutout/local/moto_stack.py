@@ -10,6 +10,7 @@ nothing orphaned if it is killed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ KMS_ALIAS = "alias/cutout-local"
 ACCOUNTS_TABLE = "cutout-local-accounts"
 TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
+IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 
 
@@ -81,6 +83,9 @@ class MotoStack:
         """Listen (port 0 picks a free one) and create key, buckets and table."""
         from cutout.local.moto_server import LoopbackMotoServer
 
+        # moto spills objects over ~5 MB to temporary files; keep every image in memory so
+        # "gone when it stops" holds for uploads too (the API accepts up to 64 MB).
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(IN_MEMORY_OBJECT_BYTES))
         verifier = PresignedUrlVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         self._server = LoopbackMotoServer(self._host, self._port, verifier)
         self._server.start()
