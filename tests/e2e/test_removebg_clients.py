@@ -119,6 +119,7 @@ def test_keys_are_refused_in_removebg_shape_by_the_gateway(removebg_endpoint, lo
 
 
 def test_a_native_route_keeps_its_own_error_shape(local_api):
+    # Given no key, When a native route is called, Then the gateway answers in the native shape
     answer = requests.get(f"{local_api.base_url}/v1/account", timeout=CLIENT_SECONDS)
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
 
@@ -166,15 +167,21 @@ def test_the_node_client_gets_a_cutout_of_a_file_as_json(npm_client, local_api, 
 
 
 def test_the_node_client_gets_a_cutout_of_base64(npm_client, local_api, photo_path, tmp_path):
+    # Given the photo as base64, which the npm client sends as JSON image_file_b64
     output = tmp_path / "node-b64.png"
     source = base64.b64encode(photo_path.read_bytes()).decode()
+    # When it calls
     answer = run_npm_client(npm_client, local_api, "base64", source, output)
+    # Then it resolved and wrote the cutout
     assert "ok" in answer, answer
     assert_a_cutout_of(Image.open(io.BytesIO(output.read_bytes())), (451, 300))
 
 
 def test_the_node_client_is_told_an_image_url_is_not_fetched(npm_client, local_api, tmp_path):
+    # Given the npm client asked to work from a URL on loopback
+    # When it calls
     answer = run_npm_client(npm_client, local_api, "url", "http://127.0.0.1:1/a.jpg",
                             tmp_path / "never.png")
+    # Then it rejected with remove.bg's errors, and nothing was fetched or written
     assert answer["errors"][0]["code"] == "image_url_not_supported"
     assert not (tmp_path / "never.png").exists()

@@ -114,7 +114,10 @@ def test_accept_json_gets_the_result_as_base64_with_the_foreground_box(removebg_
 
 def test_an_accept_that_does_not_start_with_json_gets_the_image(removebg_gateway, caller,
                                                                 png_image):
+    # Given an Accept that names JSON, but not first
+    # When the image is posted
     answer = post_b64(removebg_gateway, caller, png_image, accept="image/png, application/json")
+    # Then the answer is the image itself
     assert answer.status == 200
     assert picture(answer.body).format == "PNG"
 
@@ -132,6 +135,7 @@ def test_size_defaults_to_preview_as_on_remove_bg(removebg_gateway, caller):
 
 @pytest.mark.parametrize("size", ["small", "regular", "medium", "hd", "4k", "auto", "50MP"])
 def test_every_removebg_size_name_is_understood(removebg_gateway, caller, png_image, size):
+    # Given each of remove.bg's size names, When it is asked for, Then the request succeeds
     assert post_file(removebg_gateway, caller, png_image, {"size": size}).status == 200
 
 
@@ -150,7 +154,10 @@ def test_format_auto_is_jpeg_on_an_opaque_background_and_png_otherwise(removebg_
 
 
 def test_bg_color_flattens_the_cutout(removebg_gateway, caller, png_image):
+    # Given a 3-digit hex colour without "#" and format jpg
+    # When the image is posted
     answer = post_b64(removebg_gateway, caller, png_image, {"bg_color": "fff", "format": "jpg"})
+    # Then the removed background is white
     image = picture(answer.body)
     assert image.format == "JPEG"
     assert all(channel > 240 for channel in image.convert("RGB").getpixel((5, 5)))
@@ -172,8 +179,10 @@ def test_form_urlencoded_booleans_crop_to_the_subject_with_a_margin(removebg_gat
 
 
 def test_a_percentage_margin_and_the_alpha_channel_only(removebg_gateway, caller, png_image):
+    # Given a crop with a margin in percent, and only the alpha channel asked for
     answer = post_b64(removebg_gateway, caller, png_image,
                       {"crop": True, "crop_margin": "10%", "channels": "alpha"})
+    # Then the answer is the cropped mask
     image = picture(answer.body)
     assert answer.status == 200
     assert image.mode in ("L", "LA") and image.width < 200
@@ -192,7 +201,9 @@ def test_removebg_defaults_of_unsupported_options_are_accepted(removebg_gateway,
 
 
 def test_options_may_come_in_the_query_string(removebg_gateway, caller, png_image):
+    # Given a typed file part and the format in the query string
     body, content_type = multipart({}, {"image_file": ("a.png", png_image, "image/png")})
+    # When posted, Then the query's option applied
     answer = post(removebg_gateway, caller, body, content_type, query={"format": "jpg"})
     assert answer.headers["Content-Type"] == "image/jpeg"
 
@@ -259,8 +270,10 @@ def test_every_client_error_is_a_400_in_removebg_shape(removebg_gateway, caller,
 
 def test_image_url_is_never_fetched_and_the_detail_says_to_send_the_file(removebg_gateway,
                                                                           caller):
+    # Given a form that names an image by URL, When it is posted
     answer = post(removebg_gateway, caller, urlencode({"image_url": "https://example.com/a.jpg"}),
                   FORM)
+    # Then it is refused, and the detail says what to send instead
     error = only_error(answer)
     assert answer.status == 400
     assert "never fetches" in error["detail"] and "image_file" in error["detail"]
@@ -303,11 +316,14 @@ class BrokenService:
 
 def test_an_unexpected_failure_is_a_500_in_removebg_shape_with_the_request_id(caller,
                                                                                png_image):
+    # Given a handler whose removal service fails as a bug would
     handler = load_function("remove_background").make_handler(BrokenService())
     body, content_type = multipart({}, {"image_file": ("a.png", png_image, None)})
     event = proxy_event("POST", PATH, headers={"Content-Type": content_type}, body=body,
                         authorizer={"account_id": caller.account_id, "key_prefix": "p"})
+    # When a request arrives
     answer = answer_of(handler(event, LocalContext()))
+    # Then a 500 in remove.bg's shape, with the request id and without the bug's text
     assert answer.status == 500
     error = only_error(answer)
     assert error["code"] == "internal_error" and "a bug" not in error["detail"]
@@ -330,9 +346,11 @@ def test_a_result_too_large_for_one_response_is_a_400_that_says_what_to_ask_for(
 
 
 def test_throttling_in_removebg_shape_keeps_429_and_retry_after():
+    # Given a throttling error on the remove.bg route
     from cutout.api.errors import error_response
     from cutout.errors import Throttled
 
+    # When it is mapped, Then it stays a 429 with Retry-After, in remove.bg's shape
     response = error_response(Throttled("slow down"), "rid", removebg=True)
     assert response.status_code == 429 and response.headers["Retry-After"]
     assert json.loads(response.body)["errors"][0]["code"] == "throttled"
@@ -341,8 +359,10 @@ def test_throttling_in_removebg_shape_keeps_429_and_retry_after():
 # --- privacy and the native route ----------------------------------------------------------
 def test_a_non_opted_in_account_leaves_nothing_behind(removebg_gateway, caller, settings,
                                                       png_image):
+    # Given an account that never opted in, When it gets an image and a JSON answer
     for accept in ("*/*", "application/json"):
         assert post_file(removebg_gateway, caller, png_image, accept=accept).status == 200
+    # Then no bucket holds anything
     assert bucket_keys(settings.transient_bucket) == []
     assert bucket_keys(settings.training_bucket) == []
 
@@ -373,9 +393,11 @@ def test_logs_hold_no_key_and_no_image(removebg_gateway, caller, logs, png_image
 
 
 def test_the_native_route_keeps_its_own_error_shape(removebg_gateway, caller):
+    # Given the function that now also serves remove.bg, When the native route is refused
     answer = removebg_gateway.request("POST", "/v1/remove-background", key=caller.secret,
                                       headers={"Content-Type": "application/json"},
                                       body=b'{"format": "png"}')
+    # Then its error is in the native shape
     assert answer.status == 400
     assert answer.json()["error"]["code"] == "missing_source"
     assert "errors" not in answer.json()

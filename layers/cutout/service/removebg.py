@@ -116,9 +116,7 @@ def remove_for_removebg(service: Any, request: RemovalRequest, account_id: str,
     """`service.remove` (a `RemovalService`) with remove.bg's names for what can go wrong."""
     try:
         removal = service.remove(request, account_id, request_id)
-    except FileTooLarge:
-        raise
-    except ImageTooLarge as error:  # the decoder's pixel bound
+    except ImageTooLarge as error:  # the decoder's pixel bound (bytes were checked in parsing)
         raise ResolutionTooHigh(error.message) from None
     if removal.result.foreground is None:
         raise UnknownForeground("no foreground was found in the image: the model saw no "
