@@ -11,7 +11,7 @@ import time
 
 import pytest
 import requests
-from e2e_local_api import cutout_console_script, port_is_free, start_local_api
+from e2e_local_api import cutout_console_script, free_port, port_is_free, start_local_api
 
 API_KEY = "co_live_e2e-lifecycle-key"
 
@@ -82,14 +82,17 @@ def test_a_stop_signal_ends_the_api_and_moto_and_frees_both_ports(tmp_path, stop
     assert port_is_free(api.moto_port)
 
 
-def test_a_busy_port_is_reported_plainly(tmp_path):
+@pytest.mark.parametrize("option", ["--port", "--moto-port"])
+def test_a_busy_port_is_reported_plainly(tmp_path, option):
     # Given a port that something else is listening on
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        # When `cutout serve` is asked to use it
-        done = subprocess.run([cutout_console_script(), "serve", "--port", str(port)],
+        # When `cutout serve` is asked to use it for the API or for moto
+        other = "--moto-port" if option == "--port" else "--port"
+        done = subprocess.run([cutout_console_script(), "serve", option, str(port),
+                               other, str(free_port())],
                               capture_output=True, text=True, timeout=120)
     # Then it says so in one line and exits non-zero, without a traceback
     assert done.returncode == 1

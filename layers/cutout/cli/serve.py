@@ -16,7 +16,7 @@ from typing import Any
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS
 from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
 from cutout.local.functions import FUNCTIONS_DIR_ENV
-from cutout.local.stack import LocalStack, RunningStack, require_loopback
+from cutout.local.stack import LocalStack, PortUnavailable, RunningStack, require_loopback
 
 
 def register(subparsers: Any) -> None:
@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"cutout serve: {missing}; run it from a checkout of the repository or "
                   f"set {FUNCTIONS_DIR_ENV} to its functions/ folder", file=sys.stderr)
             return 1
-        except OSError as error:
-            print(f"cutout serve: cannot listen on {args.host}:{args.port}: {error.strerror}",
-                  file=sys.stderr)
+        except PortUnavailable as busy:
+            print(f"cutout serve: {busy}", file=sys.stderr)
             return 1
         print(banner(running), flush=True)
         stack.serve_forever()

@@ -13,6 +13,7 @@ forever; such a PUT reaches moto as `application/octet-stream` instead.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -60,9 +61,13 @@ class LoopbackMotoServer:
         )
         if self._middleware is not None:
             app = self._middleware.wrap(app)
-        self._server = make_server(
-            self._host, self._port, app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        # Bind the socket ourselves: werkzeug answers a busy port with sys.exit(1), and we
+        # want an OSError the caller can report.
+        with socket.create_server((self._host, self._port), reuse_port=False) as listener:
+            self._server = make_server(
+                self._host, self._port, app, threaded=True,
+                request_handler=_QuietRequestHandler, fd=listener.fileno(),
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="moto-server", daemon=True
         )

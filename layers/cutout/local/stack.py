@@ -37,6 +37,13 @@ _FOREIGN_AWS_VARIABLES = (
 )
 
 
+class PortUnavailable(Exception):
+    """The API's or moto's port cannot be bound (in use, or not allowed)."""
+
+    def __init__(self, address: str, reason: str | None) -> None:
+        super().__init__(f"cannot listen on {address}: {reason or 'unavailable'}")
+
+
 @dataclass(frozen=True)
 class RunningStack:
     """What a user needs to talk to the stack."""
@@ -63,6 +70,7 @@ class LocalStack:
         self._host = host
         self._port = port
         self._moto = MotoStack("127.0.0.1", moto_port)
+        self._moto_port = moto_port
         self._api_key = api_key
         self._authorizer_ttl = authorizer_ttl
         self._quiet = quiet
@@ -70,8 +78,14 @@ class LocalStack:
 
     def start(self) -> RunningStack:
         """Bind, start moto, create resources and the demo key, load the functions."""
-        self._http = GatewayHTTPServer((self._host, self._port), gateway=None, quiet=self._quiet)
-        resources = self._moto.start()
+        try:
+            self._http = GatewayHTTPServer((self._host, self._port), None, quiet=self._quiet)
+        except OSError as error:
+            raise PortUnavailable(f"{self._host}:{self._port}", error.strerror) from None
+        try:
+            resources = self._moto.start()
+        except OSError as error:
+            raise PortUnavailable(f"127.0.0.1:{self._moto_port} (moto)", error.strerror) from None
         _use_local_aws(resources)
         accounts = AccountStore.from_table_name(resources.accounts_table, resources.endpoint_url)
         demo = create_demo_account(accounts, self._api_key)
