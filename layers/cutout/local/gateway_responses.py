@@ -4,7 +4,7 @@ In AWS these are the customised gateway responses (UNAUTHORIZED, ACCESS_DENIED,
 MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE, AUTHORIZER_CONFIGURATION_ERROR,
 DEFAULT_5XX...); locally the gateway raises `GatewayRefusal` and one place renders it.
 On the remove.bg-compatible route the local gateway answers in remove.bg's shape, which
-API Gateway cannot do per route (docs/removebg.md).
+API Gateway cannot do per route (README, "The remove.bg-compatible route").
 """
 
 from __future__ import annotations
