@@ -62,7 +62,7 @@ class RequestAuthorizer:
         event = authorizer_request_event(method, path, headers=dict(headers), stage=self._stage)
         verdict = self._verdict(presented, event)
         if not policy_allows(verdict.statements, event["methodArn"]):
-            raise responses.access_denied()
+            raise responses.access_denied(verdict.context.get("error_code"))
         if self._require_usage_key and not verdict.usage_key:
             raise responses.access_denied()
         return {**verdict.context, "principalId": verdict.principal_id, "integrationLatency": 0}

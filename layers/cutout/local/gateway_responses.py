@@ -49,7 +49,21 @@ def unauthorized() -> GatewayRefusal:
     return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
 
 
-def access_denied() -> GatewayRefusal:
+_DENIAL_MESSAGES = {
+    "invalid_api_key": "The API key is not valid.",
+    "revoked_api_key": "The API key has been revoked.",
+}
+
+
+def access_denied(error_code: str | None = None) -> GatewayRefusal:
+    """A Deny; the code is the authorizer's `error_code` context value when it gives one.
+
+    That is what an ACCESS_DENIED template reading `$context.authorizer.error_code` makes
+    of it in AWS, and what the README documents (`invalid_api_key`, `revoked_api_key`).
+    """
+    if error_code and error_code.replace("_", "").isalnum():
+        message = _DENIAL_MESSAGES.get(error_code, "This API key is not allowed here.")
+        return GatewayRefusal(403, error_code, message)
     return GatewayRefusal(403, "forbidden", "This API key is not allowed here.")
 
 
