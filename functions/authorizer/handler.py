@@ -6,7 +6,6 @@ the image (API Gateway passes headers only) and never logs the key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -16,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 
 from cutout.api.authorizer import authorize
+from cutout.api.runtime import Handler, LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
 from cutout.data.accounts import AccountStore
 from cutout.service.keys import Authenticator
@@ -25,8 +25,6 @@ SERVICE = "authorizer"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-
-Handler = Callable[[dict, Any], dict]
 
 
 def make_handler(authenticator: Authenticator | None = None,
@@ -47,12 +45,5 @@ def make_handler(authenticator: Authenticator | None = None,
     return handle
 
 
-_default: Handler | None = None
-
-
-def handler(event: dict, context: Any) -> dict:
-    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
-    global _default
-    if _default is None:
-        _default = make_handler()
-    return _default(event, context)
+# The Lambda entry point (configured from `CUTOUT_*` variables at the first call)
+handler = LazyEntryPoint(make_handler)

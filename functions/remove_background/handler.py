@@ -3,18 +3,14 @@ one image in, its cutout out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import body_bytes, header, principal
 from cutout.api.removal import removal_response
 from cutout.api.removebg import REMOVEBG_PATH, removebg_response
-from cutout.api.runtime import resolve
+from cutout.api.runtime import Handler, LazyEntryPoint, rest_entry
 from cutout.api.telemetry import NAMESPACE, record_removal
 from cutout.service.removal import Removal, RemovalService, build_removal_service
 from cutout.service.removebg import parse_removebg_request, remove_for_removebg
@@ -25,8 +21,6 @@ SERVICE = "remove-background"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-
-Handler = Callable[[dict, Any], dict]
 
 
 def make_handler(
@@ -72,22 +66,8 @@ def make_handler(
                                                  "timings_ms": result.timings,
                                                  "training_capture": removal.trained})
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
-                                  log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
-    def handle(event: dict, context: Any) -> dict:
-        return resolve(app, event, context)
-
-    return handle
+    return rest_entry(app, logger, tracer, metrics)
 
 
-_default: Handler | None = None
-
-
-def handler(event: dict, context: Any) -> dict:
-    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
-    global _default
-    if _default is None:
-        _default = make_handler()
-    return _default(event, context)
+# The Lambda entry point (configured from `CUTOUT_*` variables at the first call)
+handler = LazyEntryPoint(make_handler)

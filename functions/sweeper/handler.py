@@ -6,13 +6,13 @@ schedule. It logs counts and prefixes only: object keys name accounts and upload
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from cutout.api.runtime import Handler, LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
 from cutout.data.stores import Stores
 from cutout.service.retention import Clock, Sweeper, SweepIncomplete, utc_now
@@ -25,8 +25,6 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 # Stop listing this long before the timeout, leaving time for the last DeleteObjects call.
 TIME_MARGIN_MS = 20_000
-
-Handler = Callable[[dict, Any], dict]
 
 
 def make_handler(service: Sweeper | None = None, settings: Settings | None = None,
@@ -70,12 +68,5 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
     return handle
 
 
-_default: Handler | None = None
-
-
-def handler(event: dict, context: Any) -> dict:
-    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
-    global _default
-    if _default is None:
-        _default = make_handler()
-    return _default(event, context)
+# The Lambda entry point (configured from `CUTOUT_*` variables at the first call)
+handler = LazyEntryPoint(make_handler)

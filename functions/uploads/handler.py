@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cutout.api.errors import register_error_handlers
 from cutout.api.events import principal
 from cutout.api.responses import json_response
-from cutout.api.runtime import resolve
+from cutout.api.runtime import Handler, LazyEntryPoint, rest_entry
 from cutout.api.telemetry import NAMESPACE
 from cutout.api.views import upload_view
 from cutout.data.stores import Stores
@@ -24,8 +20,6 @@ SERVICE = "uploads"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-
-Handler = Callable[[dict, Any], dict]
 
 
 def make_handler(
@@ -52,22 +46,8 @@ def make_handler(
         logger.info("upload url issued", extra={"expires_in": upload.presigned.expires_in})
         return json_response(201, upload_view(upload), app.current_event.request_context.request_id)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
-                                  log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
-    def handle(event: dict, context: Any) -> dict:
-        return resolve(app, event, context)
-
-    return handle
+    return rest_entry(app, logger, tracer, metrics)
 
 
-_default: Handler | None = None
-
-
-def handler(event: dict, context: Any) -> dict:
-    """The Lambda entry point (configured from `CUTOUT_*` variables at the first call)."""
-    global _default
-    if _default is None:
-        _default = make_handler()
-    return _default(event, context)
+# The Lambda entry point (configured from `CUTOUT_*` variables at the first call)
+handler = LazyEntryPoint(make_handler)

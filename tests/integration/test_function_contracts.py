@@ -42,7 +42,7 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, c
     for field in fields(Settings):
         monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
     module = load_function("account")
-    monkeypatch.setattr(module, "_default", None)
+    module.handler.reset()
     event = proxy_event("GET", "/v1/account", authorizer={"account_id": caller.account_id,
                                                           "key_prefix": caller.key_prefix})
     # When the Lambda entry point is called

@@ -249,7 +249,7 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, m
     for field in fields(Settings):
         monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
     module = load_function("sweeper")
-    monkeypatch.setattr(module, "_default", None)
+    module.handler.reset()
     written = put(settings.transient_bucket, *uploads(1))
     # When the Lambda entry point is invoked by the schedule, with the real clock
     report = module.handler(scheduled_event(), LocalContext())
