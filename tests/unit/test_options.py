@@ -76,3 +76,11 @@ def test_booleans_arrive_as_strings_or_json(value):
 def test_invalid_values_name_the_field(field, value, fragment):
     with pytest.raises(InvalidOption, match=fragment):
         RemovalOptions.from_params({field: value})
+
+
+def test_the_api_parser_knows_exactly_the_engine_options():
+    # the request parser keeps its own list so zip functions need not import Pillow
+    from cutout.engine.options import OPTION_NAMES as ENGINE_OPTIONS
+    from cutout.service.requests import OPTION_NAMES as API_OPTIONS
+
+    assert tuple(API_OPTIONS) == tuple(ENGINE_OPTIONS)
