@@ -15,6 +15,9 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 # (response type, status, code, message); message None = the gateway's own explanation.
+# ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key):
+# templates only substitute variables, so the code stays fixed and the reason is a field,
+# empty when the deny came from elsewhere (a resource policy).
 ERROR_RESPONSES = (
     (apigw.ResponseType.UNAUTHORIZED, "401", "unauthorized",
      "A valid API key is required in the x-api-key header."),
@@ -32,7 +35,8 @@ RETRY_AFTER_SECONDS = 1
 def error_template(code: str, message: str | None) -> str:
     """The gateway's body template: our error shape with the request id filled in."""
     text = json.dumps(message) if message else "$context.error.messageString"
-    return ('{"error": {"code": "' + code + '", "message": ' + text
+    reason = ', "reason": "$context.authorizer.error_code"' if code == "forbidden" else ""
+    return ('{"error": {"code": "' + code + '"' + reason + ', "message": ' + text
             + ', "request_id": "$context.requestId"}}')
 
 

@@ -26,7 +26,8 @@ def test_an_unknown_key_is_refused_403(local_api):
     response = requests.get(f"{local_api.base_url}/v1/account", headers=headers, timeout=30)
     # Then the authorizer's Deny becomes a 403 in our error shape, naming why
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "invalid_api_key"
+    assert response.json()["error"]["code"] == "forbidden"
+    assert response.json()["error"]["reason"] == "invalid_api_key"
 
 
 def test_curl_without_a_key_gets_401_and_with_a_wrong_key_403(local_api):

@@ -64,7 +64,8 @@ def test_a_key_made_with_the_admin_cli_works_until_it_is_revoked(short_lived_api
     assert before.status_code == 200
     assert before.json()["account_id"] == created["account"]["account_id"]
     assert after.status_code == 403
-    assert after.json()["error"]["code"] == "revoked_api_key"
+    assert after.json()["error"]["code"] == "forbidden"
+    assert after.json()["error"]["reason"] == "revoked_api_key"
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT],

@@ -427,6 +427,8 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
     assert body["error"]["request_id"] == "$context.requestId"
     if response_type == "THROTTLED":
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
+        assert body["error"]["reason"] == "$context.authorizer.error_code"
 
 
 def test_no_waf_and_no_custom_domain_by_default(synth):

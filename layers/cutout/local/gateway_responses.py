@@ -19,15 +19,18 @@ API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
 class GatewayRefusal(Exception):
     """The gateway answers this request itself, with `status` and our error body."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.reason = reason  # ACCESS_DENIED only: the authorizer's error_code, or ""
 
     def body(self, request_id: str) -> bytes:
         """`{"error": {"code", "message", "request_id"}}`, as the handlers answer errors."""
         error = {"code": self.code, "message": self.message, "request_id": request_id}
+        if self.reason is not None:
+            error["reason"] = self.reason
         return json.dumps({"error": error}).encode("utf-8")
 
     def removebg_body(self) -> bytes:
@@ -49,22 +52,15 @@ def unauthorized() -> GatewayRefusal:
     return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
 
 
-_DENIAL_MESSAGES = {
-    "invalid_api_key": "The API key is not valid.",
-    "revoked_api_key": "The API key has been revoked.",
-}
-
 
 def access_denied(error_code: str | None = None) -> GatewayRefusal:
-    """A Deny; the code is the authorizer's `error_code` context value when it gives one.
+    """A Deny: code `forbidden`, and the authorizer's `error_code` context value as `reason`.
 
-    That is what an ACCESS_DENIED template reading `$context.authorizer.error_code` makes
-    of it in AWS, and what the README documents (`invalid_api_key`, `revoked_api_key`).
+    That is what the stack's ACCESS_DENIED template (`$context.authorizer.error_code`)
+    makes of it in AWS, where a template can substitute a value but not choose the code.
     """
-    if error_code and error_code.replace("_", "").isalnum():
-        message = _DENIAL_MESSAGES.get(error_code, "This API key is not allowed here.")
-        return GatewayRefusal(403, error_code, message)
-    return GatewayRefusal(403, "forbidden", "This API key is not allowed here.")
+    reason = error_code if error_code and error_code.replace("_", "").isalnum() else ""
+    return GatewayRefusal(403, "forbidden", "This API key is not allowed here.", reason)
 
 
 def no_route(method: str, path: str) -> GatewayRefusal:
