@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from cutout.api.runtime import LocalContext
 from cutout.data import schema
+from cutout.local import gateway_responses
 from cutout.local.events import authorizer_request_event, proxy_event
 from cutout.service.accounts import AccountService
 from cutout.settings import Settings
@@ -138,12 +139,12 @@ class Gateway:
                                        LocalContext())
         except Exception as refusal:  # the authorizer's 401 signal
             assert str(refusal) == "Unauthorized"
-            return _gateway_error(401, "unauthorized", "Unauthorized")
+            return _gateway_error(gateway_responses.unauthorized())
         self.last_authorizer_response = decision
         statement = decision["policyDocument"]["Statement"][0]
         if statement["Effect"] != "Allow":
-            return _gateway_error(403, decision.get("context", {}).get("error_code", "forbidden"),
-                                  "Forbidden")
+            reason = decision.get("context", {}).get("error_code")
+            return _gateway_error(gateway_responses.access_denied(reason))
         event = proxy_event(method, path, headers=headers, body=body, query=query,
                             authorizer={**decision["context"],
                                         "principalId": decision["principalId"]})
@@ -152,9 +153,10 @@ class Gateway:
         return answer_of(raw)
 
 
-def _gateway_error(status: int, code: str, message: str) -> Answer:
-    body = json.dumps({"error": {"code": code, "message": message, "request_id": "gateway"}})
-    return Answer(status, {"Content-Type": "application/json"}, body.encode(), {})
+def _gateway_error(refusal: gateway_responses.GatewayRefusal) -> Answer:
+    """Rendered by the local gateway's code, which mirrors the stack's gateway responses."""
+    headers = {"Content-Type": "application/json"}
+    return Answer(refusal.status, headers, refusal.body("gateway"), {})
 
 
 def answer_of(raw: dict) -> Answer:

@@ -75,7 +75,8 @@ def test_gateway_answers_401_403_in_the_error_shape(gateway, caller):
     missing = gateway.request("GET", "/v1/account")
     unknown = gateway.request("GET", "/v1/account", key="co_live_not-a-key")
     assert (missing.status, unknown.status) == (401, 403)
-    assert unknown.json()["error"]["code"] == "invalid_api_key"
+    assert unknown.json()["error"]["code"] == "forbidden"
+    assert unknown.json()["error"]["reason"] == "invalid_api_key"
 
 
 def test_the_authorizer_never_logs_the_key(handlers, logs, caller):
