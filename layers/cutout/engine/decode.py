@@ -30,6 +30,7 @@ class DecodedImage:
     alpha: Image.Image | None
     source_format: str
     reduced: bool = False  # decoded at a reduced scale (JPEG draft) for the model only
+    source_pixels: int = 0  # width x height of the stored image, before any reduction
 
     @property
     def size(self) -> tuple[int, int]:
@@ -51,6 +52,7 @@ def decode_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
             _check_pixels(image.size, max_pixels)
+            source_pixels = image.size[0] * image.size[1]
             image.seek(0)  # first frame of GIF / multi-page TIFF / animated WebP
             drafted = at_least and image.format == "JPEG" and image.draft(image.mode, at_least)
             reduced = bool(drafted)
@@ -71,7 +73,13 @@ def decode_image(
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
         image = ImageOps.exif_transpose(image) or image
     rgb, alpha = _to_rgb_and_alpha(image)
-    return DecodedImage(rgb=rgb, alpha=alpha, source_format=source_format, reduced=reduced)
+    return DecodedImage(
+        rgb=rgb,
+        alpha=alpha,
+        source_format=source_format,
+        reduced=reduced,
+        source_pixels=source_pixels,
+    )
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:

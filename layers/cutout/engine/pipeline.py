@@ -24,6 +24,9 @@ from cutout.engine.session import SegmentationModel
 from cutout.settings import DEFAULT_MAX_PIXELS
 
 _RESIZE = Image.Resampling.LANCZOS
+# From this size up, the model's arena memory is given back before the full-size picture
+# is decoded, so the two peaks never add up (costs ~0.05 s on a ~0.6 s request).
+LARGE_IMAGE_PIXELS = 4_000_000
 
 
 @dataclass
@@ -93,7 +96,8 @@ class Engine:
         with clock.stage("decode"):
             model_view = decode_image(data, self.max_pixels, at_least=self.model.draft_size)
         with clock.stage("infer"):
-            small_mask = self.model.predict(model_view.rgb)
+            large = model_view.source_pixels >= LARGE_IMAGE_PIXELS
+            small_mask = self.model.predict(model_view.rgb, release_memory=large)
         with clock.stage("decode"):
             decoded = decode_image(data, self.max_pixels) if model_view.reduced else model_view
             del model_view
