@@ -69,8 +69,8 @@ def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Co
 def cutout(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
     """RGBA with straight colour where visible and RGB = 0 where alpha = 0."""
     visible = alpha.point(_VISIBLE_LUT)
-    black = Image.new("RGB", rgb.size, 0)
-    result = Image.composite(rgb, black, visible)
+    result = Image.new("RGB", rgb.size, 0)
+    result.paste(rgb, mask=visible)  # a 0/255 mask copies exactly; ~2x faster than composite
     result.putalpha(alpha)
     return result
 
