@@ -84,3 +84,8 @@ def test_the_api_parser_knows_exactly_the_engine_options():
     from cutout.service.requests import OPTION_NAMES as API_OPTIONS
 
     assert tuple(API_OPTIONS) == tuple(ENGINE_OPTIONS)
+
+
+def test_jpeg_with_a_translucent_background_is_a_clear_400():
+    with pytest.raises(InvalidOption, match="jpg has no transparency"):
+        RemovalOptions.from_params({"format": "jpg", "bg_color": "#ff000080"})

@@ -128,3 +128,19 @@ def test_output_carries_no_input_metadata(engine):
         output = remove(engine, data, format=fmt).data
         assert b"SecretCameraMaker" not in output and b"confidential" not in output
     assert isinstance(io.BytesIO(output), io.BytesIO)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"format": "png"}, {"format": "webp"}, {"format": "png", "bg_color": "#00ff0000"},
+     {"format": "webp", "bg_color": "#ff000000"}, {"format": "png", "crop": True,
+                                                   "crop_margin": "40"}],
+)
+def test_no_output_format_carries_colour_under_transparent_pixels(engine, params):
+    # Given a real photo, cut out in every format and option that keeps transparency
+    result = remove(engine, (PHOTOS / "coffee.jpg").read_bytes(), **params)
+    pixels = np.asarray(decoded(result.data).convert("RGBA"))
+    transparent = pixels[..., 3] == 0
+    # Then where alpha is 0 the colour is 0: the background cannot be recovered
+    assert transparent.any()
+    assert not pixels[transparent][:, :3].any()

@@ -18,9 +18,13 @@ def encode(image: Image.Image, fmt: str) -> bytes:
         return encode_png(image)
     buffer = io.BytesIO()
     if fmt == "webp":
-        # exact=False lets the encoder pick any colour under alpha 0: never the original,
-        # which compose() has already zeroed.
-        image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=2)
+        if image.mode in ("RGBA", "LA"):
+            # Lossy WebP re-invents colour under transparent pixels (measured: values up to
+            # 157 where compose() wrote 0); lossless + exact keeps them 0. Fastest effort
+            # settings: 0.4 s for 12 MP, still ~40 % smaller than the PNG.
+            image.save(buffer, "WEBP", lossless=True, exact=True, quality=0, method=0)
+        else:
+            image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=2)
     elif fmt == "jpg":
         if image.mode not in ("RGB", "L"):
             raise ValueError("JPEG output needs an opaque image (flatten it first)")

@@ -62,6 +62,10 @@ class RemovalOptions:
             raise InvalidOption(f"channels must be rgba or alpha; got {channels!r}")
         bg_text = _text(params, "bg_color", "")
         bg_color = parse_color(bg_text) if bg_text else None
+        if FORMATS[fmt] == "jpg" and bg_color is not None and bg_color[3] < 255:
+            raise InvalidOption(
+                "format jpg has no transparency: give an opaque bg_color, or use png or webp"
+            )
         size, budget, side = _size(_text(params, "size", "full"))
         margin, relative = _margin(_text(params, "crop_margin", "0"))
         return cls(

@@ -1,0 +1,231 @@
+"""The published OpenAPI document is the one the code generates, and it covers the whole API."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import cutout
+from cutout.api import openapi
+from cutout.cli.main import main
+from cutout.cli.openapi import render
+from cutout.engine.options import OPTION_NAMES
+from cutout.errors import CutoutError
+from cutout.local.gateway import ROUTES
+from cutout.service import removebg as removebg_request
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = REPO_ROOT / "openapi.json"
+REGENERATE = "openapi.json is stale: regenerate with `cutout openapi -o openapi.json`"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return openapi.build_document()
+
+
+def _operation(document: dict, method: str, path: str) -> dict:
+    return document["paths"][path][method.lower()]
+
+
+def _resolve(document: dict, node: dict) -> dict:
+    while "$ref" in node:
+        target = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _documented_error_codes(document: dict) -> set[str]:
+    schemas = document["components"]["schemas"]
+    native = {entry["const"] for entry in schemas["ErrorCode"]["oneOf"]}
+    removebg = set(schemas["RemoveBgErrors"]["properties"]["errors"]["items"]["properties"]
+                   ["code"]["enum"])
+    return native | removebg
+
+
+def _all_error_classes() -> list[type[CutoutError]]:
+    for module in pkgutil.walk_packages(cutout.__path__, "cutout."):
+        importlib.import_module(module.name)
+    found = [CutoutError]
+    for cls in found:
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+    return found
+
+
+def _stack_routes() -> set[tuple[str, str]]:
+    """The (method, path) keys of the `routes={...}` the stack hands to its Api construct."""
+    tree = ast.parse((REPO_ROOT / "infrastructure" / "stack.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "routes" \
+                and isinstance(node.value, ast.Dict):
+            return {tuple(ast.literal_eval(key)) for key in node.value.keys}
+    raise AssertionError("infrastructure/stack.py passes no routes={...} to the Api construct")
+
+
+def test_the_committed_openapi_json_is_the_generated_document(document):
+    # Given the document the code generates
+    # When the committed file is read
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    # Then they are the same, byte for byte as the command writes it
+    assert committed == document, REGENERATE
+    assert COMMITTED.read_text(encoding="utf-8") == render(), REGENERATE
+
+
+def test_the_cli_writes_the_document(tmp_path, capsys):
+    # Given an output path
+    target = tmp_path / "openapi.json"
+    # When `cutout openapi -o FILE` runs, and `cutout openapi` without it
+    assert main(["openapi", "-o", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["openapi"]) == 0
+    printed = capsys.readouterr().out
+    # Then the file and standard output both hold the generated document
+    assert json.loads(target.read_text()) == openapi.build_document()
+    assert printed == target.read_text()
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    # Given the validator (installed with moto), when it checks the document, then it passes
+    validator = pytest.importorskip("openapi_spec_validator",
+                                    reason="openapi-spec-validator is not installed")
+    assert document["openapi"].startswith("3.1")
+    validator.validate(document)
+
+
+def test_every_route_the_local_gateway_serves_is_documented(document):
+    # Given the local gateway's route table, when the document's operations are listed
+    documented = {(method.upper(), path) for path, item in document["paths"].items()
+                  for method in item}
+    # Then they are exactly its routes
+    assert documented == set(ROUTES)
+
+
+def test_the_stack_deploys_exactly_the_documented_routes(document):
+    # Given the routes the CDK stack creates (read from its source: no synth needed)
+    deployed = _stack_routes()
+    # When compared with the document's
+    documented = {(method.upper(), path) for path, item in document["paths"].items()
+                  for method in item}
+    # Then the deployed API and the document agree
+    assert deployed == documented == set(ROUTES)
+
+
+def test_every_route_requires_the_api_key_header(document):
+    # Given the security scheme
+    scheme = document["components"]["securitySchemes"]["apiKey"]
+    # Then it is an API key in the x-api-key header, required for every operation
+    assert scheme == {"type": "apiKey", "in": "header", "name": "x-api-key"}
+    assert document["security"] == [{"apiKey": []}]
+    for item in document["paths"].values():
+        for operation in item.values():
+            assert operation.get("security", document["security"]) == [{"apiKey": []}]
+
+
+@pytest.mark.parametrize("option", OPTION_NAMES)
+def test_every_engine_option_is_a_parameter_of_remove_background(document, option):
+    # Given POST /v1/remove-background
+    operation = _operation(document, "POST", "/v1/remove-background")
+    # Then the option is a query parameter and a field of every body that carries fields
+    assert option in {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    content = operation["requestBody"]["content"]
+    for media in ("multipart/form-data", "application/json",
+                  "application/x-www-form-urlencoded"):
+        assert option in content[media]["schema"]["properties"], media
+
+
+def test_the_options_carry_the_engines_values(document):
+    # Given the documented options
+    parameters = {p["name"]: p["schema"] for p in
+                  _operation(document, "POST", "/v1/remove-background")["parameters"]}
+    # Then formats, channels and named sizes are the engine's own
+    from cutout.engine.options import CHANNELS, FORMATS, NAMED_SIZES
+    assert parameters["format"]["enum"] == list(FORMATS)
+    assert parameters["channels"]["enum"] == list(CHANNELS)
+    assert parameters["size"]["oneOf"][0]["enum"] == list(NAMED_SIZES)
+
+
+def test_every_error_class_code_is_documented(document):
+    # Given every CutoutError subclass anywhere in the library
+    classes = _all_error_classes()
+    # When the documented codes are collected (native and remove.bg shapes)
+    documented = _documented_error_codes(document)
+    # Then each class's code is among them, and its module is one the document reads
+    for cls in classes:
+        assert cls.code in documented, f"{cls.__name__} ({cls.code}) is not in openapi.json"
+        assert cls.__module__ in openapi.ERROR_MODULES, (
+            f"{cls.__name__} is defined in {cls.__module__}: add it to openapi.ERROR_MODULES")
+
+
+def test_native_errors_have_one_shape_with_a_stable_code(document):
+    # Given every error answer of the native routes
+    for path, item in document["paths"].items():
+        if path == "/v1.0/removebg":
+            continue
+        for operation in item.values():
+            for status, answer in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                # Then it is {"error": {"code", "message", "request_id"}} with a documented code
+                schema = _resolve(document, answer["content"]["application/json"]["schema"])
+                error = schema["properties"]["error"]
+                assert set(error["required"]) == {"code", "message", "request_id"}
+                assert _resolve(document, error["properties"]["code"])["oneOf"]
+
+
+def test_throttling_answers_carry_retry_after(document):
+    for item in document["paths"].values():
+        for operation in item.values():
+            assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+def test_the_removal_answer_documents_its_headers(document):
+    # Given the 200 answer of POST /v1/remove-background
+    headers = _operation(document, "POST", "/v1/remove-background")["responses"]["200"]["headers"]
+    # Then size, foreground box, request id and timing headers are all documented
+    for name in ("X-Width", "X-Height", "X-Foreground-Left", "X-Foreground-Top",
+                 "X-Foreground-Width", "X-Foreground-Height", "X-Request-Id",
+                 "X-Processing-Time-Ms", "Server-Timing", "Cache-Control"):
+        assert name in headers, name
+
+
+def test_the_upload_and_account_answers_list_the_views_fields(document):
+    schemas = document["components"]["schemas"]
+    assert set(schemas["Upload"]["properties"]) == {
+        "upload_id", "upload_url", "method", "headers", "expires_in", "max_bytes"}
+    assert "training_opt_in" in schemas["Account"]["properties"]
+    assert "deleted_training_objects" in schemas["OptInOutcome"]["properties"]
+    assert "result_url" in schemas["ResultLink"]["properties"]
+
+
+def test_the_removebg_route_documents_its_fields_and_error_shape(document):
+    # Given POST /v1.0/removebg
+    operation = _operation(document, "POST", "/v1.0/removebg")
+    # Then every remove.bg field the parser knows is a field of the multipart body
+    fields = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert set(removebg_request.FIELDS) <= set(fields)
+    assert fields["size"]["default"] == removebg_request.DEFAULT_SIZE
+    # And its errors take remove.bg's {"errors": [{"title", "code", "detail"}]} shape
+    errors = [answer for status, answer in operation["responses"].items() if int(status) >= 400]
+    assert errors
+    for answer in errors:
+        schema = _resolve(document, answer["content"]["application/json"]["schema"])
+        item = schema["properties"]["errors"]["items"]
+        assert set(item["required"]) == {"title", "code", "detail"}
+    # And client mistakes are 400, key problems 403, as remove.bg answers them
+    assert {"400", "403", "429", "500"} <= set(operation["responses"])
+    assert not {"401", "413", "415", "422"} & set(operation["responses"])
+
+
+def test_a_route_without_a_description_fails_the_build(monkeypatch):
+    # Given a route added to the table without an operation described for it
+    monkeypatch.setattr(openapi, "ROUTES", {**ROUTES, ("DELETE", "/v1/account"): "account"})
+    # When the document is built, then it refuses rather than drift
+    with pytest.raises(ValueError, match="route table"):
+        openapi.build_document()
