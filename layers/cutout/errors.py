@@ -87,6 +87,13 @@ class ModelError(CutoutError):
     status = 500
 
 
+class TrainingDeletionFailed(CutoutError):
+    """S3 refused to delete some of an account's training objects; retrying repeats it."""
+
+    code = "training_deletion_failed"
+    status = 503
+
+
 class ResultTooLarge(CutoutError):
     """The encoded result does not fit a synchronous response; use the upload flow."""
 

@@ -18,7 +18,8 @@ from integration_support import (
 )
 
 from cutout.data.accounts import ApiKeyRecord
-from cutout.errors import AccountNotFound, Conflict, KeyNotFound
+from cutout.data.training import TrainingStore
+from cutout.errors import AccountNotFound, Conflict, KeyNotFound, TrainingDeletionFailed
 from cutout.local.events import proxy_event
 from cutout.service.keys import generate_key, hash_key
 
@@ -139,3 +140,33 @@ def test_a_key_is_revoked_by_hash_only_within_its_own_account(accounts):
     with pytest.raises(KeyNotFound):
         accounts.revoke_key(stranger.account_id, record.key_hash)
     assert accounts.revoke_key(owner.account_id, record.key_hash).revoked
+
+
+class _RefusingS3:
+    """The moto client, except that DeleteObjects refuses every key one by one, as real S3
+    can (AccessDenied on one object) while the call itself succeeds."""
+
+    def __init__(self, s3):
+        self._s3 = s3
+
+    def __getattr__(self, name):
+        return getattr(self._s3, name)
+
+    def delete_objects(self, Bucket, Delete):  # noqa: N803 - boto3's parameter names
+        refused = [{"Key": o["Key"], "Code": "AccessDenied", "Message": "Access Denied"}
+                   for o in Delete["Objects"]]
+        return {"Errors": refused}
+
+
+def test_an_opt_out_whose_deletion_s3_refused_is_an_error_not_a_quiet_success(stores, settings):
+    # Given an opted-in account's contribution, and S3 refusing to delete its objects
+    stores.training.put_contribution("acct_refused", "req1", b"input", "image/png", b"mask")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    refusing = TrainingStore(_RefusingS3(s3), settings.training_bucket, settings.kms_key_id)
+    # When the account's data is deleted / Then the failure is raised, with no key in it
+    with pytest.raises(TrainingDeletionFailed) as failure:
+        refusing.delete_account_data("acct_refused")
+    assert "AccessDenied" in str(failure.value) and "acct_refused" not in str(failure.value)
+    # and the objects are still there, as the error says
+    listed = s3.list_objects_v2(Bucket=settings.training_bucket, Prefix="training/acct_refused/")
+    assert listed["KeyCount"] == 2

@@ -171,6 +171,11 @@ ERROR_CASES = {
                      "undecodable_image"),
     "over 6 MB inline": (b"\xff" * (6 * 1024 * 1024 + 1), "image/jpeg", None, 413,
                          "image_too_large"),
+    "deeply nested json": (b"[" * 100_000, "application/json", None, 400, "invalid_request"),
+    "non-ascii boundary": (b"--x\r\n", "multipart/form-data; boundary=\u00fc\u20ac", None, 400,
+                           "invalid_request"),
+    "jpg on a translucent colour": (None, "image/png", {"format": "jpg", "bg_color": "ff000080"},
+                                    400, "invalid_option"),
 }
 
 

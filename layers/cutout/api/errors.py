@@ -19,6 +19,9 @@ from cutout.api.telemetry import record_error
 from cutout.errors import CutoutError, Throttled
 
 RETRY_AFTER_SECONDS = "1"
+SERVER_ERROR_MESSAGE = (
+    "something went wrong on our side; quote the request id when you contact support"
+)
 
 
 def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
@@ -46,6 +49,9 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: A
         log = logger.error if error.status >= 500 else logger.info
         log("request refused", extra={"error_code": error.code, "status": error.status})
         record_error(metrics, error.code)
+        if error.status >= 500:  # the detail (paths, checksums, AWS codes) stays in our logs
+            logger.error("server error detail", extra={"detail": error.message})
+            error = type(error)(SERVER_ERROR_MESSAGE)
         return error_response(error, request_id(), removebg=speaks_removebg(app.current_event))
 
     @app.not_found
@@ -58,7 +64,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: A
     def handle_unexpected(error: Exception) -> Response:
         logger.exception("unexpected error", extra={"error_type": type(error).__name__})
         record_error(metrics, "internal_error")
-        message = "something went wrong on our side; quote the request id when you contact support"
+        message = SERVER_ERROR_MESSAGE
         if speaks_removebg(app.current_event):
             return removebg_error_response(500, "internal_error",
                                            f"{message} ({request_id()})", request_id())

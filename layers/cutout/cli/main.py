@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from cutout import __version__
 
 # Each module exposes register(subparsers); a command's handler is set with set_defaults(run=...)
-COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin")
+COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin",
+                   "cutout.cli.openapi")
 
 
 def build_parser() -> argparse.ArgumentParser:

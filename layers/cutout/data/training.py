@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cutout.data import schema
+from cutout.errors import TrainingDeletionFailed
 
 SSE = "aws:kms"
 INPUT = "input"
@@ -51,8 +52,7 @@ class TrainingStore:
             for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
                 objects.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
         for start in range(0, len(objects), 1000):
-            self._s3.delete_objects(Bucket=self._bucket,
-                                    Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+            self._delete_batch(objects[start:start + 1000])
         return len({o["Key"] for o in objects})
 
     def list_keys(self, account_id: str) -> list[str]:
@@ -65,5 +65,20 @@ class TrainingStore:
 
     def _delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
-            batch = [{"Key": k} for k in keys[start:start + 1000]]
-            self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True})
+            self._delete_batch([{"Key": k} for k in keys[start:start + 1000]])
+
+    def _delete_batch(self, objects: list[dict[str, str]]) -> None:
+        """One DeleteObjects call; keys S3 refused one by one make it fail, never pass quietly.
+
+        An opt-out must not report data as deleted that is still there: the caller gets an
+        error (a 500 the client can retry: opting out again repeats the deletion).
+        """
+        response = self._s3.delete_objects(
+            Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True}
+        )
+        refused = response.get("Errors") or []
+        if refused:
+            codes = sorted({error.get("Code", "unknown") for error in refused})
+            raise TrainingDeletionFailed(
+                f"{len(refused)} training object(s) could not be deleted ({', '.join(codes)})"
+            )

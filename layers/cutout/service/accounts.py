@@ -48,7 +48,7 @@ def opt_in_from_body(body: bytes) -> bool:
     """`{"opt_in": true|false}`: exactly a JSON boolean, nothing that merely looks like one."""
     try:
         document = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidRequest('send JSON: {"opt_in": true} or {"opt_in": false}') from None
     if not isinstance(document, dict) or not isinstance(document.get("opt_in"), bool):
         raise InvalidRequest('send JSON: {"opt_in": true} or {"opt_in": false}')

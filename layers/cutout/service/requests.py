@@ -159,7 +159,7 @@ def decode_base64(value: object, name: str = "image_base64") -> bytes:
 def _json_fields(body: bytes) -> list[tuple[str, BodyField]]:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[... bombs
         raise InvalidRequest("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidRequest("the JSON body must be an object")
@@ -179,7 +179,9 @@ def _multipart_fields(body: bytes, header: Message) -> list[tuple[str, BodyField
     boundary = header.get_param("boundary", header="content-type")
     if not isinstance(boundary, str) or not boundary:
         raise InvalidRequest("multipart/form-data needs a boundary")
-    delimiter = b"--" + boundary.encode("latin-1")
+    if not boundary.isascii() or len(boundary) > 70:  # RFC 2046: at most 70 ASCII characters
+        raise InvalidRequest("the multipart boundary must be at most 70 ASCII characters")
+    delimiter = b"--" + boundary.encode("ascii")
     chunks = body.split(delimiter)
     if len(chunks) < 3:
         raise InvalidRequest("the multipart body has no parts")

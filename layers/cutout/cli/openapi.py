@@ -1,0 +1,38 @@
+"""`cutout openapi`: print or write the API's OpenAPI 3.1 document, generated from the code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `openapi` command to the `cutout` parser."""
+    parser = subparsers.add_parser(
+        "openapi",
+        help="print the API's OpenAPI 3.1 document (generated from the code)",
+        description="Print the OpenAPI 3.1 document of the API as JSON, built from the "
+        "routes, options, errors and views the code defines.",
+    )
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="write the document to this file instead of standard output")
+    parser.set_defaults(run=run)
+
+
+def render() -> str:
+    """The document as the committed `openapi.json` holds it: indented JSON ending in a newline."""
+    from cutout.api.openapi import build_document  # loads the engine: only when asked
+
+    return json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    text = render()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"cutout openapi: wrote {args.output}", file=sys.stderr)
+    return 0
