@@ -19,7 +19,13 @@ from integration_support import (
 
 from cutout.data.accounts import ApiKeyRecord
 from cutout.data.training import TrainingStore
-from cutout.errors import AccountNotFound, Conflict, KeyNotFound, TrainingDeletionFailed
+from cutout.errors import (
+    AccountNotFound,
+    Conflict,
+    ImageTooLarge,
+    KeyNotFound,
+    TrainingDeletionFailed,
+)
 from cutout.local.events import proxy_event
 from cutout.service.keys import generate_key, hash_key
 
@@ -170,3 +176,18 @@ def test_an_opt_out_whose_deletion_s3_refused_is_an_error_not_a_quiet_success(st
     # and the objects are still there, as the error says
     listed = s3.list_objects_v2(Bucket=settings.training_bucket, Prefix="training/acct_refused/")
     assert listed["KeyCount"] == 2
+
+
+def test_an_upload_is_read_with_a_bound_never_whole(stores, settings):
+    # Given uploads just under, at and over a 1 KB limit, and an empty one
+    s3 = boto3.client("s3", region_name=REGION)
+    for name, size in (("under", 1023), ("exact", 1024), ("over", 5000), ("empty", 0)):
+        s3.put_object(Bucket=settings.transient_bucket, Key=f"uploads/acct_b/{name}",
+                      Body=b"x" * size)
+    # When they are read with max_bytes=1024
+    read = lambda name: stores.transient.read_upload("acct_b", name, max_bytes=1024)  # noqa: E731
+    # Then the ones within the limit come back whole and the larger one is refused
+    assert len(read("under")) == 1023 and len(read("exact")) == 1024
+    assert read("empty") == b""
+    with pytest.raises(ImageTooLarge):
+        read("over")

@@ -84,16 +84,21 @@ class TransientStore:
     def read_upload(self, account_id: str, upload_id: str, max_bytes: int) -> bytes:
         """The bytes of the account's upload; `UploadNotFound` for any other account's id."""
         key = schema.upload_object_key(account_id, upload_id)
+        # One ranged GET, never more than max_bytes + 1: a size checked by HEAD first could
+        # change before the GET (the signed PUT stays valid for minutes and has no size cap).
         try:
-            head = self._s3.head_object(Bucket=self._bucket, Key=key)
+            response = self._s3.get_object(Bucket=self._bucket, Key=key,
+                                           Range=f"bytes=0-{max_bytes}")
         except ClientError as error:
             if _status(error) == 404:
                 raise UploadNotFound("no upload with that id for this account") from None
+            if _status(error) == 416:  # an empty object has no byte 0
+                return b""
             raise
-        if int(head.get("ContentLength", 0)) > max_bytes:
+        data = response["Body"].read(max_bytes + 1)
+        if len(data) > max_bytes:
             raise ImageTooLarge(f"the upload is over {max_bytes // (1024 * 1024)} MB")
-        response = self._s3.get_object(Bucket=self._bucket, Key=key)
-        return response["Body"].read()
+        return data
 
     def delete_upload(self, account_id: str, upload_id: str) -> None:
         key = schema.upload_object_key(account_id, upload_id)
