@@ -37,7 +37,7 @@ def make_handler(
         return service
 
     @app.get("/v1/account")
-    @tracer.capture_method(capture_response=False)
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def get_account() -> Response:
         caller = principal(app.current_event)
         body = account_view(accounts().get_account(caller.account_id))
@@ -45,7 +45,7 @@ def make_handler(
         return json_response(200, body, app.current_event.request_context.request_id)
 
     @app.put("/v1/account/training-opt-in")
-    @tracer.capture_method(capture_response=False)
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def put_training_opt_in() -> Response:
         caller = principal(app.current_event)
         opt_in = opt_in_from_body(body_bytes(app.current_event))

@@ -33,7 +33,7 @@ def make_handler(authenticator: Authenticator | None = None,
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
                                   log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
         nonlocal authenticator

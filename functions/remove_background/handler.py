@@ -37,7 +37,7 @@ def make_handler(
         return service
 
     @app.post("/v1/remove-background")
-    @tracer.capture_method(capture_response=False)
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def remove_background() -> Response:
         event, caller = app.current_event, principal(app.current_event)
         request_id = event.request_context.request_id
@@ -49,7 +49,7 @@ def make_handler(
                                 request_id)
 
     @app.post(REMOVEBG_PATH)
-    @tracer.capture_method(capture_response=False)
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def remove_background_removebg() -> Response:
         event, caller = app.current_event, principal(app.current_event)
         request_id = event.request_context.request_id

@@ -43,7 +43,7 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,
                                   log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
         report = sweeper().sweep(

@@ -38,7 +38,7 @@ def make_handler(
         return service
 
     @app.post("/v1/uploads")
-    @tracer.capture_method(capture_response=False)
+    @tracer.capture_method(capture_response=False, capture_error=False)
     def create_upload() -> Response:
         caller = principal(app.current_event)
         upload = uploads().create(caller.account_id)

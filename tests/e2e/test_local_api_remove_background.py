@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shlex
+import socket
 import subprocess
 
 import numpy as np
@@ -116,3 +117,20 @@ def test_a_body_that_is_not_an_image_is_refused_by_the_handler(local_api):
     # Then the handler's typed error comes back (422 undecodable), not a stack trace
     assert response.status_code == 422
     assert re.fullmatch(r"[a-z_]+", response.json()["error"]["code"])
+
+
+def test_a_malformed_chunked_body_is_a_400_not_a_dropped_connection(local_api):
+    # Given a request whose chunked body has a chunk-size line that is not hexadecimal
+    request = (
+        b"POST /v1/remove-background HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"x-api-key: {local_api.api_key}\r\n".encode()
+        + b"Content-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"zz-not-hex\r\nabc\r\n0\r\n\r\n"
+    )
+    # When it is sent on a raw socket
+    with socket.create_connection(("127.0.0.1", local_api.port), timeout=30) as connection:
+        connection.sendall(request)
+        reply = connection.recv(65536)
+    # Then the gateway answers 400 in our error shape
+    assert reply.startswith(b"HTTP/1.1 400")
+    assert b'"invalid_request"' in reply

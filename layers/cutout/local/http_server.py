@@ -122,7 +122,12 @@ class _GatewayRequestHandler(BaseHTTPRequestHandler):
         parts: list[bytes] = []
         total = 0
         while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            try:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            except ValueError:
+                raise _BadLength from None  # not a chunk-size line: answer 400, not a reset
+            if size < 0:
+                raise _BadLength
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass  # trailers
