@@ -57,6 +57,9 @@ class Api(Construct):
                 vpc_endpoints=[network.api_endpoint] if private else None),
             policy=_private_api_policy(network) if private else None,
             binary_media_types=["*/*"],
+            # With a custom domain, its TLS 1.2 policy must not be bypassable through the
+            # default execute-api URL; without one, that URL is the API.
+            disable_execute_api_endpoint=bool(settings.domain_name),
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(

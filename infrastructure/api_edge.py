@@ -30,6 +30,14 @@ ERROR_RESPONSES = (
     (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", None),
 )
 RETRY_AFTER_SECONDS = 1
+# Headers every gateway answer carries, like every handler answer. Values are mapping
+# expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is
+# a static string.
+GATEWAY_RESPONSE_HEADERS = {
+    "Content-Type": "'application/json'",
+    "X-Request-Id": "context.requestId",
+    "Cache-Control": "'no-store'",
+}
 
 
 def error_template(code: str, message: str | None) -> str:
@@ -42,7 +50,7 @@ def error_template(code: str, message: str | None) -> str:
 
 def add_error_responses(api: apigw.RestApi) -> None:
     for response_type, status, code, message in ERROR_RESPONSES:
-        headers = {"Content-Type": "'application/json'"}
+        headers = dict(GATEWAY_RESPONSE_HEADERS)
         if code == "throttled":
             headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
         api.add_gateway_response(

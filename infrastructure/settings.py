@@ -91,7 +91,8 @@ class DeploymentSettings:
         [], "Browser origins allowed to call the API and PUT signed uploads (empty: no CORS).",
         _each(_matches(r"https?://[^\s,/]+|\*", "an origin like https://app.example.com")))
     domain_name: str = _setting(
-        "", "Custom domain for the API (needs certificate_arn); empty: the execute-api URL.",
+        "", "Custom domain for the API (needs certificate_arn); the execute-api URL is then "
+        "disabled. Empty: the execute-api URL.",
         _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
     certificate_arn: str = _setting(
         "", "ACM certificate for domain_name (same region); TLS 1.2 security policy.",
@@ -145,7 +146,9 @@ class DeploymentSettings:
     log_retention_days: int = _setting(30, "Retention of every log group.",
                                        _one_of(*LOG_RETENTION_DAYS))
     access_log_retention_days: int = _setting(
-        90, "Days S3 server access logs (object keys, no content) are kept.", _between(1, 3650))
+        90, "Days the training store's S3 server access logs (object keys, no content) are "
+        "kept; the transient bucket has none (they would record signed URLs).",
+        _between(1, 3650))
     # --- Network -------------------------------------------------------------------------
     vpc_cidr: str = _setting(
         "10.42.0.0/16", "CIDR of the new VPC, or of the imported one (admits private-API "

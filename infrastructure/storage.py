@@ -4,6 +4,11 @@ The transient bucket holds uploads and results for minutes; a 1-day lifecycle ru
 backstop behind the sweeper and zero-retention deletes. The training store is a separate
 bucket so that "kept beyond 24 hours" is one place a reviewer can inspect, and its retention
 is a setting. Both are KMS-encrypted with the one key, TLS-only and never public.
+
+Only the training store has S3 server access logs. The transient bucket is where clients PUT
+and GET through presigned URLs, and a server access log line's Request-URI keeps the whole
+query string (X-Amz-Credential, X-Amz-Security-Token, X-Amz-Signature): logging it would
+store every signed link, breaking "logs never contain signed URLs".
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infrastructure.nag import acknowledge
 from infrastructure.settings import DeploymentSettings
 
 
@@ -43,8 +49,9 @@ class Storage(Construct):
                                     f"{stack.account}:log-group:*"}},
         ))
 
-        # Server access logs record who touched which object key (never object content).
-        # S3 delivers them only to an SSE-S3 bucket, so this one bucket is not KMS-encrypted.
+        # Server access logs of the training store: who touched which object key (never
+        # object content). S3 delivers them only to an SSE-S3 bucket, so this one bucket is
+        # not KMS-encrypted.
         self.access_logs = s3.Bucket(
             self, "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -60,14 +67,25 @@ class Storage(Construct):
             encryption_key=self.key,
             bucket_key_enabled=True,
             **_private_bucket_options(),
-            server_access_logs_bucket=self.access_logs,
-            server_access_logs_prefix="transient/",
+            # No server_access_logs_bucket, on purpose: see the module docstring.
             lifecycle_rules=[s3.LifecycleRule(
                 id="expire-after-one-day",
                 expiration=Duration.days(1),
                 abort_incomplete_multipart_upload_after=Duration.days(1))],
             cors=_upload_cors(settings.cors_allowed_origins),
         )
+        acknowledge(
+            self.transient_bucket, "AwsSolutions-S1",
+            "Server access logs are off on this bucket only, deliberately: clients PUT uploads "
+            "and GET results here through presigned URLs, and each access log line's "
+            "Request-URI keeps the full query string (X-Amz-Credential, X-Amz-Security-Token, "
+            "X-Amz-Signature), so the logs would hold every signed link while it is still "
+            "valid. Object-level audit of this bucket belongs to CloudTrail S3 data events "
+            "(an account's trail, not created by this stack), whose requestParameters for a "
+            "presigned request keep X-Amz-Date, X-Amz-Expires, X-Amz-Algorithm and "
+            "X-Amz-SignedHeaders but not the credential, token or signature. Objects here are "
+            "transient (the 24-hour rule); the training store, never reached through "
+            "presigned URLs, keeps its server access logs.")
 
         self.training_store = s3.Bucket(
             self, "TrainingStore",

@@ -61,6 +61,14 @@ def test_the_custom_domain_enforces_tls_1_2(synth):
     assert synth.raw["Outputs"]["ApiUrl"]["Value"] == "https://api.example.com/"
 
 
+def test_the_custom_domain_cannot_be_bypassed_through_the_execute_api_endpoint(synth):
+    # Otherwise https://<id>.execute-api.<region>.amazonaws.com/<stage> would still answer,
+    # outside the domain's TLS 1.2 policy; the ApiUrl output is the domain (test above).
+    api = synth.one("AWS::ApiGateway::RestApi")
+    assert api["DisableExecuteApiEndpoint"] is True
+    assert "execute-api" not in json.dumps(synth.raw["Outputs"])
+
+
 def test_only_cors_preflight_methods_skip_the_authorizer(synth):
     methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
     preflight = [m for m in methods if m["HttpMethod"] == "OPTIONS"]

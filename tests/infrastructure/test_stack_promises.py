@@ -121,6 +121,20 @@ def test_training_data_expires_after_the_retention_setting(synth):
             "Id": "expire-training-data", "ExpirationInDays": 365})]}})
 
 
+def test_only_the_training_store_has_server_access_logs(synth):
+    # Clients reach the transient bucket through presigned URLs; an access log line's
+    # Request-URI would keep X-Amz-Credential, X-Amz-Security-Token and X-Amz-Signature.
+    transient = synth.raw["Resources"][_logical_id(synth, "StorageTransientBucket")]
+    training = synth.raw["Resources"][_logical_id(synth, "StorageTrainingStore")]
+    assert "LoggingConfiguration" not in transient["Properties"]
+    logging = training["Properties"]["LoggingConfiguration"]
+    assert logging["DestinationBucketName"] == {"Ref": _logical_id(synth, "StorageAccessLogs")}
+    assert logging["LogFilePrefix"] == "training/"
+    with_logs = [k for k, b in synth.resources("AWS::S3::Bucket").items()
+                 if "LoggingConfiguration" in b["Properties"]]
+    assert with_logs == [_logical_id(synth, "StorageTrainingStore")]
+
+
 def test_no_cors_on_buckets_unless_origins_are_set(synth):
     for bucket in synth.resources("AWS::S3::Bucket").values():
         assert "CorsConfiguration" not in bucket["Properties"]
@@ -375,6 +389,8 @@ def test_the_api_is_regional_with_binary_media_and_keys_from_the_authorizer(synt
     assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
     assert api["BinaryMediaTypes"] == ["*/*"]
     assert api["ApiKeySourceType"] == "AUTHORIZER"
+    # Without a custom domain the execute-api endpoint is the API's only URL.
+    assert api.get("DisableExecuteApiEndpoint", False) is False
 
 
 def test_the_usage_plan_throttles_each_key(synth):
@@ -425,6 +441,12 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
     body = json.loads(template.replace("$context.error.messageString", '"m"'))
     assert body["error"]["code"] == code
     assert body["error"]["request_id"] == "$context.requestId"
+    headers = response["ResponseParameters"]
+    # The headers every answer carries: a mapping expression (unquoted) for the request id,
+    # static values in single quotes.
+    assert headers["gatewayresponse.header.X-Request-Id"] == "context.requestId"
+    assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
+    assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
     if response_type == "THROTTLED":
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
