@@ -6,6 +6,7 @@ schedule. It logs counts and prefixes only: object keys name accounts and upload
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -38,7 +39,9 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
         nonlocal service
         if service is None:
             current = settings or Settings.from_env()
-            service = Sweeper(Stores.from_settings(current).transient, clock=clock or utc_now)
+            # a result outlives its signed link by at most one sweep interval
+            service = Sweeper(Stores.from_settings(current).transient, clock=clock or utc_now,
+                              results_max_age=timedelta(seconds=current.result_url_ttl_seconds))
         return service
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,

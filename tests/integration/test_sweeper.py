@@ -150,9 +150,9 @@ def test_uploads_and_results_older_than_24_hours_are_deleted(settings, sweep):
     assert report["failed"] == 0 and report["finished"] is True
 
 
-def test_objects_younger_than_24_hours_stay(settings, sweep):
-    # Given uploads and results in the transient bucket
-    written = put(settings.transient_bucket, *uploads(3), *results(3))
+def test_uploads_younger_than_24_hours_stay(settings, sweep):
+    # Given uploads in the transient bucket (results live only as long as their link: below)
+    written = put(settings.transient_bucket, *uploads(3))
     # When the sweeper runs 23 hours later
     report = sweep(hours=23)
     # Then all of them are still there
@@ -256,3 +256,34 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, m
     # Then it found the bucket on its own and kept what is not yet 24 hours old
     assert report["examined"] == 1 and report["deleted"] == 0
     assert bucket_keys(settings.transient_bucket) == written
+
+
+def test_results_go_once_their_signed_link_has_expired_uploads_keep_their_24_hours():
+    # Given one moment, a 300 s result link, and objects written 10 minutes before it
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    ten_minutes_ago = now - timedelta(minutes=10)
+    link_life = timedelta(seconds=300)
+    result = StoredObject(schema.result_object_key(ACCOUNT, "r", "png"), ten_minutes_ago)
+    upload = StoredObject(schema.upload_object_key(ACCOUNT, "u"), ten_minutes_ago)
+    # When the rule is asked with the link's life for results
+    # Then the result (nobody can fetch it any more) has expired, the upload has not
+    assert is_expired(result, now, results_max_age=link_life)
+    assert not is_expired(upload, now, results_max_age=link_life)
+    assert not is_expired(StoredObject(result.key, now - timedelta(seconds=200)), now,
+                          results_max_age=link_life)
+
+
+def test_the_scheduled_sweeper_deletes_results_past_their_link_life(settings, monkeypatch):
+    # Given the stack's variables (result links live 300 s) and a fresh result and upload
+    for field in fields(Settings):
+        monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
+    module = load_function("sweeper")
+    module.handler.reset()
+    handler = module.make_handler(clock=hours_ahead(1))
+    upload_keys = put(settings.transient_bucket, *uploads(1))
+    put(settings.transient_bucket, *results(2))
+    # When the hourly sweep runs an hour later
+    report = handler(scheduled_event(), LocalContext())
+    # Then the results are gone and the upload waits for its 24 hours
+    assert report["deleted"] == 2
+    assert bucket_keys(settings.transient_bucket) == upload_keys

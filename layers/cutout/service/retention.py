@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from cutout.data.schema import RESULTS_PREFIX
 from cutout.data.transient import DELETE_BATCH, TRANSIENT_PREFIXES, StoredObject, TransientStore
 from cutout.errors import CutoutError
 
@@ -26,9 +27,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def is_expired(stored: StoredObject, now: datetime, max_age: timedelta = RETENTION) -> bool:
-    """Past the rule: under `uploads/` or `results/` and last written more than `max_age` ago."""
-    return stored.key.startswith(SWEPT_PREFIXES) and now - stored.last_modified > max_age
+def is_expired(stored: StoredObject, now: datetime, max_age: timedelta = RETENTION,
+               results_max_age: timedelta | None = None) -> bool:
+    """Past the rule: under `uploads/` or `results/` and last written more than `max_age` ago.
+
+    Results may have a shorter life (`results_max_age`): once their signed link has expired
+    nobody can fetch them, so keeping them to the 24-hour mark serves no one.
+    """
+    if not stored.key.startswith(SWEPT_PREFIXES):
+        return False
+    if results_max_age is not None and stored.key.startswith(RESULTS_PREFIX):
+        max_age = min(max_age, results_max_age)
+    return now - stored.last_modified > max_age
 
 
 class SweepIncomplete(CutoutError):
@@ -62,10 +72,11 @@ class Sweeper:
     """Hard-deletes expired transient objects, listing page by page, deleting 1000 at a time."""
 
     def __init__(self, transient: TransientStore, clock: Clock = utc_now,
-                 max_age: timedelta = RETENTION) -> None:
+                 max_age: timedelta = RETENTION, results_max_age: timedelta | None = None) -> None:
         self._transient = transient
         self._clock = clock
         self._max_age = max_age
+        self._results_max_age = results_max_age
 
     def sweep(self, out_of_time: Callable[[], bool] = lambda: False) -> SweepReport:
         """Delete what has expired; stop early (and say so) once `out_of_time()` is true."""
@@ -92,7 +103,7 @@ class Sweeper:
                     finished = False
                     break
                 examined += 1
-                if is_expired(stored, now, self._max_age):
+                if is_expired(stored, now, self._max_age, self._results_max_age):
                     expired.append(stored.key)
                     if len(expired) == DELETE_BATCH:
                         delete_expired()
