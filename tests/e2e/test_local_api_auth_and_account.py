@@ -17,6 +17,8 @@ def test_a_request_without_a_key_is_refused_401_in_our_error_shape(local_api):
     error = response.json()["error"]
     assert error["code"] == "unauthorized"
     assert error["request_id"] == response.headers["x-amzn-RequestId"]
+    assert response.headers["X-Request-Id"] == error["request_id"]
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_an_unknown_key_is_refused_403(local_api):

@@ -165,7 +165,9 @@ def refused(refusal: GatewayRefusal, request_id: str, *, removebg: bool = False)
     """The gateway's own answer, in our JSON error shape (remove.bg's on its route)."""
     return GatewayAnswer(
         refusal.status,
-        [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)],
+        # the headers the stack's gateway responses set (infrastructure/api_edge.py)
+        [("Content-Type", "application/json"), ("X-Request-Id", request_id),
+         ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id)],
         refusal.removebg_body() if removebg else refusal.body(request_id),
     )
 
