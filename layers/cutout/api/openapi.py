@@ -53,6 +53,7 @@ from cutout.errors import (
     MultipleSources,
     ResultTooLarge,
     Throttled,
+    TrainingDeletionFailed,
     Unauthorized,
     UndecodableImage,
     UnsupportedMediaType,
@@ -153,7 +154,7 @@ def _operations() -> dict[tuple[str, str], dict[str, Any]]:
             "responses": {"200": {"description": "The account after the change.",
                                   "headers": _headers(base_headers("")),
                                   "content": {JSON: {"schema": _ref("OptInOutcome")}}}},
-            "errors": (InvalidRequest, AccountNotFound, Conflict),
+            "errors": (InvalidRequest, AccountNotFound, Conflict, TrainingDeletionFailed),
         },
         ("POST", REMOVEBG_PATH): {
             "operationId": "removeBgV1",
