@@ -144,3 +144,17 @@ def test_no_output_format_carries_colour_under_transparent_pixels(engine, params
     # Then where alpha is 0 the colour is 0: the background cannot be recovered
     assert transparent.any()
     assert not pixels[transparent][:, :3].any()
+
+
+def test_a_large_rotated_jpeg_is_upright_through_the_reduced_decode_path(engine):
+    # Given a large JPEG stored sideways with "rotate 90 CW" in its EXIF (subject top-left)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    picture = disc_picture((2600, 2000), box=(100, 100, 700, 700))
+    data = encoded(picture, "JPEG", quality=90, exif=exif.tobytes())
+    # When its background is removed (the model sees a reduced decode)
+    result = remove(engine, data, channels="alpha")
+    # Then the output is upright at full size and the subject is top-right
+    assert (result.width, result.height) == (2000, 2600)
+    left, top, width, _ = result.foreground
+    assert left > 1000 and top < 200 and width > 400

@@ -17,6 +17,8 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from cutout.errors import ImageTooLarge, UndecodableImage
 
+_ORIENTATION = 0x0112
+_QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
 _SRGB = ImageCms.createProfile("sRGB")
 Image.init()  # register every plugin so `formats=` can name WebP and TIFF (JPEG opens MPO too)
@@ -31,6 +33,7 @@ class DecodedImage:
     source_format: str
     reduced: bool = False  # decoded at a reduced scale (JPEG draft) for the model only
     source_pixels: int = 0  # width x height of the stored image, before any reduction
+    full_size: tuple[int, int] = (0, 0)  # upright size of the full decode (EXIF applied)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -52,6 +55,7 @@ def decode_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
             _check_pixels(image.size, max_pixels)
+            stored_size = image.size
             source_pixels = image.size[0] * image.size[1]
             image.seek(0)  # first frame of GIF / multi-page TIFF / animated WebP
             drafted = at_least and image.format == "JPEG" and image.draft(image.mode, at_least)
@@ -69,9 +73,12 @@ def decode_image(
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as error:
         raise UndecodableImage(f"the image could not be decoded ({_reason(error)})") from None
     source_format = image.format or "unknown"
+    full_size = stored_size
     # a broken EXIF block must not make a readable image unreadable
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
+        turns = image.getexif().get(_ORIENTATION) in _QUARTER_TURNS
         image = ImageOps.exif_transpose(image) or image
+        full_size = stored_size[::-1] if turns else stored_size
     rgb, alpha = _to_rgb_and_alpha(image)
     return DecodedImage(
         rgb=rgb,
@@ -79,6 +86,7 @@ def decode_image(
         source_format=source_format,
         reduced=reduced,
         source_pixels=source_pixels,
+        full_size=full_size,
     )
 
 

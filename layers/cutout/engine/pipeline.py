@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from cutout.engine.compose import Box, Composition, compose, final_alpha
@@ -41,6 +43,22 @@ class CutoutResult:
     foreground: Box | None
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     mask_png: bytes | None = None  # only when asked for (training store)
+
+
+_side: ThreadPoolExecutor | None = None
+
+
+def _side_pool() -> ThreadPoolExecutor:
+    """One helper thread for work that overlaps the main thread's (holds no request data)."""
+    global _side
+    if _side is None:
+        _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutout-side")
+    return _side
+
+
+def _upscale(small_mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
+    """The model's mask at output size, resized like the reference pipeline (Lanczos)."""
+    return Image.fromarray(small_mask, mode="L").resize(size, _RESIZE)
 
 
 class _Stopwatch:
@@ -98,10 +116,19 @@ class Engine:
         with clock.stage("infer"):
             large = model_view.source_pixels >= LARGE_IMAGE_PIXELS
             small_mask = self.model.predict(model_view.rgb, release_memory=large)
-        with clock.stage("decode"):
-            decoded = decode_image(data, self.max_pixels) if model_view.reduced else model_view
-            del model_view
-        composition = self._compose(decoded, small_mask, options, clock)
+        mask = None
+        if model_view.reduced:
+            # The full decode (libjpeg) and the mask's upscale (Pillow) both release the GIL:
+            # run them side by side.
+            full = _side_pool().submit(decode_image, data, self.max_pixels)
+            with clock.stage("mask"):
+                mask = _upscale(small_mask, options.output_size(*model_view.full_size))
+            with clock.stage("decode"):
+                decoded = full.result()
+        else:
+            decoded = model_view
+        del model_view
+        composition = self._compose(decoded, small_mask, options, clock, mask)
         del decoded  # the full-size input is not needed to encode: free it first
         with clock.stage("encode"):
             payload = encode(composition.image, options.format)
@@ -120,7 +147,11 @@ class Engine:
 
     @staticmethod
     def _compose(
-        decoded: DecodedImage, small_mask, options: RemovalOptions, clock: _Stopwatch
+        decoded: DecodedImage,
+        small_mask: np.ndarray,
+        options: RemovalOptions,
+        clock: _Stopwatch,
+        mask: Image.Image | None = None,
     ) -> Composition:
         """Mask at output size, then the picture; intermediates die when this returns."""
         with clock.stage("mask"):
@@ -129,7 +160,8 @@ class Engine:
             input_alpha = decoded.alpha
             if input_alpha is not None and input_alpha.size != size:
                 input_alpha = input_alpha.resize(size, _RESIZE)
-            mask = Image.fromarray(small_mask, mode="L").resize(size, _RESIZE)
+            if mask is None or mask.size != size:
+                mask = _upscale(small_mask, size)
             alpha = final_alpha(mask, input_alpha)
             del mask, input_alpha
         with clock.stage("compose"):
