@@ -232,6 +232,8 @@ ERROR_CASES = {
     "a position": (b64_json(position="center"), "application/json", "unsupported_option"),
     "a shadow": (b64_json(add_shadow=True), "application/json", "unsupported_option"),
     "an unknown field": (b64_json(colour="red"), "application/json", "invalid_option"),
+    "an ignored field that is not a string": (b64_json(type={"x": 1}), "application/json",
+                                              "invalid_option"),
     "a bad size": (b64_json(size="huge"), "application/json", "invalid_option"),
     "a bad format": (b64_json(format="gif"), "application/json", "invalid_option"),
     "a bad colour": (b64_json(bg_color="#12"), "application/json", "invalid_option"),

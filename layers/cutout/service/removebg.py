@@ -106,6 +106,9 @@ def parse_removebg_request(body: bytes, content_type: str | None,
         elif name not in IGNORED:
             raise InvalidOption(f"unknown field {name!r}; remove.bg fields are "
                                 f"{', '.join(FIELDS)}")
+        elif not isinstance(item.value, str | bool | int | float | bytes):
+            # accepted and ignored, but only as the scalar remove.bg defines
+            raise InvalidOption(f"{name} must be a string")
     image, image_type = _source(sources)
     return RemovalRequest(image=image, image_content_type=image_type,
                           params=_native_options(params))
