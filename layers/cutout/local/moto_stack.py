@@ -134,29 +134,10 @@ def _create_key(kms: Any) -> str:
     return key["Arn"]
 
 
-def tls_only_policy(bucket: str) -> dict:
-    """The stack's bucket policy: deny every request that does not come over TLS.
-
-    Not applied locally: moto evaluates it on every object request without knowing
-    `aws:SecureTransport` and so denies everything (measured with moto 5.2: 403 on an
-    authenticated PutObject), and the local endpoint is plain HTTP on loopback anyway.
-    """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
-
-
 def _create_bucket(s3: Any, name: str, key_arn: str, rule_id: str, expire_days: int) -> None:
+    # The stack's TLS-only bucket policy is not applied here: moto evaluates it without
+    # knowing `aws:SecureTransport` and denies every request (measured with moto 5.2), and
+    # the local endpoint is plain HTTP on loopback anyway.
     s3.create_bucket(Bucket=name)
     s3.put_public_access_block(
         Bucket=name,
