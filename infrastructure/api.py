@@ -18,7 +18,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infrastructure.api_edge import add_custom_domain, add_error_responses, add_web_acl
+from infrastructure.api_edge import (
+    add_custom_domain,
+    add_error_responses,
+    add_web_acl,
+    apply_tls_policy,
+)
 from infrastructure.nag import acknowledge
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -33,6 +38,7 @@ ACCESS_LOG_FIELDS = {
     "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
     "integrationLatencyMs": "$context.integrationLatency",
     "authorizerError": "$context.authorizer.error", "errorType": "$context.error.responseType",
+    "tlsVersion": "$context.tlsVersion",  # what clients negotiate under the TLS policy
 }
 
 
@@ -57,8 +63,8 @@ class Api(Construct):
                 vpc_endpoints=[network.api_endpoint] if private else None),
             policy=_private_api_policy(network) if private else None,
             binary_media_types=["*/*"],
-            # With a custom domain, its TLS 1.2 policy must not be bypassable through the
-            # default execute-api URL; without one, that URL is the API.
+            # With a custom domain, it is the one URL (the execute-api URL carries the same
+            # TLS policy, see apply_tls_policy, but two front doors are one too many).
             disable_execute_api_endpoint=bool(settings.domain_name),
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             cloud_watch_role=False,
@@ -76,6 +82,7 @@ class Api(Construct):
                 allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             ) if settings.cors_allowed_origins else None,
         )
+        apply_tls_policy(self.rest_api, settings.tls_policy)
         if cloudwatch_account:
             self.rest_api.deployment_stage.node.add_dependency(cloudwatch_account)
         self.rest_api.node.try_remove_child("Endpoint")  # the stack's ApiUrl output replaces it
@@ -128,9 +135,11 @@ class Api(Construct):
                 "the authorizer, and the usage plan throttles each key; enable WAF for "
                 "internet-facing deployments that need per-IP rate limits.")
         self.url = self.rest_api.url
+        self.domain: apigw.DomainName | None = None
         if settings.domain_name:
-            self.url = add_custom_domain(self, self.rest_api, settings.domain_name,
-                                         settings.certificate_arn)
+            self.domain = add_custom_domain(self, self.rest_api, settings.domain_name,
+                                            settings.certificate_arn, settings.tls_policy)
+            self.url = f"https://{settings.domain_name}/"
         acknowledge(
             self.rest_api, "AwsSolutions-COG4",
             "Callers are applications holding cutout API keys, not Cognito users. Every "

@@ -99,14 +99,34 @@ def add_web_acl(scope: Construct, api: apigw.RestApi, rate_limit: int) -> wafv2.
     return acl
 
 
+def enhanced(tls_policy: str) -> bool:
+    """Enhanced policies (`SecurityPolicy_*`) must come with an endpoint access mode."""
+    return tls_policy.startswith("SecurityPolicy_")
+
+
+def apply_tls_policy(api: apigw.RestApi, tls_policy: str) -> None:
+    """The API's own TLS policy, on every endpoint type.
+
+    A regional REST API without one negotiates TLS 1.0 on its execute-api URL; the RestApi
+    L2 has no property for it, so it is set on the L1 resource (CloudFormation
+    `SecurityPolicy`, plus `EndpointAccessMode: STRICT` for an enhanced policy: requests
+    must arrive through the API's own endpoint type, with a matching SNI host).
+    """
+    resource: apigw.CfnRestApi = api.node.default_child
+    resource.security_policy = tls_policy
+    if enhanced(tls_policy):
+        resource.endpoint_access_mode = "STRICT"
+
+
 def add_custom_domain(scope: Construct, api: apigw.RestApi, domain_name: str,
-                      certificate_arn: str) -> str:
-    """A regional custom domain with the TLS 1.2 policy, mapped to the stage; returns its URL."""
-    api.add_domain_name(
+                      certificate_arn: str, tls_policy: str) -> apigw.DomainName:
+    """A regional custom domain with the API's TLS policy, mapped to the stage."""
+    return api.add_domain_name(
         "CustomDomain",
         domain_name=domain_name,
         certificate=acm.Certificate.from_certificate_arn(scope, "Certificate", certificate_arn),
-        security_policy=apigw.SecurityPolicy.TLS_1_2,
+        # The CDK enum's members drop the "SecurityPolicy_" prefix that CloudFormation uses.
+        security_policy=apigw.SecurityPolicy[tls_policy.removeprefix("SecurityPolicy_")],
+        endpoint_access_mode=apigw.EndpointAccessMode.STRICT if enhanced(tls_policy) else None,
         endpoint_type=apigw.EndpointType.REGIONAL,
     )
-    return f"https://{domain_name}/"

@@ -29,6 +29,12 @@ LOG_RETENTION_DAYS = {
 }
 # Interface endpoints the stack knows how to create (name -> ec2.InterfaceVpcEndpointAwsService).
 KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring")
+# TLS security policies a regional or private REST API (and a regional custom domain) accepts
+# that refuse TLS 1.0/1.1. `TLS_1_2` is the legacy policy (TLS 1.2 and 1.3, widest client
+# support); the `SecurityPolicy_*` ones are enhanced policies and need EndpointAccessMode.
+TLS_POLICIES = ("TLS_1_2", "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+                "SecurityPolicy_TLS13_1_2_PQ_2025_09", "SecurityPolicy_TLS13_1_3_2025_09",
+                "SecurityPolicy_TLS13_1_3_FIPS_2025_09")
 
 
 class SettingsError(ValueError):
@@ -84,6 +90,10 @@ class DeploymentSettings:
         20, "Burst of requests allowed per API key (usage plan).", _between(1, 5000))
     quota_requests_per_day: int = _setting(
         0, "Requests per day per API key; 0 means no quota.", _between(0, 100_000_000))
+    tls_policy: str = _setting(
+        "TLS_1_2", "TLS security policy of the API itself and of its custom domain: TLS_1_2 "
+        "(TLS 1.2 and 1.3) or an enhanced SecurityPolicy_TLS13_* policy (then with endpoint "
+        "access mode STRICT). TLS 1.0/1.1 are never accepted.", _one_of(*TLS_POLICIES))
     api_vpc_endpoint_id: str = _setting(
         "", "PRIVATE only: use this existing execute-api VPC endpoint instead of creating one.",
         _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
@@ -95,7 +105,7 @@ class DeploymentSettings:
         "disabled. Empty: the execute-api URL.",
         _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
     certificate_arn: str = _setting(
-        "", "ACM certificate for domain_name (same region); TLS 1.2 security policy.",
+        "", "ACM certificate for domain_name (same region); the domain uses tls_policy.",
         _matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", "an ACM ARN"))
     manage_api_logging_role: bool = _setting(
         True, "Register the region's API Gateway CloudWatch Logs role (an account-wide setting "

@@ -79,6 +79,8 @@ def test_command_line_strings_are_read_as_their_types():
     ({"stage_name": "prod/v1"}, "cutout:stage_name"),
     ({"upload_url_ttl_seconds": 0}, "cutout:upload_url_ttl_seconds"),
     ({"api_vpc_endpoint_id": "vpce-0123456789abcdef0"}, "cutout:api_vpc_endpoint_id"),
+    ({"tls_policy": "TLS_1_0"}, "cutout:tls_policy"),
+    ({"tls_policy": "SecurityPolicy_TLS13_2025_EDGE"}, "cutout:tls_policy"),
 ])
 def test_a_bad_value_fails_with_a_message_naming_the_setting(context, named):
     with pytest.raises(SettingsError, match=named):

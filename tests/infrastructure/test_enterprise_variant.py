@@ -86,6 +86,11 @@ def test_the_api_is_private_behind_its_execute_api_endpoint(synth):
     assert deny[0]["Condition"]["StringNotEquals"]["aws:SourceVpce"] == {"Ref": endpoint_ref}
 
 
+def test_the_private_api_refuses_tls_below_1_2(synth):
+    api = synth.one("AWS::ApiGateway::RestApi")
+    assert api["SecurityPolicy"] == "TLS_1_2"
+
+
 def test_the_private_api_endpoint_admits_https_from_the_vpc_only(synth):
     groups = [g["Properties"] for g in synth.resources("AWS::EC2::SecurityGroup").values()
               if "private API" in g["Properties"]["GroupDescription"]]

@@ -16,6 +16,7 @@ from infrastructure import functions
 ORIGIN = "https://app.example.com"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
+TLS13 = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def synth(tmp_path_factory):
         patch.setattr(functions, "SWEEPER_DIR", sweeper)
         return synthesize(
             waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
-            certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN,
+            certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN, tls_policy=TLS13,
             inference_reserved_concurrency="50", architecture="arm64",
             quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
             table_deletion_protection="false", training_retention_days=30,
@@ -52,10 +53,15 @@ def test_the_web_acl_rate_limits_each_ip_and_lets_image_bodies_through(synth):
     assert "DeploymentStage" in json.dumps(association["ResourceArn"])
 
 
-def test_the_custom_domain_enforces_tls_1_2(synth):
+def test_the_custom_domain_and_the_api_carry_the_chosen_enhanced_tls_policy(synth):
+    # Given tls_policy set to an enhanced (SecurityPolicy_*) policy and a custom domain
     domain = synth.one("AWS::ApiGateway::DomainName")
+    api = synth.one("AWS::ApiGateway::RestApi")
+    # Then both the domain and the API itself use it, each with endpoint access mode STRICT
+    for resource in (domain, api):
+        assert resource["SecurityPolicy"] == TLS13
+        assert resource["EndpointAccessMode"] == "STRICT"
     assert domain["DomainName"] == "api.example.com"
-    assert domain["SecurityPolicy"] == "TLS_1_2"
     assert domain["RegionalCertificateArn"] == CERTIFICATE
     synth.template.resource_count_is("AWS::ApiGateway::BasePathMapping", 1)
     assert synth.raw["Outputs"]["ApiUrl"]["Value"] == "https://api.example.com/"

@@ -393,6 +393,17 @@ def test_the_api_is_regional_with_binary_media_and_keys_from_the_authorizer(synt
     assert api.get("DisableExecuteApiEndpoint", False) is False
 
 
+def test_the_default_execute_api_endpoint_refuses_tls_below_1_2(synth):
+    # Given the default (regional) deployment, whose execute-api URL is the API
+    # Then the API itself carries the TLS 1.2 policy (without one it negotiates TLS 1.0)
+    api = synth.one("AWS::ApiGateway::RestApi")
+    assert api["SecurityPolicy"] == "TLS_1_2"
+    # a legacy policy takes no endpoint access mode (only SecurityPolicy_* ones do)
+    assert "EndpointAccessMode" not in api
+    fields_logged = json.loads(synth.one("AWS::ApiGateway::Stage")["AccessLogSetting"]["Format"])
+    assert fields_logged["tlsVersion"] == "$context.tlsVersion"
+
+
 def test_the_usage_plan_throttles_each_key(synth):
     plan = synth.one("AWS::ApiGateway::UsagePlan")
     assert plan["Throttle"] == {"RateLimit": 10, "BurstLimit": 20}
