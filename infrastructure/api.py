@@ -76,11 +76,6 @@ class Api(Construct):
                 tracing_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))),
-            default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=settings.cors_allowed_origins,
-                allow_headers=["Content-Type", API_KEY_HEADER],
-                allow_methods=["GET", "POST", "PUT", "OPTIONS"],
-            ) if settings.cors_allowed_origins else None,
         )
         apply_tls_policy(self.rest_api, settings.tls_policy)
         if cloudwatch_account:

@@ -37,6 +37,17 @@ TLS_POLICIES = ("TLS_1_2", "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
                 "SecurityPolicy_TLS13_1_3_FIPS_2025_09")
 
 
+# Settings that existed once and were withdrawn: a value for one fails synthesis with the
+# reason instead of being ignored silently (an empty value, the old default, is harmless).
+REMOVED_SETTINGS = {
+    "cors_allowed_origins": (
+        "was removed: browser CORS never worked end to end (preflight answers were mangled by "
+        "the binary media type */* and no answer carried Access-Control-Allow-Origin), and "
+        "an API key belongs on a server, not in a browser page. Call the API from your "
+        "backend, and remove this key from cdk.json and -c options"),
+}
+
+
 class SettingsError(ValueError):
     """A context value that cannot be deployed; the message names the `cutout:` key."""
 
@@ -97,9 +108,6 @@ class DeploymentSettings:
     api_vpc_endpoint_id: str = _setting(
         "", "PRIVATE only: use this existing execute-api VPC endpoint instead of creating one.",
         _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
-    cors_allowed_origins: list = _setting(
-        [], "Browser origins allowed to call the API and PUT signed uploads (empty: no CORS).",
-        _each(_matches(r"https?://[^\s,/]+|\*", "an origin like https://app.example.com")))
     domain_name: str = _setting(
         "", "Custom domain for the API (needs certificate_arn); the execute-api URL is then "
         "disabled. Empty: the execute-api URL.",
@@ -201,6 +209,9 @@ class DeploymentSettings:
     @classmethod
     def from_context(cls, context: Callable[[str], Any]) -> DeploymentSettings:
         """Read every `cutout:<name>` key through `context` (e.g. `node.try_get_context`)."""
+        for name, reason in REMOVED_SETTINGS.items():
+            if context(CONTEXT_PREFIX + name) not in (None, "", []):
+                raise SettingsError(f"{CONTEXT_PREFIX}{name} {reason}")
         values = {}
         for f in fields(cls):
             raw = context(CONTEXT_PREFIX + f.name)

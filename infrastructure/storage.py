@@ -72,7 +72,6 @@ class Storage(Construct):
                 id="expire-after-one-day",
                 expiration=Duration.days(1),
                 abort_incomplete_multipart_upload_after=Duration.days(1))],
-            cors=_upload_cors(settings.cors_allowed_origins),
         )
         acknowledge(
             self.transient_bucket, "AwsSolutions-S1",
@@ -117,14 +116,3 @@ def _private_bucket_options() -> dict:
         "removal_policy": RemovalPolicy.RETAIN,
     }
 
-
-def _upload_cors(origins: list[str]) -> list[s3.CorsRule] | None:
-    """Browsers PUT signed uploads and GET signed results straight to S3; servers need no CORS."""
-    if not origins:
-        return None
-    return [s3.CorsRule(
-        allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
-        allowed_origins=origins,
-        allowed_headers=["*"],
-        max_age=300,
-    )]

@@ -69,7 +69,6 @@ def test_command_line_strings_are_read_as_their_types():
     ({"authorizer_cache_ttl_seconds": 7200}, "cutout:authorizer_cache_ttl_seconds"),
     ({"throttle_rate_limit": 50, "throttle_burst_limit": 10}, "cutout:throttle_burst_limit"),
     ({"interface_endpoints": "kms,ec2"}, "cutout:interface_endpoints"),
-    ({"cors_allowed_origins": "not an origin"}, "cutout:cors_allowed_origins"),
     ({"domain_name": "api.example.com"}, "cutout:domain_name"),
     ({"vpc_id": "vpc-0123456789abcdef0"}, "cutout:subnet_ids"),
     ({"subnet_ids": "subnet-0aaaaaaaaaaaaaaaa"}, "cutout:subnet_ids"),
@@ -85,6 +84,18 @@ def test_command_line_strings_are_read_as_their_types():
 def test_a_bad_value_fails_with_a_message_naming_the_setting(context, named):
     with pytest.raises(SettingsError, match=named):
         _from(**context)
+
+
+@pytest.mark.parametrize("legacy", ["https://app.example.com", ["https://app.example.com"], "*"])
+def test_the_withdrawn_cors_setting_fails_synthesis_naming_its_key(legacy):
+    # Given a cdk.json or -c option that still asks for browser CORS (never worked end to end)
+    # When the settings are read, then synthesis stops and says why, naming the key
+    with pytest.raises(SettingsError, match="cutout:cors_allowed_origins was removed"):
+        _from(cors_allowed_origins=legacy)
+
+
+def test_the_withdrawn_cors_setting_left_at_its_old_empty_default_is_harmless():
+    assert _from(cors_allowed_origins=[]) == DeploymentSettings()
 
 
 def test_a_domain_cannot_front_a_private_api():

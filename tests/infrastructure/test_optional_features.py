@@ -1,4 +1,4 @@
-"""Opt-in settings: WAF, custom domain, browser CORS, quotas, arm64, alarm topic, sweeper.
+"""Opt-in settings: WAF, custom domain, TLS policy, quotas, arm64, alarm topic, sweeper.
 
 Given every optional feature switched on, when the app is synthesized (once, in the module
 fixture), then each test checks that one feature is wired as documented and nag stays clean.
@@ -13,7 +13,6 @@ from infra_synth import cfn_lint_errors, describe, statements, synthesize
 
 from infrastructure import functions
 
-ORIGIN = "https://app.example.com"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
 TLS13 = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
@@ -29,7 +28,7 @@ def synth(tmp_path_factory):
         patch.setattr(functions, "SWEEPER_DIR", sweeper)
         return synthesize(
             waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
-            certificate_arn=CERTIFICATE, cors_allowed_origins=ORIGIN, tls_policy=TLS13,
+            certificate_arn=CERTIFICATE, tls_policy=TLS13,
             inference_reserved_concurrency="50", architecture="arm64",
             quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
             table_deletion_protection="false", training_retention_days=30,
@@ -75,27 +74,17 @@ def test_the_custom_domain_cannot_be_bypassed_through_the_execute_api_endpoint(s
     assert "execute-api" not in json.dumps(synth.raw["Outputs"])
 
 
-def test_only_cors_preflight_methods_skip_the_authorizer(synth):
-    methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
-    preflight = [m for m in methods if m["HttpMethod"] == "OPTIONS"]
-    assert preflight
-    for method in methods:
-        if method["HttpMethod"] == "OPTIONS":
-            assert method["AuthorizationType"] == "NONE"
-            assert method["Integration"]["Type"] == "MOCK"
-        else:
-            assert method["AuthorizationType"] == "CUSTOM"
-            assert method["ApiKeyRequired"] is True
+def test_with_every_feature_on_every_method_still_requires_the_authorizer(synth):
+    # No CORS preflight (OPTIONS) methods: nothing answers without the key authorizer.
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        assert method["Properties"]["HttpMethod"] != "OPTIONS"
+        assert method["Properties"]["AuthorizationType"] == "CUSTOM"
+        assert method["Properties"]["ApiKeyRequired"] is True
 
 
-def test_only_the_transient_bucket_gets_cors_for_signed_urls(synth):
-    with_cors = [b["Properties"]["CorsConfiguration"]
-                 for b in synth.resources("AWS::S3::Bucket").values()
-                 if "CorsConfiguration" in b["Properties"]]
-    assert len(with_cors) == 1
-    rule = with_cors[0]["CorsRules"][0]
-    assert rule["AllowedOrigins"] == [ORIGIN]
-    assert sorted(rule["AllowedMethods"]) == ["GET", "PUT"]
+def test_no_bucket_answers_cross_origin_browser_requests(synth):
+    for bucket in synth.resources("AWS::S3::Bucket").values():
+        assert "CorsConfiguration" not in bucket["Properties"]
 
 
 def test_functions_follow_the_architecture_setting(synth):

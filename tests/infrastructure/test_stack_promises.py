@@ -135,7 +135,7 @@ def test_only_the_training_store_has_server_access_logs(synth):
     assert with_logs == [_logical_id(synth, "StorageTrainingStore")]
 
 
-def test_no_cors_on_buckets_unless_origins_are_set(synth):
+def test_no_bucket_answers_cross_origin_browser_requests(synth):
     for bucket in synth.resources("AWS::S3::Bucket").values():
         assert "CorsConfiguration" not in bucket["Properties"]
 
