@@ -74,6 +74,10 @@ class Api(Construct):
                 data_trace_enabled=False,  # would log request and response bodies: never
                 metrics_enabled=True,
                 tracing_enabled=True,
+                # Stage-wide ceiling in front of the per-key usage plan: requests with made-up
+                # keys (each an authorizer cache miss) are refused here too.
+                throttling_rate_limit=settings.stage_throttle_rate_limit,
+                throttling_burst_limit=settings.stage_throttle_burst_limit,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))),
         )

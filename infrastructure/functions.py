@@ -48,7 +48,8 @@ class ZipFunctions(Construct):
         self._layers = SharedLibrary(self, "SharedLibrary", settings=settings).layers
 
         self.authorizer, role = self._function(
-            "Authorizer", "authorizer", "Checks the API key hash against the accounts table")
+            "Authorizer", "authorizer", "Checks the API key hash against the accounts table",
+            reserved=settings.authorizer_reserved_concurrency)
         grant_table(role, table, "dynamodb:GetItem")
         grant_key(role, key, *KEY_READ)
 
@@ -83,7 +84,8 @@ class ZipFunctions(Construct):
             grant_list(role, transient_bucket, "s3:ListBucket")
 
     def _function(self, id: str, name: str, description: str, timeout_seconds: int = 10,
-                  code_dir: Path | None = None) -> tuple[lambda_.Function, iam.IRole]:
+                  code_dir: Path | None = None, reserved: int = 0,
+                  ) -> tuple[lambda_.Function, iam.IRole]:
         base = FunctionBase(self, f"{id}Base", description=f"cutout {name}: {description}",
                             key=self._key, retention=self._retention)
         function = lambda_.Function(
@@ -96,6 +98,7 @@ class ZipFunctions(Construct):
             layers=self._layers,
             memory_size=self._settings.function_memory_mb,
             timeout=Duration.seconds(timeout_seconds),
+            reserved_concurrent_executions=reserved or None,
             **base.function_options(self._settings, self._network, self._environment[name],
                                     self._key),
         )

@@ -29,6 +29,24 @@ LOG_RETENTION_DAYS = {
 }
 # Interface endpoints the stack knows how to create (name -> ec2.InterfaceVpcEndpointAwsService).
 KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring")
+# API Gateway's integration timeout: a function running longer could not answer anyway.
+API_GATEWAY_TIMEOUT_SECONDS = 29
+# Memory budget of the inference function: a fixed part (runtime, numpy, ONNX Runtime, the
+# model and its arena) plus a per-pixel part (decoded RGB, mask, RGBA cutout, encoder
+# buffers). Derived from the engine's measured peak (README, benchmarks: a fresh process
+# doing one 12 MP cutout peaks at 319 MB RSS): (319 MB - 160 MiB) / 12 MP = 13.9 bytes per
+# pixel, rounded up to 16 for headroom, so the budget for 12 MP (343 MiB) covers the
+# measurement. Re-derive both if the model or the engine's memory design changes.
+ENGINE_BASE_MIB = 160
+ENGINE_BYTES_PER_PIXEL = 16
+MIB = 1024 * 1024
+
+
+def max_pixels_for(memory_mb: int) -> int:
+    """The largest `max_pixels` the inference function's memory can decode and compose."""
+    return max(0, (memory_mb - ENGINE_BASE_MIB) * MIB // ENGINE_BYTES_PER_PIXEL)
+
+
 # TLS security policies a regional or private REST API (and a regional custom domain) accepts
 # that refuse TLS 1.0/1.1. `TLS_1_2` is the legacy policy (TLS 1.2 and 1.3, widest client
 # support); the `SecurityPolicy_*` ones are enhanced policies and need EndpointAccessMode.
@@ -99,6 +117,12 @@ class DeploymentSettings:
         10, "Steady requests per second allowed per API key (usage plan).", _between(1, 10000))
     throttle_burst_limit: int = _setting(
         20, "Burst of requests allowed per API key (usage plan).", _between(1, 5000))
+    stage_throttle_rate_limit: int = _setting(
+        100, "Steady requests per second the whole stage accepts, valid keys or not (a flood "
+        "of bogus keys is refused with 429 before it reaches the authorizer).",
+        _between(1, 10000))
+    stage_throttle_burst_limit: int = _setting(
+        200, "Burst of requests the whole stage accepts.", _between(1, 5000))
     quota_requests_per_day: int = _setting(
         0, "Requests per day per API key; 0 means no quota.", _between(0, 100_000_000))
     tls_policy: str = _setting(
@@ -128,11 +152,15 @@ class DeploymentSettings:
         3008, "Memory of the remove-background function (CPU scales with it).",
         _between(128, 10240))
     inference_timeout_seconds: int = _setting(
-        29, "Timeout of the remove-background function (API Gateway waits 29 s).",
-        _between(1, 900))
+        29, "Timeout of the remove-background function; at most 29 (API Gateway's "
+        "integration timeout).", _between(1, 900))
     inference_reserved_concurrency: int = _setting(
-        0, "Reserved concurrency of remove-background; 0 leaves it unreserved.",
-        _between(0, 10000))
+        0, "Reserved concurrency of remove-background (guaranteed and capped); 0 leaves it "
+        "unreserved. Reserving takes from the account's unreserved pool, which Lambda keeps "
+        "at 100 or more.", _between(0, 10000))
+    authorizer_reserved_concurrency: int = _setting(
+        0, "Reserved concurrency of the authorizer (caps a storm of bogus keys, each a cache "
+        "miss); 0 leaves it unreserved. Same account-pool caveat.", _between(0, 10000))
     function_memory_mb: int = _setting(
         256, "Memory of the authorizer, account and uploads functions.", _between(128, 10240))
     powertools_version: str = _setting(
@@ -143,8 +171,9 @@ class DeploymentSettings:
     # --- Runtime (passed to every function as CUTOUT_* variables) -----------------------
     model_name: str = _setting("u2netp", "Model from models/ the engine loads.",
                                _matches(r"[A-Za-z0-9_.-]+", "a model name", False))
-    max_pixels: int = _setting(DEFAULT_MAX_PIXELS, "Largest input in pixels (413 above).",
-                               _between(1, 500_000_000))
+    max_pixels: int = _setting(
+        DEFAULT_MAX_PIXELS, "Largest input in pixels (413 above); must fit "
+        "inference_memory_mb (160 MiB + 16 bytes per pixel).", _between(1, 500_000_000))
     inference_threads: int = _setting(0, "ONNX Runtime threads; 0 derives them from memory.",
                                       _between(0, 6))
     upload_url_ttl_seconds: int = _setting(300, "Lifetime of a signed upload URL.",
@@ -231,6 +260,7 @@ class DeploymentSettings:
         if self.throttle_burst_limit < self.throttle_rate_limit:
             raise SettingsError(f"{CONTEXT_PREFIX}throttle_burst_limit must be at least "
                                 f"{CONTEXT_PREFIX}throttle_rate_limit")
+        self._check_capacity()
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name and {CONTEXT_PREFIX}certificate_arn "
                                 "must be set together")
@@ -241,6 +271,30 @@ class DeploymentSettings:
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name is not supported with a PRIVATE "
                                 "api_endpoint_type")
         self._check_imported_network()
+
+    def _check_capacity(self) -> None:
+        """Throttles that can bind, a timeout the API can wait for, pixels memory can hold."""
+        p = CONTEXT_PREFIX
+        if self.stage_throttle_burst_limit < self.stage_throttle_rate_limit:
+            raise SettingsError(f"{p}stage_throttle_burst_limit must be at least "
+                                f"{p}stage_throttle_rate_limit")
+        for per_key in ("rate", "burst"):
+            key, stage = f"throttle_{per_key}_limit", f"stage_throttle_{per_key}_limit"
+            if getattr(self, key) > getattr(self, stage):
+                raise SettingsError(f"{p}{key} ({getattr(self, key)}) must not exceed {p}{stage} "
+                                    f"({getattr(self, stage)}): one key could not reach it")
+        if self.inference_timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
+            raise SettingsError(
+                f"{p}inference_timeout_seconds must be at most {API_GATEWAY_TIMEOUT_SECONDS} "
+                f"(API Gateway's integration timeout: the client would get a 504 while the "
+                f"function kept running), got {self.inference_timeout_seconds}")
+        limit = max_pixels_for(self.inference_memory_mb)
+        if self.max_pixels > limit:
+            raise SettingsError(
+                f"{p}max_pixels {self.max_pixels} does not fit {p}inference_memory_mb "
+                f"{self.inference_memory_mb}: at most {limit} pixels (budget "
+                f"{ENGINE_BASE_MIB} MiB + {ENGINE_BYTES_PER_PIXEL} bytes per pixel); raise "
+                f"the memory or lower max_pixels")
 
     def _check_imported_network(self) -> None:
         enterprise = ("subnet_ids", "availability_zones", "route_table_ids")

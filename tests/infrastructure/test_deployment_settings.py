@@ -79,6 +79,13 @@ def test_command_line_strings_are_read_as_their_types():
     ({"upload_url_ttl_seconds": 0}, "cutout:upload_url_ttl_seconds"),
     ({"api_vpc_endpoint_id": "vpce-0123456789abcdef0"}, "cutout:api_vpc_endpoint_id"),
     ({"tls_policy": "TLS_1_0"}, "cutout:tls_policy"),
+    ({"inference_timeout_seconds": 30}, "cutout:inference_timeout_seconds must be at most 29"),
+    ({"inference_memory_mb": 512}, "cutout:max_pixels 36000000 does not fit"),
+    ({"max_pixels": 200_000_000}, "cutout:max_pixels"),
+    ({"stage_throttle_rate_limit": 50, "stage_throttle_burst_limit": 10},
+     "cutout:stage_throttle_burst_limit"),
+    ({"throttle_rate_limit": 150, "throttle_burst_limit": 150}, "cutout:throttle_rate_limit"),
+    ({"authorizer_reserved_concurrency": -1}, "cutout:authorizer_reserved_concurrency"),
     ({"tls_policy": "SecurityPolicy_TLS13_2025_EDGE"}, "cutout:tls_policy"),
 ])
 def test_a_bad_value_fails_with_a_message_naming_the_setting(context, named):
@@ -96,6 +103,16 @@ def test_the_withdrawn_cors_setting_fails_synthesis_naming_its_key(legacy):
 
 def test_the_withdrawn_cors_setting_left_at_its_old_empty_default_is_harmless():
     assert _from(cors_allowed_origins=[]) == DeploymentSettings()
+
+
+def test_the_pixel_limit_follows_the_inference_memory():
+    # Given the engine's measured peak (12 MP -> 319 MB RSS) as the budget's basis
+    from infrastructure.settings import max_pixels_for
+
+    # Then the budget covers the measurement, and a smaller function takes a smaller limit
+    assert max_pixels_for(319) < 12_000_000 <= max_pixels_for(400)
+    assert _from(inference_memory_mb=1024, max_pixels=max_pixels_for(1024)).max_pixels > 0
+    assert _from(inference_memory_mb=512, max_pixels=20_000_000).max_pixels == 20_000_000
 
 
 def test_a_domain_cannot_front_a_private_api():

@@ -29,7 +29,8 @@ def synth(tmp_path_factory):
         return synthesize(
             waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
             certificate_arn=CERTIFICATE, tls_policy=TLS13,
-            inference_reserved_concurrency="50", architecture="arm64",
+            inference_reserved_concurrency="50", authorizer_reserved_concurrency=20,
+            stage_throttle_rate_limit=500, stage_throttle_burst_limit=1000, architecture="arm64",
             quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
             table_deletion_protection="false", training_retention_days=30,
             sweep_interval_minutes=15)
@@ -100,6 +101,10 @@ def test_reserved_concurrency_quota_retention_and_alarm_actions_apply(synth):
     functions = synth.resources("AWS::Lambda::Function")
     inference = [f["Properties"] for k, f in functions.items() if "Inference" in k][0]
     assert inference["ReservedConcurrentExecutions"] == 50
+    authorizer = [f["Properties"] for k, f in functions.items() if "Authorizer" in k][0]
+    assert authorizer["ReservedConcurrentExecutions"] == 20
+    stage = synth.one("AWS::ApiGateway::Stage")["MethodSettings"][0]
+    assert (stage["ThrottlingRateLimit"], stage["ThrottlingBurstLimit"]) == (500, 1000)
     assert inference["Environment"]["Variables"]["CUTOUT_ZERO_RETENTION"] == "true"
     plan = synth.one("AWS::ApiGateway::UsagePlan")
     assert plan["Quota"] == {"Limit": 1000, "Period": "DAY"}

@@ -404,6 +404,22 @@ def test_the_default_execute_api_endpoint_refuses_tls_below_1_2(synth):
     assert fields_logged["tlsVersion"] == "$context.tlsVersion"
 
 
+def test_the_stage_throttles_all_traffic_before_any_key_is_checked(synth):
+    # Given the defaults, then every method of the stage shares a ceiling (100 rps, burst 200)
+    # that also holds back a flood of made-up keys, each of which would miss the cache
+    settings = synth.one("AWS::ApiGateway::Stage")["MethodSettings"]
+    assert len(settings) == 1
+    assert settings[0]["ResourcePath"] == "/*" and settings[0]["HttpMethod"] == "*"
+    assert settings[0]["ThrottlingRateLimit"] == 100
+    assert settings[0]["ThrottlingBurstLimit"] == 200
+
+
+def test_no_concurrency_is_reserved_by_default(synth):
+    # Reserving takes from the account's unreserved pool: only on request (a setting).
+    for name, function in _functions(synth).items():
+        assert "ReservedConcurrentExecutions" not in function["Properties"], name
+
+
 def test_the_usage_plan_throttles_each_key(synth):
     plan = synth.one("AWS::ApiGateway::UsagePlan")
     assert plan["Throttle"] == {"RateLimit": 10, "BurstLimit": 20}
