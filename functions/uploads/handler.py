@@ -1,52 +1,31 @@
-"""`POST /v1/uploads`: a presigned, KMS-encrypted PUT for one account-bound object key."""
+"""`POST /v1/uploads`: signed uploads for images too large to send inline."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.errors import register_error_handlers
-from cutout.api.events import principal
-from cutout.api.responses import json_response
-from cutout.api.runtime import Handler, LazyEntryPoint, rest_entry
-from cutout.api.telemetry import NAMESPACE
-from cutout.api.views import upload_view
+from cutout.api.routers import uploads
+from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
 from cutout.data.stores import Stores
 from cutout.service.uploads import UploadService
 from cutout.settings import Settings
 
-SERVICE = "uploads"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+ROUTERS: tuple[Router, ...] = (uploads.router,)
 
 
 def make_handler(
     service: UploadService | None = None, settings: Settings | None = None
 ) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
-    app = APIGatewayRestResolver()
-    register_error_handlers(app, logger, metrics)
 
-    def uploads() -> UploadService:
-        nonlocal service
-        if service is None:
-            current = settings or Settings.from_env()
-            service = UploadService(Stores.from_settings(current).transient,
-                                    current.upload_url_ttl_seconds)
-        return service
+    def dependencies() -> dict[str, UploadService]:
+        if service is not None:
+            return {"uploads": service}
+        current = settings or Settings.from_env()
+        return {"uploads": UploadService(Stores.from_settings(current).transient,
+                                         current.upload_url_ttl_seconds)}
 
-    @app.post("/v1/uploads")
-    @tracer.capture_method(capture_response=False, capture_error=False)
-    def create_upload() -> Response:
-        caller = principal(app.current_event)
-        upload = uploads().create(caller.account_id)
-        metrics.add_metric(name="UploadsCreated", unit=MetricUnit.Count, value=1)
-        logger.info("upload url issued", extra={"expires_in": upload.presigned.expires_in})
-        return json_response(201, upload_view(upload), app.current_event.request_context.request_id)
-
-    return rest_entry(app, logger, tracer, metrics)
+    return api_handler("uploads", ROUTERS, dependencies)
 
 
 # The Lambda entry point (configured from `CUTOUT_*` variables at the first call)

@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 from PIL import Image, ImageDraw
 
-from cutout.api.runtime import LocalContext
 from cutout.data import schema
 from cutout.local import gateway_responses
 from cutout.local.events import authorizer_request_event, proxy_event
+from cutout.local.functions import LambdaContext
 from cutout.service.accounts import AccountService
 from cutout.settings import Settings
 
@@ -31,6 +31,13 @@ FUNCTIONS = ROOT / "functions"
 PHOTOS = ROOT / "tests" / "fixtures" / "photos"
 SERVICES = ("authorizer", "account", "uploads", "remove-background", "sweeper")
 REGION = "us-east-1"
+
+
+@dataclass
+class LocalContext(LambdaContext):
+    """The local stack's Lambda context, named for the tests."""
+
+    function_name: str = "cutout-test"
 
 
 def create_deployment(prefix: str = "cutout-test") -> Settings:

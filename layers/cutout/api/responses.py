@@ -36,6 +36,11 @@ def fits_inline(size: int) -> bool:
     return 4 * ((size + 2) // 3) + RESPONSE_OVERHEAD <= LAMBDA_RESPONSE_LIMIT
 
 
+def inline_limit() -> int:
+    """The largest result, in bytes, that `image_response` can still carry."""
+    return (LAMBDA_RESPONSE_LIMIT - RESPONSE_OVERHEAD) // 4 * 3
+
+
 def image_response(data: bytes, content_type: str, request_id: str,
                    headers: Mapping[str, str] | None = None) -> Response:
     """A binary answer (Powertools base64-encodes bytes and sets isBase64Encoded)."""

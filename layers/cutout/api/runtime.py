@@ -1,33 +1,29 @@
-"""Run a Powertools resolver so that nothing of the request survives the invocation."""
+"""Run Powertools routers as one Lambda function, so that nothing of a request survives it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.logging import correlation_paths
 
+from cutout.api.errors import register_error_handlers
+from cutout.api.routing import Telemetry
+from cutout.api.telemetry import NAMESPACE
 
-@dataclass(frozen=True)
-class LocalContext:
-    """A stand-in Lambda context for local runs and tests (the fields Powertools reads)."""
-
-    function_name: str = "cutout-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 3008
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:cutout-local"
-    aws_request_id: str = "local"
-    log_group_name: str = "/aws/lambda/cutout-local"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+Handler = Callable[[dict, Any], dict]
 
 
-def resolve(app: Any, event: dict, context: Any) -> dict:
+def telemetry(service: str) -> tuple[Logger, Tracer, Metrics]:
+    """The logger, tracer and metrics of one function."""
+    return (Logger(service=service), Tracer(service=service),
+            Metrics(namespace=NAMESPACE, service=service))
+
+
+def resolve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
     """`app.resolve`, then drop the event Powertools keeps on the router class.
 
     Powertools stores the current event (body included) as class state; a warm container
@@ -41,21 +37,48 @@ def resolve(app: Any, event: dict, context: Any) -> dict:
         app.clear_context()
 
 
-Handler = Callable[[dict, Any], dict]
+def api_handler(service: str, routers: Sequence[Router],
+                dependencies: Callable[[], Mapping[str, Any]]) -> Handler:
+    """A REST function: its routers, our error mapping and the Powertools decorators.
 
-
-def rest_entry(app: Any, logger: Logger, tracer: Tracer, metrics: Metrics) -> Handler:
-    """A REST handler with the Powertools decorators every API function shares."""
+    `dependencies` builds the collaborators (stores, services, engine) on the first
+    invocation and never again; they hold no request data.
+    """
+    logger, tracer, metrics = telemetry(service)
+    app = APIGatewayRestResolver()
+    register_error_handlers(app, logger, metrics)
+    for router in routers:
+        app.include_router(router)
+    collaborators = Collaborators(dependencies)
 
     @logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
-    )
+        correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
+        for router in routers:  # several handlers may share a router (tests): point it here
+            router.api_resolver = app
+        app.append_context(telemetry=Telemetry(logger, metrics), collaborators=collaborators)
         return resolve(app, event, context)
 
     return handle
+
+
+class Collaborators:
+    """The function's collaborators, built when a route first asks for one.
+
+    Built inside the route, so that a missing setting is answered as our 500 (and named in
+    the logs) rather than escaping the resolver.
+    """
+
+    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
+        self._build = build
+        self._built: Mapping[str, Any] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if self._built is None:
+            self._built = dict(self._build())
+        return self._built[name]
 
 
 class LazyEntryPoint:

@@ -27,3 +27,13 @@ def record_removal(metrics: Any, width: int, height: int, timings: dict[str, flo
     for stage, milliseconds in timings.items():
         metrics.add_metric(name=f"Stage_{stage}", unit=MetricUnit.Milliseconds,
                            value=milliseconds)
+
+
+def removal_done(telemetry: Any, removal: Any) -> None:
+    """Metrics and one log line for a finished removal (`cutout.service.removal.Removal`)."""
+    result = removal.result
+    record_removal(telemetry.metrics, result.width, result.height, result.timings,
+                   removal.processing_ms)
+    telemetry.logger.info("background removed", extra={
+        "width": result.width, "height": result.height, "timings_ms": result.timings,
+        "training_capture": removal.trained})

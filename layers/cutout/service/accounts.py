@@ -7,7 +7,6 @@ so capture stops at once, then deletes everything the account contributed.
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Callable
@@ -42,17 +41,6 @@ def check_account_id(account_id: str) -> str:
     if not ACCOUNT_ID.match(account_id):
         raise InvalidRequest("an account id is 3-64 letters, digits, '-' or '_'")
     return account_id
-
-
-def opt_in_from_body(body: bytes) -> bool:
-    """`{"opt_in": true|false}`: exactly a JSON boolean, nothing that merely looks like one."""
-    try:
-        document = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidRequest('send JSON: {"opt_in": true} or {"opt_in": false}') from None
-    if not isinstance(document, dict) or not isinstance(document.get("opt_in"), bool):
-        raise InvalidRequest('send JSON: {"opt_in": true} or {"opt_in": false}')
-    return document["opt_in"]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Only for the container function (it imports the engine). Nothing about a request is
 written anywhere unless the account opted in to training, and then exactly the input and
-the mask go to the training store. A result is written to the transient bucket only when it
-must leave as a signed link (the input came by upload, or it is too large to return inline).
+the mask of a removal that succeeded go to the training store. A result leaves inline when
+it fits the caller's `inline_limit`; otherwise (or when the input came by upload) it is
+written to the transient bucket and leaves as a short-lived signed link.
 """
 
 from __future__ import annotations
@@ -18,15 +19,23 @@ from cutout.data.accounts import AccountStore
 from cutout.data.training import TrainingStore
 from cutout.data.transient import TransientStore
 from cutout.engine import CutoutResult, RemovalOptions
-from cutout.errors import MissingSource
-from cutout.service.requests import RemovalRequest
+from cutout.errors import ResultTooLarge
+from cutout.service.requests import InlineImage, RemovalRequest, UploadedImage
 from cutout.service.uploads import MAX_UPLOAD_BYTES
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+# The stored input's media type comes from its own first bytes, never from a client string.
+_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+               (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"BM", "image/bmp"),
+               (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"))
 
 
 class RemovalEngine(Protocol):
     def remove(self, data: bytes, options: RemovalOptions, keep_mask: bool = False) -> Any: ...
+
+
+class NoForeground(Exception):
+    """Raised by `RemovalService.remove(require_foreground=True)` for an empty mask."""
 
 
 @dataclass(frozen=True)
@@ -60,26 +69,33 @@ class RemovalService:
         self._result_url_ttl = result_url_ttl
         self._zero_retention = zero_retention
 
-    def remove(self, request: RemovalRequest, account_id: str, request_id: str) -> Removal:
-        """Run one removal; answers a link when the input came through an upload."""
+    def remove(self, request: RemovalRequest, account_id: str, request_id: str, *,
+               inline_limit: int, link_allowed: bool = True,
+               require_foreground: bool = False) -> Removal:
+        """Run one removal and decide how its result leaves.
+
+        A result over `inline_limit` bytes, or any result of an uploaded input, leaves as a
+        signed link; where no link is allowed (remove.bg's contract) it is `ResultTooLarge`.
+        With `require_foreground`, an empty mask is `NoForeground` and nothing is kept.
+        """
         started = time.perf_counter()
-        options = RemovalOptions.from_params(request.params)  # bad options fail before any read
-        image, content_type = request.image, request.image_content_type
+        source = request.source
         try:
-            if request.upload_id is not None:
-                image = self._transient.read_upload(account_id, request.upload_id,
-                                                    MAX_UPLOAD_BYTES)
-            if image is None:
-                raise MissingSource("name an image: image_file, image_base64 or upload_id")
+            image = self._read(source, account_id)
             opted_in = self._accounts.get_account(account_id).opt_in
-            result = self._engine.remove(image, options, keep_mask=opted_in)
-            trained = opted_in and self._capture(account_id, request_id, image, content_type,
-                                                 result.mask_png)
+            result = self._engine.remove(image, request.options, keep_mask=opted_in)
+            if require_foreground and result.foreground is None:
+                raise NoForeground("the model saw no subject to keep")
+            must_link = isinstance(source, UploadedImage) or len(result.data) > inline_limit
+            if must_link and not link_allowed:
+                raise ResultTooLarge("the result is too large to return inline")
+            # Captured only once the removal has succeeded and its answer is decided.
+            trained = opted_in and self._capture(account_id, request_id, image, result.mask_png)
             result.mask_png = None  # the mask has served its only purpose
-            link = self.publish(result, account_id) if request.upload_id else None
+            link = self.publish(result, account_id) if must_link else None
         finally:
-            if self._zero_retention and request.upload_id is not None:
-                self._transient.delete_upload(account_id, request.upload_id)
+            if self._zero_retention and isinstance(source, UploadedImage):
+                self._transient.delete_upload(account_id, source.upload_id)
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         return Removal(result=result, link=link, processing_ms=elapsed, trained=trained)
 
@@ -91,18 +107,34 @@ class RemovalService:
         url = self._transient.presign_result(key, self._result_url_ttl)
         return ResultLink(url=url, expires_in=self._result_url_ttl)
 
-    def _capture(self, account_id: str, request_id: str, image: bytes, content_type: str,
+    def _read(self, source: InlineImage | UploadedImage, account_id: str) -> bytes:
+        if isinstance(source, InlineImage):
+            return source.data
+        return self._transient.read_upload(account_id, source.upload_id, MAX_UPLOAD_BYTES)
+
+    def _capture(self, account_id: str, request_id: str, image: bytes,
                  mask_png: bytes | None) -> bool:
         if mask_png is None:
             return False
         folder = request_id if _SAFE_ID.match(request_id) else secrets.token_hex(16)
-        self._training.put_contribution(account_id, folder, image, content_type, mask_png)
+        self._training.put_contribution(account_id, folder, image, sniffed_media_type(image),
+                                        mask_png)
         # An opt-out may have landed while we worked: its sweep could have run before our
         # write, so look again and take our own contribution back if the flag is now off.
         if not self._accounts.get_account(account_id).opt_in:
             self._training.delete_contribution(account_id, folder)
             return False
         return True
+
+
+def sniffed_media_type(image: bytes) -> str:
+    """The media type an image's own signature declares (`application/octet-stream` if none)."""
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        return "image/webp"
+    for signature, media in _SIGNATURES:
+        if image.startswith(signature):
+            return media
+    return "application/octet-stream"
 
 
 def build_removal_service(settings: Any, engine: RemovalEngine | None = None,

@@ -1,61 +1,15 @@
-"""What a remove.bg v1.0 request (`POST /v1.0/removebg`) asks for, in cutout's own terms.
+"""remove.bg's rules for one removal, in the domain: what its contract calls an error.
 
-remove.bg's fields become a native `RemovalRequest`, so the removal itself (and its privacy
-rules: nothing kept unless the account opted in to training) is the same service the
-native route uses. What we cannot do is refused with a 400 that says so, never ignored
-silently; `image_url` and `bg_image_url` are never fetched. Only the container function
-loads this module (it reads colours with the engine's parser).
+remove.bg refuses an image in which it finds no subject (`unknown_foreground`) and names a
+pixel count over the limit `resolution_too_high`; it never answers with a link. The
+removal itself (and its privacy rules) is the same `RemovalService` the native route uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from cutout.errors import (
-    ImageTooLarge,
-    ImageUrlRefused,
-    InvalidOption,
-    InvalidRequest,
-    MissingSource,
-    MultipleSources,
-    UnsupportedMediaType,
-)
-from cutout.service.requests import (
-    BodyField,
-    RemovalRequest,
-    body_fields,
-    check_inline_size,
-    decode_base64,
-    media_type,
-)
-
-SOURCES = ("image_file", "image_file_b64", "image_url")
-# Passed to the engine as they are (the engine validates them and names a bad value).
-PASSED = ("size", "format", "channels", "bg_color", "crop", "crop_margin")
-DEFAULT_SIZE = "preview"  # remove.bg's default, unlike the native route's `full`
-SIZE_ALIASES = {"50mp": "full"}
-FORMATS = ("auto", "png", "jpg", "jpeg", "webp")  # webp beyond remove.bg; zip is refused
-# Accepted and without effect: the model finds one subject whatever its kind, and its mask
-# always has soft edges.
-IGNORED = ("type", "type_level", "semitransparency", "shadow_opacity")
-# Accepted only with remove.bg's default value: anything else asks for work we do not do.
-DEFAULT_ONLY = {
-    "roi": "0% 0% 100% 100%",
-    "scale": "original",
-    "position": "original",
-    "shadow_type": "none",
-    "add_shadow": "false",
-}
-FIELDS = (*SOURCES, *PASSED, *IGNORED, *DEFAULT_ONLY, "bg_image_url", "bg_image_file")
-_FALSE = ("false", "0", "no", "off")
-_TRUE = ("true", "1", "yes", "on")
-
-
-class FileTooLarge(ImageTooLarge):
-    """The file is over what one synchronous request carries (remove.bg: `file_too_large`)."""
-
-    code = "file_too_large"
-    status = 400
+from cutout.errors import ImageTooLarge, InvalidRequest
+from cutout.service.removal import NoForeground, Removal, RemovalService
+from cutout.service.requests import RemovalRequest
 
 
 class ResolutionTooHigh(ImageTooLarge):
@@ -65,141 +19,22 @@ class ResolutionTooHigh(ImageTooLarge):
     status = 400
 
 
-class UnsupportedOption(InvalidOption):
-    """A remove.bg option this service does not implement (with a value other than its default)."""
-
-    code = "unsupported_option"
-
-
 class UnknownForeground(InvalidRequest):
     """The model found no subject: remove.bg answers this as an error, not an empty image."""
 
     code = "unknown_foreground"
 
 
-def parse_removebg_request(body: bytes, content_type: str | None,
-                           query: dict[str, str] | None = None) -> RemovalRequest:
-    """The native request for a remove.bg one; raises 400-class errors naming the field."""
-    fields = [(name, BodyField(value)) for name, value in (query or {}).items()]
-    if body:
-        parsed = body_fields(body, content_type)
-        if parsed is None:
-            raise UnsupportedMediaType(
-                "send multipart/form-data (image_file), application/x-www-form-urlencoded or "
-                f"application/json (image_file_b64); got {media_type(content_type) or 'none'}")
-        fields += parsed
-    params: dict[str, object] = {}
-    sources: list[tuple[str, BodyField]] = []
-    for name, item in fields:
-        if name in SOURCES:
-            sources.append((name, item))
-        elif name in PASSED:
-            params[name] = item.value
-        elif name in DEFAULT_ONLY:
-            _require_default(name, item.value)
-        elif name == "bg_image_url":
-            raise ImageUrlRefused("bg_image_url is not supported: this API never fetches URLs; "
-                                  "use bg_color, or place the cutout on your background yourself")
-        elif name == "bg_image_file":
-            raise UnsupportedOption("bg_image_file is not supported: use bg_color, or place the "
-                                    "cutout on your background yourself")
-        elif name not in IGNORED:
-            raise InvalidOption(f"unknown field {name!r}; remove.bg fields are "
-                                f"{', '.join(FIELDS)}")
-        elif not isinstance(item.value, str | bool | int | float | bytes):
-            # accepted and ignored, but only as the scalar remove.bg defines
-            raise InvalidOption(f"{name} must be a string")
-    image, image_type = _source(sources)
-    return RemovalRequest(image=image, image_content_type=image_type,
-                          params=_native_options(params))
-
-
-def remove_for_removebg(service: Any, request: RemovalRequest, account_id: str,
-                        request_id: str) -> Any:
-    """`service.remove` (a `RemovalService`) with remove.bg's names for what can go wrong."""
+def remove_for_removebg(service: RemovalService, request: RemovalRequest, account_id: str,
+                        request_id: str, inline_limit: int) -> Removal:
+    """`service.remove` under remove.bg's contract: inline only, a subject required."""
     try:
-        removal = service.remove(request, account_id, request_id)
-    except ImageTooLarge as error:  # the decoder's pixel bound (bytes were checked in parsing)
-        raise ResolutionTooHigh(error.message) from None
-    if removal.result.foreground is None:
+        return service.remove(request, account_id, request_id, inline_limit=inline_limit,
+                              link_allowed=False, require_foreground=True)
+    except ImageTooLarge as error:
+        if type(error) is not ImageTooLarge:  # ResultTooLarge and friends keep their names
+            raise
+        raise ResolutionTooHigh(error.message) from None  # the decoder's pixel bound
+    except NoForeground:
         raise UnknownForeground("no foreground was found in the image: the model saw no "
-                                "subject to keep")
-    return removal
-
-
-def _source(sources: list[tuple[str, BodyField]]) -> tuple[bytes, str]:
-    if not sources:
-        raise MissingSource("send the image as image_file (multipart) or image_file_b64")
-    if len(sources) > 1:
-        names = ", ".join(name for name, _ in sources)
-        raise MultipleSources(f"send exactly one of image_file, image_file_b64 and image_url; "
-                              f"got {names}")
-    name, item = sources[0]
-    if name == "image_url":
-        raise ImageUrlRefused("image_url is not supported: this API never fetches URLs; send "
-                              "the file itself as image_file (multipart) or image_file_b64")
-    try:
-        if name == "image_file_b64":
-            image = decode_base64(item.value, name)
-            image_type = "application/octet-stream"
-        else:
-            value = item.value
-            image = value if isinstance(value, bytes) else str(value).encode()
-            image_type = item.content_type or "application/octet-stream"
-            check_inline_size(len(image))
-    except ImageTooLarge:
-        raise FileTooLarge("the image is over the 6 MB one request carries here; send a "
-                           "smaller file, or use the native POST /v1/uploads flow") from None
-    if not image:
-        raise MissingSource(f"{name} is empty")
-    return image, image_type
-
-
-def _native_options(params: dict[str, object]) -> dict[str, object]:
-    """remove.bg's defaults and value names, as the engine's options."""
-    options = dict(params)
-    size = _text("size", options.get("size")).lower() or DEFAULT_SIZE
-    options["size"] = SIZE_ALIASES.get(size, size)
-    fmt = _text("format", options.get("format")).lower() or "auto"
-    if fmt == "zip":
-        raise UnsupportedOption("format=zip is not supported: ask for format=png, which "
-                                "carries the colour and the transparency in one file")
-    if fmt not in FORMATS:
-        raise InvalidOption(f"format must be auto, png, jpg or webp; got {fmt!r}")
-    options["format"] = ("jpg" if _opaque_background(options) else "png") if fmt == "auto" \
-        else fmt
-    return options
-
-
-def _opaque_background(options: dict[str, object]) -> bool:
-    """`format=auto`: a JPEG when nothing is transparent (a full cutout on an opaque colour)."""
-    from cutout.engine.options import parse_color
-
-    colour = _text("bg_color", options.get("bg_color"))
-    if not colour or _text("channels", options.get("channels")).lower() not in ("", "rgba"):
-        return False
-    try:
-        return parse_color(colour)[3] == 255
-    except InvalidOption:
-        return False  # the engine refuses the colour with its own message
-
-
-def _require_default(name: str, value: object) -> None:
-    default = DEFAULT_ONLY[name]
-    text = " ".join(_text(name, value).lower().split())
-    if not text or text == default or (default == "false" and text in _FALSE):
-        return
-    if default == "false" and text not in _TRUE:
-        raise InvalidOption(f"{name} must be true or false; got {text!r}")
-    raise UnsupportedOption(f"{name}={text} is not supported; only {name}={default} "
-                            f"(remove.bg's default) is")
-
-
-def _text(name: str, value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value).strip()
-    raise InvalidOption(f"{name} must be a string, a number or a boolean")
+                                "subject to keep") from None

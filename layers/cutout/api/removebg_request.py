@@ -1,0 +1,147 @@
+"""What a remove.bg v1.0 request (`POST /v1.0/removebg`) asks for, as a domain request.
+
+remove.bg's fields become a native `RemovalRequest`, so the removal itself (and its privacy
+rules) is the same service the native route uses. What we cannot do is refused with a 400
+that says so, never ignored silently; `image_url` and `bg_image_url` are never fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cutout.api.body import BodyField, body_fields, media_type
+from cutout.api.image_source import SourceRules, pick_image_source
+from cutout.engine.options import RemovalOptions, parse_color
+from cutout.errors import (
+    ImageTooLarge,
+    ImageUrlRefused,
+    InvalidOption,
+    UnsupportedMediaType,
+)
+from cutout.flags import FALSE_WORDS, TRUE_WORDS
+from cutout.service.requests import RemovalRequest
+
+
+class FileTooLarge(ImageTooLarge):
+    """The file is over what one synchronous request carries (remove.bg: `file_too_large`)."""
+
+    code = "file_too_large"
+    status = 400
+
+
+class UnsupportedOption(InvalidOption):
+    """A remove.bg option this service does not implement (with a value other than its default)."""
+
+    code = "unsupported_option"
+
+
+SOURCES = SourceRules(
+    file_field="image_file", base64_fields=("image_file_b64",), upload_field=None,
+    missing="send the image as image_file (multipart) or image_file_b64",
+    multiple="send exactly one of image_file, image_file_b64 and image_url",
+    url_refused=("image_url is not supported: this API never fetches URLs; send the file "
+                 "itself as image_file (multipart) or image_file_b64"),
+    too_large=FileTooLarge,
+    too_large_message=("the image is over the 6 MB one request carries here; send a smaller "
+                       "file, or use the native POST /v1/uploads flow"))
+# Passed to the engine as they are (the engine validates them and names a bad value).
+PASSED = ("size", "format", "channels", "bg_color", "crop", "crop_margin")
+DEFAULT_SIZE = "preview"  # remove.bg's default, unlike the native route's `full`
+SIZE_ALIASES = {"50mp": "full"}
+FORMATS = ("auto", "png", "jpg", "jpeg", "webp")  # webp beyond remove.bg; zip is refused
+# Accepted and without effect: the model finds one subject whatever its kind, and its mask
+# always has soft edges.
+IGNORED = ("type", "type_level", "semitransparency", "shadow_opacity")
+# Accepted only with remove.bg's default value: anything else asks for work we do not do.
+DEFAULT_ONLY = {
+    "roi": "0% 0% 100% 100%",
+    "scale": "original",
+    "position": "original",
+    "shadow_type": "none",
+    "add_shadow": "false",
+}
+FIELDS = (*SOURCES.names, *PASSED, *IGNORED, *DEFAULT_ONLY, "bg_image_url", "bg_image_file")
+
+
+def parse_removebg_request(body: bytes, content_type: str | None,
+                           query: Mapping[str, str] | None = None) -> RemovalRequest:
+    """The native request for a remove.bg one; raises 400-class errors naming the field."""
+    fields = [(name, BodyField(value)) for name, value in (query or {}).items()]
+    if body:
+        parsed = body_fields(body, content_type)
+        if parsed is None:
+            raise UnsupportedMediaType(
+                "send multipart/form-data (image_file), application/x-www-form-urlencoded or "
+                f"application/json (image_file_b64); got {media_type(content_type) or 'none'}")
+        fields += parsed
+    params: dict[str, object] = {}
+    sources: list[tuple[str, BodyField]] = []
+    for name, item in fields:
+        if name in SOURCES.names:
+            sources.append((name, item))
+        elif name in PASSED:
+            params[name] = item.value
+        elif name in DEFAULT_ONLY:
+            _require_default(name, item.value)
+        elif name == "bg_image_url":
+            raise ImageUrlRefused("bg_image_url is not supported: this API never fetches URLs; "
+                                  "use bg_color, or place the cutout on your background yourself")
+        elif name == "bg_image_file":
+            raise UnsupportedOption("bg_image_file is not supported: use bg_color, or place the "
+                                    "cutout on your background yourself")
+        elif name not in IGNORED:
+            raise InvalidOption(f"unknown field {name!r}; remove.bg fields are "
+                                f"{', '.join(FIELDS)}")
+        elif not isinstance(item.value, str | bool | int | float | bytes):
+            # accepted and ignored, but only as the scalar remove.bg defines
+            raise InvalidOption(f"{name} must be a string")
+    source = pick_image_source(sources, SOURCES)
+    return RemovalRequest(source, RemovalOptions.from_params(_native_options(params)))
+
+
+def _native_options(params: dict[str, object]) -> dict[str, object]:
+    """remove.bg's defaults and value names, as the engine's options."""
+    options = dict(params)
+    size = _text("size", options.get("size")).lower() or DEFAULT_SIZE
+    options["size"] = SIZE_ALIASES.get(size, size)
+    fmt = _text("format", options.get("format")).lower() or "auto"
+    if fmt == "zip":
+        raise UnsupportedOption("format=zip is not supported: ask for format=png, which "
+                                "carries the colour and the transparency in one file")
+    if fmt not in FORMATS:
+        raise InvalidOption(f"format must be auto, png, jpg or webp; got {fmt!r}")
+    options["format"] = ("jpg" if _opaque_background(options) else "png") if fmt == "auto" \
+        else fmt
+    return options
+
+
+def _opaque_background(options: dict[str, object]) -> bool:
+    """`format=auto`: a JPEG when nothing is transparent (a full cutout on an opaque colour)."""
+    colour = _text("bg_color", options.get("bg_color"))
+    if not colour or _text("channels", options.get("channels")).lower() not in ("", "rgba"):
+        return False
+    try:
+        return parse_color(colour)[3] == 255
+    except InvalidOption:
+        return False  # the engine refuses the colour with its own message
+
+
+def _require_default(name: str, value: object) -> None:
+    default = DEFAULT_ONLY[name]
+    text = " ".join(_text(name, value).lower().split())
+    if not text or text == default or (default == "false" and text in FALSE_WORDS):
+        return
+    if default == "false" and text not in TRUE_WORDS:
+        raise InvalidOption(f"{name} must be true or false; got {text!r}")
+    raise UnsupportedOption(f"{name}={text} is not supported; only {name}={default} "
+                            f"(remove.bg's default) is")
+
+
+def _text(name: str, value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    raise InvalidOption(f"{name} must be a string, a number or a boolean")

@@ -1,0 +1,1 @@
+"""One Powertools router per route group; the route table says which function includes which."""

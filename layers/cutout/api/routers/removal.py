@@ -1,0 +1,40 @@
+"""`POST /v1/remove-background`: one image in, its cutout out (inline, or a signed link)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from cutout.api.events import body_bytes, header
+from cutout.api.removal_request import parse_removal_request
+from cutout.api.responses import (
+    image_response,
+    inline_limit,
+    json_response,
+    removal_headers,
+)
+from cutout.api.routing import Call, handles
+from cutout.api.telemetry import removal_done
+from cutout.api.views import result_link_view
+
+router = Router()
+tracer = Tracer()
+call = Call(router)
+
+
+@handles(router, "remove_background")
+@tracer.capture_method(capture_response=False, capture_error=False)
+def remove_background() -> Response:
+    event, caller = call.event, call.caller
+    request = parse_removal_request(body_bytes(event), header(event, "content-type"),
+                                    event.query_string_parameters)
+    removal = call.dependency("removals").remove(request, caller.account_id, call.request_id,
+                                                 inline_limit=inline_limit())
+    removal_done(call.telemetry, removal)
+    result = removal.result
+    headers = removal_headers(result.width, result.height, result.foreground, result.timings,
+                              removal.processing_ms)
+    if removal.link is None:
+        return image_response(result.data, result.content_type, call.request_id, headers)
+    return json_response(200, result_link_view(removal), call.request_id, headers)

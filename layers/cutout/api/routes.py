@@ -1,0 +1,121 @@
+"""Every route of the API, declared once.
+
+The CDK stack wires a method per entry, the local gateway routes by it, the Powertools
+routers register their handlers from it (`cutout.api.routing.handles`), the OpenAPI
+builder documents it and the tests read it. Adding a route is one entry here and one
+handler function in the router module its `group` names.
+
+Light on purpose (no engine, no boto3, no Powertools): the CDK app imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cutout import errors
+
+# The Lambda functions behind the API: a directory under functions/ each.
+REMOVE_BACKGROUND = "remove_background"  # the container function (the engine)
+UPLOADS = "uploads"
+ACCOUNT = "account"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one path, and everything said about it in one place."""
+
+    operation: str  # the OpenAPI operationId and the router handler's name
+    method: str
+    path: str  # API Gateway syntax: /v1/things/{thing_id}
+    function: str  # the Lambda that serves it (a directory under functions/)
+    group: str  # the router module under cutout.api.routers
+    summary: str
+    description: str = ""
+    authorized: bool = True  # behind the API-key authorizer (and the usage plan)
+    success_status: int = 200
+    takes_options: bool = False  # reads the engine's removal options
+    errors: tuple[type[errors.CutoutError], ...] = ()  # beyond the errors every route has
+
+    @property
+    def router_path(self) -> str:
+        """The path in Powertools' syntax (`<name>` for a `{name}` parameter)."""
+        return self.path.replace("{", "<").replace("}", ">")
+
+
+# Errors any authorized route may answer: the gateway's and the server's own.
+COMMON_ERRORS: tuple[type[errors.CutoutError], ...] = (
+    errors.Unauthorized, errors.Forbidden, errors.Throttled, errors.CutoutError)
+
+_IMAGE_ERRORS = (
+    errors.InvalidRequest, errors.InvalidOption, errors.MissingSource, errors.MultipleSources,
+    errors.ImageUrlRefused, errors.ImageTooLarge, errors.UnsupportedMediaType,
+    errors.UndecodableImage, errors.ResultTooLarge)
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        operation="remove_background", method="POST", path="/v1/remove-background",
+        function=REMOVE_BACKGROUND, group="removal",
+        summary="Remove the background of one image",
+        description=(
+            "Send the image as a raw body (image/*), a multipart `image_file`, or a JSON or "
+            "form field `image_base64` or `upload_id` (from POST /v1/uploads). Options go in "
+            "the query string or beside the image in the body. The cutout comes back as the "
+            "image itself, or as JSON with a short-lived signed link when it cannot travel "
+            "inline (the input came by upload, or the result is over about 4.5 MB)."),
+        takes_options=True,
+        errors=(*_IMAGE_ERRORS, errors.UploadNotFound)),
+    Route(
+        operation="remove_background_removebg", method="POST", path="/v1.0/removebg",
+        function=REMOVE_BACKGROUND, group="removebg",
+        summary="remove.bg-compatible background removal",
+        description=(
+            "remove.bg's v1.0 contract, so that existing client libraries and scripts work "
+            "unchanged: `X-Api-Key`, multipart `image_file`, or form/JSON `image_file_b64`; "
+            "image bytes, or `{\"data\": {\"result_b64\", ...}}` when the first Accept value "
+            "is application/json; errors in remove.bg's `{\"errors\": [...]}` shape. "
+            "`image_url` is never fetched."),
+        takes_options=True,
+        errors=_IMAGE_ERRORS),
+    Route(
+        operation="create_upload", method="POST", path="/v1/uploads",
+        function=UPLOADS, group="uploads",
+        summary="Get a signed upload for a large image",
+        description=(
+            "A presigned, KMS-encrypted PUT for one account-bound object in the transient "
+            "bucket (deleted within 24 hours). PUT the image there, then name its "
+            "`upload_id` in POST /v1/remove-background."),
+        success_status=201),
+    Route(
+        operation="get_account", method="GET", path="/v1/account",
+        function=ACCOUNT, group="account",
+        summary="The calling account and its training opt-in",
+        errors=(errors.AccountNotFound,)),
+    Route(
+        operation="set_training_opt_in", method="PUT", path="/v1/account/training-opt-in",
+        function=ACCOUNT, group="account",
+        summary="Turn the AI Training Data switch on or off",
+        description=(
+            "Body `{\"opt_in\": true|false}`. Off by default. Turning it off stops capture at "
+            "once and deletes everything this account contributed to the training store; "
+            "the answer says how many objects were deleted."),
+        errors=(errors.InvalidRequest, errors.AccountNotFound, errors.Conflict,
+                errors.TrainingDeletionFailed)),
+)
+
+
+def route_named(operation: str) -> Route:
+    """The route whose operation id is `operation` (a KeyError names an unknown one)."""
+    for route in ROUTES:
+        if route.operation == operation:
+            return route
+    raise KeyError(f"no route {operation!r} in cutout.api.routes.ROUTES")
+
+
+def routes_of_function(function: str) -> tuple[Route, ...]:
+    """The routes one Lambda function serves."""
+    return tuple(route for route in ROUTES if route.function == function)
+
+
+def functions() -> tuple[str, ...]:
+    """Every function behind the API, in table order."""
+    return tuple(dict.fromkeys(route.function for route in ROUTES))

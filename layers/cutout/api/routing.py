@@ -1,0 +1,69 @@
+"""Register router handlers from the route table, and hand them their collaborators.
+
+A handler is registered by its operation id only (`@handles(router, "create_upload")`):
+method and path come from `cutout.api.routes`, so they are written once. Collaborators
+(services, logger, metrics) travel in the resolver's context, set per invocation by
+`cutout.api.runtime.api_handler`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from cutout.api.events import Principal, principal
+from cutout.api.routes import route_named
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles(router: Router, operation: str) -> Callable[[F], F]:
+    """Register the decorated function as the handler of route `operation`."""
+    route = route_named(operation)
+
+    def register(function: F) -> F:
+        if function.__name__ != operation:
+            raise ValueError(f"the handler of {operation!r} is named {function.__name__!r}")
+        router.route(route.router_path, route.method)(function)
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """The invoked function's logger and metrics (their service name is the function's)."""
+
+    logger: Logger
+    metrics: Metrics
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a handler needs of the current request: its caller, id and collaborators."""
+
+    router: Router
+
+    @property
+    def event(self) -> Any:
+        return self.router.current_event
+
+    @property
+    def request_id(self) -> str:
+        return self.event.request_context.request_id
+
+    @property
+    def caller(self) -> Principal:
+        return principal(self.event)
+
+    @property
+    def telemetry(self) -> Telemetry:
+        return self.router.context["telemetry"]
+
+    def dependency(self, name: str) -> Any:
+        """A collaborator the function handed in (`api_handler(dependencies=...)`)."""
+        return self.router.context["collaborators"][name]
