@@ -47,6 +47,14 @@ class UndecodableImage(CutoutError):
     status = 422
 
 
+class ImageTooComplex(CutoutError):
+    """Its decoding work is not bounded by its size (a scan, chunk or frame bomb): refused
+    from the container's structure before decoding."""
+
+    code = "image_too_complex"
+    status = 422
+
+
 class Unauthorized(CutoutError):
     code = "unauthorized"
     status = 401

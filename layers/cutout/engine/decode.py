@@ -2,7 +2,9 @@
 
 Only formats Pillow reads safely are opened (no EPS/PDF: those would run Ghostscript).
 The pixel count is checked from the header before decoding, so a decompression bomb is
-refused with `ImageTooLarge`; anything unreadable or truncated is `UndecodableImage`.
+refused with `ImageTooLarge`; one whose structure promises decode work far beyond its size
+(scan, chunk and frame bombs) with `ImageTooComplex` (see `decode_limits`); anything
+unreadable or truncated is `UndecodableImage`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from cutout.engine.decode_limits import check_decode_work
 from cutout.errors import ImageTooLarge, UndecodableImage
 
 _ORIENTATION = 0x0112
@@ -50,6 +53,7 @@ def decode_image(
     """
     if not data:
         raise UndecodableImage("the request carried no image data")
+    check_decode_work(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

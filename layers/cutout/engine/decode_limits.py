@@ -1,0 +1,169 @@
+"""Bound a decoder's work from the container's structure, before any pixel is decoded.
+
+The pixel limit bounds memory, not time: a 247 KB progressive JPEG whose last scan repeats
+600 times makes the decoder pass over 36 MP six hundred times (~25 s), and a PNG or JPEG
+made of millions of empty chunks keeps Pillow's parser busy for seconds per 6 MB. These
+walks read only markers, chunk headers and block lengths (C-speed searches where a format
+has no lengths), stop as soon as a count is over its limit, and refuse with
+`ImageTooComplex`. Anything they do not understand is left to the decoder to report.
+
+Limits, with what real encoders write (see docs/hardening.md):
+- JPEG scans: libjpeg's progressive scripts write 6 (grey), 10 (colour), 18 (CMYK); each
+  scan is a pass over the image, so 32 bounds the worst accepted decode near 3x a normal one.
+- Segments/chunks: a 64 MB upload holds ~1,000 full 64 KB JPEG segments or ~8,000 IDAT
+  chunks of libpng's 8 KB; Pillow parses each in Python (~2-5 us), so tens of thousands
+  cost milliseconds while the bombs carry millions.
+- Frames/pages: only the first is decoded, but demuxers and chunk readers walk all of them.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from cutout.errors import ImageTooComplex
+
+MAX_JPEG_SCANS = 32
+MAX_JPEG_SEGMENTS = 4_096
+MAX_CHUNKS = 20_000  # PNG chunks, WebP RIFF chunks
+MAX_FRAMES = 1_000  # GIF/APNG/WebP frames, TIFF pages
+MAX_GIF_BLOCKS = 500_000  # data sub-blocks: 255 bytes each in every encoder, so ~128 MB
+
+# Inside a JPEG scan, 0xFF is followed by 0x00 (stuffing), RSTn or more 0xFF (fill);
+# anything else is the next marker.
+_JPEG_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_decode_work(data: bytes) -> None:
+    """Refuse (ImageTooComplex) an image whose structure promises unbounded decode work."""
+    if data.startswith(b"\xff\xd8"):
+        _check_jpeg(data)
+    elif data.startswith(_PNG_SIGNATURE):
+        _check_png(data)
+    elif data[:6] in (b"GIF87a", b"GIF89a"):
+        _check_gif(data)
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        _check_webp(data)
+    elif data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        _check_tiff(data)
+
+
+def _refuse(what: str, count: int, limit: int) -> ImageTooComplex:
+    return ImageTooComplex(
+        f"the image has more than {limit:,} {what} (at least {count:,}); its decoding work "
+        "is not bounded by its size. Re-encode it (for example as a baseline JPEG or PNG)")
+
+
+def _check_jpeg(data: bytes) -> None:
+    scans = segments = 0
+    at, end = 2, len(data)
+    while at + 1 < end:
+        if data[at] != 0xFF:
+            return  # not a marker where one belongs: the decoder reports it
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            at += 1
+            continue
+        if marker == 0xD9:  # EOI: the first image ends (an MPO's others are not decoded)
+            return
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # standalone markers
+            at += 2
+            continue
+        if at + 4 > end:
+            return
+        segments += 1
+        if segments > MAX_JPEG_SEGMENTS:
+            raise _refuse("marker segments", segments, MAX_JPEG_SEGMENTS)
+        at += 2 + struct.unpack_from(">H", data, at + 2)[0]
+        if marker == 0xDA:  # start of scan: skip its entropy-coded data
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                raise _refuse("scans", scans, MAX_JPEG_SCANS)
+            found = _JPEG_MARKER_AFTER_SCAN.search(data, at)
+            if found is None:
+                return
+            at = found.start()
+
+
+def _check_png(data: bytes) -> None:
+    chunks = frames = 0
+    at, end = len(_PNG_SIGNATURE), len(data)
+    while at + 8 <= end:
+        length, kind = struct.unpack_from(">I4s", data, at)
+        chunks += 1
+        if chunks > MAX_CHUNKS:
+            raise _refuse("chunks", chunks, MAX_CHUNKS)
+        if kind == b"fcTL":  # one per APNG frame (acTL's declared count is not trusted)
+            frames += 1
+            if frames > MAX_FRAMES:
+                raise _refuse("animation frames", frames, MAX_FRAMES)
+        elif kind == b"IEND":
+            return
+        at += 12 + length
+
+
+def _check_gif(data: bytes) -> None:
+    end = len(data)
+    if end < 13:
+        return
+    flags = data[10]
+    at = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    frames = blocks = 0
+    while at < end:
+        introducer = data[at]
+        if introducer == 0x21:  # extension: label, then data sub-blocks
+            at += 2
+        elif introducer == 0x2C:  # image: descriptor, local colour table, LZW code size
+            frames += 1
+            if frames > MAX_FRAMES:
+                raise _refuse("animation frames", frames, MAX_FRAMES)
+            if at + 10 > end:
+                return
+            local = data[at + 9]
+            at += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1
+        else:  # trailer, or something the decoder will report
+            return
+        while at < end and data[at]:  # data sub-blocks up to the zero-length terminator
+            blocks += 1
+            if blocks > MAX_GIF_BLOCKS:
+                raise _refuse("data blocks", blocks, MAX_GIF_BLOCKS)
+            at += data[at] + 1
+        at += 1
+
+
+def _check_webp(data: bytes) -> None:
+    chunks = frames = 0
+    at, end = 12, min(len(data), 8 + struct.unpack_from("<I", data, 4)[0])
+    while at + 8 <= end:
+        kind, size = struct.unpack_from("<4sI", data, at)
+        chunks += 1
+        if chunks > MAX_CHUNKS:
+            raise _refuse("chunks", chunks, MAX_CHUNKS)
+        if kind == b"ANMF":
+            frames += 1
+            if frames > MAX_FRAMES:
+                raise _refuse("animation frames", frames, MAX_FRAMES)
+        at += 8 + size + (size & 1)
+
+
+def _check_tiff(data: bytes) -> None:
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\x00", b"\x00+")
+    count_size, entry_size, offset_format = (8, 20, "Q") if big else (2, 12, "I")
+    offset_size = struct.calcsize(offset_format)
+    first_at = 8 if big else 4
+    if len(data) < first_at + offset_size:
+        return
+    offset = struct.unpack_from(order + offset_format, data, first_at)[0]
+    pages, seen = 0, set()
+    while offset and offset not in seen and offset + count_size <= len(data):
+        seen.add(offset)
+        pages += 1
+        if pages > MAX_FRAMES:
+            raise _refuse("pages", pages, MAX_FRAMES)
+        entries = struct.unpack_from(order + ("Q" if big else "H"), data, offset)[0]
+        next_at = offset + count_size + entries * entry_size
+        if next_at + offset_size > len(data):
+            return
+        offset = struct.unpack_from(order + offset_format, data, next_at)[0]
