@@ -1,8 +1,11 @@
 """Turn a mask into the output picture without leaking the removed background.
 
 Rules (documented in the README):
-- Straight alpha, as PNG defines it: where alpha > 0 the original colour is kept (rembg
-  multiplies colour by alpha inside a straight-alpha PNG, which darkens soft edges).
+- Straight alpha, as PNG defines it (rembg multiplies colour by alpha inside a
+  straight-alpha PNG, which darkens soft edges). Where alpha is 255 the original colour is
+  kept; on soft edges a cutout carries the subject's own colour estimated by
+  `engine.edges` (option `edge=decontaminated`, the default), or the original colour
+  with `edge=straight`. Flattened outputs and the mask are not affected.
 - Where alpha is 0 the colour is 0, so the background cannot be recovered from the file.
 - Mask values below `ALPHA_FLOOR` are snapped to 0: the model's near-zero noise would
   otherwise carry faint background colour across the whole file.
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
+from cutout.engine.edges import decontaminate
 from cutout.engine.options import RemovalOptions
 
 ALPHA_FLOOR = 10  # of 255, about 4 %
@@ -62,7 +66,10 @@ def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Co
     if background is None and options.format == "jpg":
         background = JPEG_DEFAULT_BACKGROUND
     if background is None:
-        return Composition(cutout(rgb, alpha), box, alpha)
+        image = cutout(rgb, alpha)
+        if options.edge == "decontaminated":
+            image = decontaminate(image, rgb)
+        return Composition(image, box, alpha)
     return Composition(flatten(rgb, alpha, background), box, alpha)
 
 

@@ -16,6 +16,12 @@ from cutout.errors import InvalidOption
 
 FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg"}
 CHANNELS = ("rgba", "alpha")
+EDGES = ("decontaminated", "straight")  # the first is the default
+EDGE_DESCRIPTION = (
+    "Colour of soft-edge pixels (0 < alpha < 255) in png and webp cutouts: `decontaminated` "
+    "estimates the subject's own colour, so no fringe of the old background is left; "
+    "`straight` keeps the input's colour."
+)
 PREVIEW_PIXELS = 250_000
 # Named sizes: the native ones plus remove.bg's aliases, as a pixel budget (None = full).
 NAMED_SIZES: dict[str, int | None] = {
@@ -49,6 +55,7 @@ class RemovalOptions:
     crop: bool = False
     crop_margin: float = 0.0
     crop_margin_relative: bool = False  # True: crop_margin is a percentage of the subject
+    edge: str = EDGES[0]  # soft-edge colour of cutouts (see engine.edges)
 
     @classmethod
     def from_params(cls, params: Mapping[str, object] | None) -> RemovalOptions:
@@ -68,6 +75,9 @@ class RemovalOptions:
             )
         size, budget, side = _size(_text(params, "size", "full"))
         margin, relative = _margin(_text(params, "crop_margin", "0"))
+        edge = _text(params, "edge", EDGES[0]).lower()
+        if edge not in EDGES:
+            raise InvalidOption(f"edge must be one of {', '.join(EDGES)}; got {edge!r}")
         return cls(
             format=FORMATS[fmt],
             channels=channels,
@@ -78,6 +88,7 @@ class RemovalOptions:
             crop=_flag(params, "crop"),
             crop_margin=margin,
             crop_margin_relative=relative,
+            edge=edge,
         )
 
     @property
