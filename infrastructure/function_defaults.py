@@ -76,12 +76,18 @@ class FunctionBase(Construct):
             resources=["*"]))
         acknowledge(
             self.role, "AwsSolutions-IAM5[Resource::*]",
-            "Only two statements use Resource '*', both for actions without resource-level "
-            "permissions: the EC2 network-interface actions Lambda needs to attach the "
-            "function to the isolated subnets (Lambda validates them against '*'), and "
-            "xray:PutTraceSegments/PutTelemetryRecords for active tracing. Neither grants "
-            "access to any data; data access is scoped to bucket prefixes, the table and "
-            "the key.")
+            "Two statements use Resource '*'. (1) The EC2 network-interface actions Lambda "
+            "performs with this role to attach the function to its subnets: "
+            "ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets have no resource-level "
+            "permissions; CreateNetworkInterface, DeleteNetworkInterface and Assign/"
+            "UnassignPrivateIpAddresses do support resource ARNs, but Lambda checks the "
+            "role's permission for them when the function is created or its VPC settings "
+            "change, and AWS documents '*' for them (as its own "
+            "AWSLambdaVPCAccessExecutionRole grants). Which subnets and security group the "
+            "interfaces use is fixed by the function's VPC configuration in this template, "
+            "not by the role. (2) xray:PutTraceSegments and PutTelemetryRecords, which have "
+            "no resource-level permissions, for active tracing. Neither grants access to any "
+            "data; data access is scoped to bucket prefixes, the table and the key.")
 
     def function_options(self, settings: DeploymentSettings, network: Network,
                          environment: dict[str, str], key: kms.IKey) -> dict:
@@ -105,5 +111,9 @@ def grant_key(role: iam.IRole, key: kms.IKey, *actions: str) -> None:
                                                      resources=[key.key_arn]))
 
 
+# What the functions' own calls need from the key (the code never calls KMS itself):
+# reading an SSE-KMS object (and the CMK-encrypted table) needs Decrypt; writing an SSE-KMS
+# object, or signing a PUT another party executes, needs GenerateDataKey. Nothing needs
+# kms:Encrypt (S3 and DynamoDB encrypt with data keys, not with the key itself).
 KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
-KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")

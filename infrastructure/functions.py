@@ -21,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cutout.data import schema
-from infrastructure.function_defaults import KEY_READ, KEY_WRITE, FunctionBase, grant_key
+from infrastructure.function_defaults import KEY_READ, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
 from infrastructure.network import Network
@@ -65,7 +65,8 @@ class ZipFunctions(Construct):
                       "s3:DeleteObject", "s3:DeleteObjectVersion")
         grant_list(role, training_store, "s3:ListBucket", "s3:ListBucketVersions",
                    prefix=schema.TRAINING_PREFIX)
-        grant_key(role, key, *KEY_WRITE)
+        # Table reads and writes and S3 deletes: the key is only ever decrypted with.
+        grant_key(role, key, *KEY_READ)
 
         self.uploads, role = self._function(
             "Uploads", "uploads", "Presigns PUT URLs for large uploads")

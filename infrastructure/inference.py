@@ -59,7 +59,10 @@ class Inference(Construct):
         # Listing lets S3 answer 404 rather than 403 for an upload id that does not exist,
         # so a client's wrong id is a clean "not found" instead of a server error.
         grant_list(role, transient_bucket, "s3:ListBucket")
+        # A contribution taken back (an opt-out raced the capture) goes with every version.
         grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                      "s3:PutObject", "s3:DeleteObject")
-        # Decrypt reads uploads and signs result GETs; GenerateDataKey writes results.
+                      "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+        grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
+        # Decrypt reads uploads and signs result GETs; GenerateDataKey writes results and
+        # training copies (SSE-KMS). No kms:Encrypt: nothing encrypts with the key directly.
         grant_key(role, key, *KEY_WRITE)

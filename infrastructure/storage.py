@@ -71,7 +71,8 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(
                 id="expire-after-one-day",
                 expiration=Duration.days(1),
-                abort_incomplete_multipart_upload_after=Duration.days(1))],
+                abort_incomplete_multipart_upload_after=Duration.days(1)),
+                _noncurrent_versions_rule()],
         )
         acknowledge(
             self.transient_bucket, "AwsSolutions-S1",
@@ -97,7 +98,8 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(
                 id="expire-training-data",
                 expiration=Duration.days(settings.training_retention_days),
-                abort_incomplete_multipart_upload_after=Duration.days(1))],
+                abort_incomplete_multipart_upload_after=Duration.days(1)),
+                _noncurrent_versions_rule()],
         )
 
 
@@ -116,3 +118,14 @@ def _private_bucket_options() -> dict:
         "removal_policy": RemovalPolicy.RETAIN,
     }
 
+
+def _noncurrent_versions_rule() -> s3.LifecycleRule:
+    """If versioning is ever turned on (by hand, or by an organisation policy), what a delete
+    leaves behind still expires: noncurrent versions after a day, then their delete markers.
+
+    The deletes themselves already remove every version (the training store's deletes list
+    versions); this rule is the backstop for any other path.
+    """
+    return s3.LifecycleRule(id="expire-noncurrent-versions",
+                            noncurrent_version_expiration=Duration.days(1),
+                            expired_object_delete_marker=True)

@@ -115,7 +115,7 @@ def test_reserved_concurrency_quota_retention_and_alarm_actions_apply(synth):
     rules = [r for b in synth.resources("AWS::S3::Bucket").values()
              for r in b["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])]
     assert {"Id": "expire-training-data", "ExpirationInDays": 30} in [
-        {"Id": r.get("Id"), "ExpirationInDays": r["ExpirationInDays"]} for r in rules]
+        {"Id": r.get("Id"), "ExpirationInDays": r.get("ExpirationInDays")} for r in rules]
 
 
 def test_the_sweeper_runs_on_its_schedule_and_may_only_list_and_delete_transient_objects(synth):

@@ -37,17 +37,20 @@ class TrainingStore:
         return written
 
     def delete_contribution(self, account_id: str, request_id: str) -> None:
-        """Delete one request's contribution (used when an opt-out raced the capture)."""
-        self._delete([schema.training_object_key(account_id, request_id, n) for n in (INPUT, MASK)])
+        """Delete one request's contribution, every version (an opt-out raced the capture)."""
+        self._delete_versions(schema.training_object_key(account_id, request_id, ""))
 
     def delete_account_data(self, account_id: str) -> int:
         """Delete everything the account contributed, every version; returns the object count.
 
         Versions and delete markers go too, so a versioned bucket keeps nothing behind.
         """
+        return self._delete_versions(schema.training_prefix(account_id))
+
+    def _delete_versions(self, prefix: str) -> int:
+        """Delete every version and delete marker under `prefix`; returns the object count."""
         objects: list[dict[str, str]] = []
         paginator = self._s3.get_paginator("list_object_versions")
-        prefix = schema.training_prefix(account_id)
         for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
             for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
                 objects.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
@@ -62,10 +65,6 @@ class TrainingStore:
         for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return keys
-
-    def _delete(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), 1000):
-            self._delete_batch([{"Key": k} for k in keys[start:start + 1000]])
 
     def _delete_batch(self, objects: list[dict[str, str]]) -> None:
         """One DeleteObjects call; keys S3 refused one by one make it fail, never pass quietly.
