@@ -8,7 +8,7 @@ NODE   := $(VENV)/node/bin/node
 # supported one is installed from the npm registry into .venv/node and used by the tests.
 NODE_ARCH := $(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
 
-.PHONY: setup node serve test lint bench synth clean
+.PHONY: setup node serve test quick unit integration infra e2e typecheck lint bench synth clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,28 @@ node:  ## a Node that jsii supports (22+), only when the system one is older
 serve: $(STAMP)  ## run the whole API locally (moto stands in for AWS)
 	$(BIN)/cutout serve
 
-test: $(STAMP)  ## lint, then every test (unit, integration, infrastructure, e2e)
+test: $(STAMP)  ## lint, then every test (unit, integration, infrastructure, e2e): what CI runs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+quick: $(STAMP)  ## lint, then every test not marked slow: the loop for local work
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
+
+unit: $(STAMP)  ## the engine, the library's pure logic, the CLI and the docs
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)  ## each handler on moto, through API Gateway proxy events
+	$(BIN)/python -m pytest tests/integration
+
+infra: $(STAMP)  ## the synthesized CDK template, cdk-nag, the image's pinned requirements
+	$(BIN)/python -m pytest tests/infrastructure
+
+e2e: $(STAMP)  ## `cutout serve` over real HTTP with real clients
+	$(BIN)/python -m pytest tests/e2e
+
+typecheck: $(STAMP)  ## mypy over layers/, functions/ and infrastructure/
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,8 +3,9 @@
 Every setting is a `cutout:<name>` context key with its default in `cdk.json`; override one
 with `cdk deploy -c cutout:<name>=<value>`. A bad value raises `SettingsError` naming the
 key, so a typo fails synthesis instead of deploying something the customer did not ask for.
-The settings table in the README's deploy section is generated from this module (`settings_table()`)
-and a test keeps the two equal.
+The settings table of the deploy guide (docs/deploy.md) is generated from this module
+(`settings_table()`; `python -m infrastructure.settings --write` rewrites it there) and a test
+keeps the two equal.
 """
 
 from __future__ import annotations
@@ -359,5 +360,20 @@ def settings_table(context: Mapping[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m infrastructure.settings: the table for the README
-    print(settings_table())
+def with_settings_table(guide: str) -> str:
+    """`guide` (Markdown) with its settings table replaced by the generated one."""
+    header = settings_table().split("\n", 1)[0]
+    start = guide.index(header)
+    end = guide.find("\n\n", start)
+    return guide[:start] + settings_table() + (guide[end:] if end != -1 else "\n")
+
+
+if __name__ == "__main__":  # python -m infrastructure.settings [--write]: the deploy guide's table
+    import sys
+    from pathlib import Path
+
+    if "--write" in sys.argv[1:]:
+        deploy_guide = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
+        deploy_guide.write_text(with_settings_table(deploy_guide.read_text()))
+    else:
+        print(settings_table())
