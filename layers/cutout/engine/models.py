@@ -1,8 +1,10 @@
 """The model registry: a manifest of ONNX models, each verified by sha256 before use.
 
 A deployer adds a model (u2net, isnet, birefnet...) by dropping the .onnx file into the
-models folder and adding a manifest entry; nothing else changes. Weights are never
-downloaded at run time.
+models folder and adding a manifest entry (`cutout models add` writes it); nothing else
+changes. Weights are never downloaded at run time. Each entry names its family
+(`engine.families`); fields it leaves out take the family's values. Anything wrong in an
+entry is refused when the registry is read, with a sentence naming the model and field.
 """
 
 from __future__ import annotations
@@ -10,13 +12,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cutout.engine.families import (
+    ACTIVATIONS,
+    COLOUR_ORDERS,
+    FAMILIES,
+    INPUT_SCALES,
+    Family,
+    family_named,
+)
 from cutout.errors import ModelError
 
 MODEL_DIR_VARIABLE = "CUTOUT_MODEL_DIR"
-_INPUT_SCALES = ("image_max", "255")
+MANIFEST = "manifest.json"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,7 @@ class ModelSpec:
     """One manifest entry: what the model expects and how to check its file."""
 
     name: str
+    family: str
     path: Path
     sha256: str
     input_size: tuple[int, int]  # (width, height)
@@ -33,6 +46,9 @@ class ModelSpec:
     output_index: int
     licence: str
     source: str
+    colour_order: str = "RGB"
+    activation: str = "none"  # applied to the output before the min-max normalisation
+    memory_mb: int = 3008
 
     def verified_bytes(self) -> bytes:
         """The model file, refused unless its sha256 matches the manifest."""
@@ -43,8 +59,9 @@ class ModelSpec:
         digest = hashlib.sha256(data).hexdigest()
         if digest != self.sha256:
             raise ModelError(
-                f"model file {self.path.name} does not match its manifest checksum "
-                f"(expected sha256 {self.sha256}, got {digest}); refusing to load it"
+                f"model {self.name!r}: file {self.path.name} does not match its manifest "
+                f"checksum (field sha256: expected {self.sha256}, got {digest}); "
+                "refusing to load it"
             )
         return data
 
@@ -57,19 +74,27 @@ def default_model_dir() -> Path:
     here = Path(__file__).resolve()
     # layers/cutout/engine/models.py in the repo; <task root>/cutout/engine/models.py in the image
     for candidate in (here.parents[3] / "models", here.parents[2] / "models"):
-        if (candidate / "manifest.json").is_file():
+        if (candidate / MANIFEST).is_file():
             return candidate
-    raise ModelError(f"no models/manifest.json found; set {MODEL_DIR_VARIABLE}")
+    raise ModelError(f"no models/{MANIFEST} found; set {MODEL_DIR_VARIABLE}")
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest as JSON, with a "models" object."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError) as error:
+        raise ModelError(f"model manifest in {folder} is unreadable: {error}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), dict):
+        raise ModelError(f"model manifest in {folder} has no \"models\" object")
+    return manifest
 
 
 def load_registry(model_dir: Path | None = None) -> dict[str, ModelSpec]:
-    """Every model the manifest declares, by name."""
+    """Every model the manifest declares, by name; a bad entry is refused, named."""
     folder = model_dir or default_model_dir()
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        return {name: _spec(name, folder, entry) for name, entry in manifest["models"].items()}
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ModelError(f"model manifest in {folder} is unreadable: {error}") from None
+    models = read_manifest(folder)["models"]
+    return {name: spec_from_entry(name, folder, entry) for name, entry in models.items()}
 
 
 def model_spec(name: str, model_dir: Path | None = None) -> ModelSpec:
@@ -81,20 +106,83 @@ def model_spec(name: str, model_dir: Path | None = None) -> ModelSpec:
     return registry[name]
 
 
-def _spec(name: str, folder: Path, entry: dict) -> ModelSpec:
-    scale = entry.get("input_scale", "image_max")
-    if scale not in _INPUT_SCALES:
-        raise ValueError(f"{name}: input_scale must be one of {_INPUT_SCALES}")
-    width, height = (int(v) for v in entry["input_size"])
+def family_entry(family: Family) -> dict:
+    """The manifest fields a family fixes, as `cutout models add` writes them."""
+    return {
+        "family": family.name,
+        "input_size": list(family.input_size),
+        "input_scale": family.input_scale,
+        "mean": list(family.mean),
+        "std": list(family.std),
+        "colour_order": family.colour_order,
+        "output_index": family.output_index,
+        "activation": family.activation,
+        "memory_mb": family.memory_mb,
+    }
+
+
+def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
+    """Check one manifest entry field by field; each refusal names the model and field."""
+
+    def refuse(field: str, problem: str) -> ModelError:
+        return ModelError(f"model {name!r}: manifest field {field!r} {problem}")
+
+    if not isinstance(entry, dict):
+        raise refuse("models", "must hold an object for each model")
+    family = family_named(entry.get("family"))
+    if family is None:
+        raise refuse(
+            "family",
+            f"is {entry.get('family')!r}, not one of {', '.join(FAMILIES)}",
+        )
+    values = {**family_entry(family), **entry}
+    for field in ("file", "sha256", "licence"):
+        if not isinstance(values.get(field), str) or not values[field]:
+            raise refuse(field, "is missing (a string is required)")
+    sha256 = values["sha256"].lower()
+    if not _SHA256.match(sha256):
+        raise refuse("sha256", "must be 64 hexadecimal digits")
+    choices = {
+        "input_scale": INPUT_SCALES,
+        "colour_order": COLOUR_ORDERS,
+        "activation": ACTIVATIONS,
+    }
+    for field, allowed in choices.items():
+        if values[field] not in allowed:
+            raise refuse(field, f"is {values[field]!r}, not one of {', '.join(allowed)}")
+    size = values["input_size"]
+    if not _numbers(size, 2, integer=True) or min(size) < 1:
+        raise refuse("input_size", "must be [width, height] in pixels")
+    for field in ("mean", "std"):
+        if not _numbers(values[field], 3):
+            raise refuse(field, "must be three numbers (R, G, B)")
+    if any(value == 0 for value in values["std"]):
+        raise refuse("std", "must not contain 0")
+    for field in ("output_index", "memory_mb"):
+        if not _numbers([values[field]], 1, integer=True) or values[field] < 0:
+            raise refuse(field, "must be a whole number >= 0")
     return ModelSpec(
         name=name,
-        path=folder / entry["file"],
-        sha256=entry["sha256"].lower(),
-        input_size=(width, height),
-        input_scale=scale,
-        mean=tuple(float(v) for v in entry["mean"]),  # type: ignore[arg-type]
-        std=tuple(float(v) for v in entry["std"]),  # type: ignore[arg-type]
-        output_index=int(entry.get("output_index", 0)),
-        licence=entry["licence"],
-        source=entry["source"],
+        family=family.name,
+        path=folder / values["file"],
+        sha256=sha256,
+        input_size=(int(size[0]), int(size[1])),
+        input_scale=values["input_scale"],
+        mean=tuple(float(v) for v in values["mean"]),  # type: ignore[arg-type]
+        std=tuple(float(v) for v in values["std"]),  # type: ignore[arg-type]
+        output_index=int(values["output_index"]),
+        licence=values["licence"],
+        source=str(values.get("source", "")),
+        colour_order=values["colour_order"],
+        activation=values["activation"],
+        memory_mb=int(values["memory_mb"]),
+    )
+
+
+def _numbers(values: object, count: int, integer: bool = False) -> bool:
+    kinds = (int,) if integer else (int, float)
+    return (
+        isinstance(values, list)
+        and len(values) == count
+        and all(isinstance(v, kinds) and not isinstance(v, bool) for v in values)
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -87,10 +88,16 @@ class Engine:
 
     @classmethod
     def create(
-        cls, model_name: str = "u2netp", max_pixels: int = DEFAULT_MAX_PIXELS, threads: int = 0
+        cls,
+        model_name: str = "u2netp",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        threads: int = 0,
+        model_dir: Path | None = None,
     ) -> Engine:
-        """A new engine with its own session (verifies the model file's checksum)."""
-        return cls(SegmentationModel(model_spec(model_name), threads=threads), max_pixels)
+        """A new engine with its own session: the model's file checksum and its graph's
+        input shape are checked against the manifest first."""
+        spec = model_spec(model_name, model_dir)
+        return cls(SegmentationModel(spec, threads=threads), max_pixels)
 
     @classmethod
     def shared(

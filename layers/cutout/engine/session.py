@@ -20,6 +20,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from cutout.engine.models import ModelSpec
+from cutout.errors import ModelError
 
 LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of memory
 
@@ -82,6 +83,7 @@ class SegmentationModel:
             spec.verified_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.input_name = self.session.get_inputs()[0].name
+        check_graph(spec, self.session)
         self.threads = options.intra_op_num_threads
         # A reduced decode stays 4x above the model input: at 2x the JPEG decoder's own
         # downscaling shifted thin subjects' masks (IoU 0.96 vs rembg); at 4x it matches.
@@ -103,19 +105,24 @@ class SegmentationModel:
             pixels /= peak if peak > 0 else 1.0
         else:
             pixels /= 255.0
+        if self.spec.colour_order == "BGR":
+            pixels = pixels[..., ::-1]  # mean and std are listed in the model's own order
         pixels -= self._mean
         pixels /= self._std
         return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
 
     def infer(self, tensor: np.ndarray, release_memory: bool = False) -> np.ndarray:
-        """Run the network; the prediction min-max normalised to 0..255 like the reference.
+        """Run the network; the prediction (after the family's activation) min-max
+        normalised to 0..255 like the reference.
 
         `release_memory` returns the activations' arena memory at the end of the run.
         """
         with self._lock:
             run_options = self._release if release_memory else None
             outputs = self.session.run(None, {self.input_name: tensor}, run_options)
-        prediction = outputs[self.spec.output_index][0, 0]
+        prediction = _plane(outputs[self.spec.output_index])
+        if self.spec.activation == "sigmoid":
+            prediction = 1.0 / (1.0 + np.exp(-prediction))
         low, high = float(prediction.min()), float(prediction.max())
         scale = (high - low) or 1.0
         return ((prediction - low) / scale * 255.0).astype(np.uint8)
@@ -123,3 +130,34 @@ class SegmentationModel:
     def predict(self, rgb: Image.Image, release_memory: bool = False) -> np.ndarray:
         """Mask at the model's input size (uint8, 0 = background, 255 = subject)."""
         return self.infer(self.preprocess(rgb), release_memory)
+
+
+def _plane(output: np.ndarray) -> np.ndarray:
+    """Channel 0 of the first item: (1, C, H, W), (1, H, W) or (H, W) -> (H, W)."""
+    while output.ndim > 2:
+        output = output[0]
+    return output
+
+
+def check_graph(spec: ModelSpec, session: ort.InferenceSession) -> None:
+    """Refuse a file whose input or outputs contradict its manifest entry and family."""
+    shape = list(session.get_inputs()[0].shape)
+    text = "x".join(str(d) for d in shape)
+    width, height = spec.input_size
+    where = f"model {spec.name!r} (family {spec.family})"
+    if len(shape) != 4:
+        raise ModelError(f"{where}: the ONNX input is {text}, not N x 3 x height x width")
+    fixed = [d if isinstance(d, int) and d > 0 else None for d in shape]
+    if fixed[1] not in (None, 3):
+        raise ModelError(f"{where}: the ONNX input is {text}, it must take 3 colour channels")
+    if fixed[2] not in (None, height) or fixed[3] not in (None, width):
+        raise ModelError(
+            f"{where}: the ONNX input is {text}, which contradicts manifest field "
+            f"'input_size' {width}x{height}"
+        )
+    outputs = len(session.get_outputs())
+    if spec.output_index >= outputs:
+        raise ModelError(
+            f"{where}: manifest field 'output_index' is {spec.output_index} but the ONNX "
+            f"file has {outputs} output(s)"
+        )
