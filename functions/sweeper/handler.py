@@ -1,4 +1,5 @@
-"""Scheduled by EventBridge: hard-delete transient objects older than 24 hours.
+"""Scheduled by EventBridge every `sweep_interval_minutes`: hard-delete every transient object
+that would otherwise pass 24 hours before the next run (results once their link expired).
 
 S3's lifecycle rule can lag by a day or more; this run keeps the 24-hour rule on our own
 schedule. It logs counts and prefixes only: object keys name accounts and uploads.
@@ -15,8 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cutout.api.runtime import Handler, LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
+from cutout.clock import Clock, utc_now
 from cutout.data.stores import Stores
-from cutout.service.retention import Clock, Sweeper, SweepIncomplete, utc_now
+from cutout.service.retention import RetentionRule, Sweeper, SweepIncomplete
 from cutout.settings import Settings
 
 SERVICE = "sweeper"
@@ -39,9 +41,11 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
         nonlocal service
         if service is None:
             current = settings or Settings.from_env()
-            # a result outlives its signed link by at most one sweep interval
-            service = Sweeper(Stores.from_settings(current).transient, clock=clock or utc_now,
-                              results_max_age=timedelta(seconds=current.result_url_ttl_seconds))
+            rule = RetentionRule(
+                sweep_interval=timedelta(minutes=current.sweep_interval_minutes),
+                result_link_life=timedelta(seconds=current.result_url_ttl_seconds))
+            service = Sweeper(Stores.from_settings(current).transient, rule,
+                              clock=clock or utc_now)
         return service
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,

@@ -1,6 +1,7 @@
 """The 24-hour rule holds even when S3 lifecycle lags: the scheduled sweeper hard-deletes every
-transient object under `uploads/` and `results/` written more than 24 hours ago, and nothing
-else.
+upload that would otherwise pass 24 hours before its next run, every result whose signed link
+has expired, and nothing else. (The bound itself is proved on a simulated clock in
+tests/unit/test_retention_bound.py.)
 
 Objects are written to moto now and the sweeper is handed a clock hours ahead, so their real
 LastModified is what the rule reads. The handler runs on a real EventBridge scheduled event.
@@ -9,7 +10,7 @@ LastModified is what the rule reads. The handler runs on a real EventBridge sche
 from __future__ import annotations
 
 import secrets
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -19,7 +20,7 @@ from integration_support import REGION, LocalContext, LogCapture, bucket_keys, l
 
 from cutout.data import schema
 from cutout.data.transient import StoredObject, TransientStore
-from cutout.service.retention import Sweeper, SweepIncomplete, is_expired
+from cutout.service.retention import RetentionRule, Sweeper, SweepIncomplete
 from cutout.settings import Settings, env_name
 
 ACCOUNT = "acct_0123456789abcdef"
@@ -94,9 +95,10 @@ def sweep(settings):
     """Run the sweeper handler once, on a scheduled event, with a clock `hours` ahead."""
     module = load_function("sweeper")
 
-    def run(hours: float, context=None, s3=None) -> dict:
+    def run(hours: float, context=None, s3=None, interval_minutes: int = 60) -> dict:
         if s3 is None:
-            handler = module.make_handler(settings=settings, clock=hours_ahead(hours))
+            configured = replace(settings, sweep_interval_minutes=interval_minutes)
+            handler = module.make_handler(settings=configured, clock=hours_ahead(hours))
         else:
             store = TransientStore(s3, settings.transient_bucket, settings.kms_key_id)
             handler = module.make_handler(Sweeper(store, clock=hours_ahead(hours)))
@@ -115,16 +117,18 @@ def sweeper_logs(capsys, sweep):
 
 
 # --- the rule ----------------------------------------------------------------------------------
-def test_the_rule_expires_transient_objects_only_once_they_are_past_24_hours():
-    # Given one moment and objects written just inside and just past 24 hours before it
+def test_the_hourly_rule_deletes_an_upload_that_would_pass_24_hours_before_the_next_run():
+    # Given the hourly schedule: the next run starts up to 61 minutes later and may take 5
+    rule = RetentionRule(sweep_interval=timedelta(minutes=60))
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    inside = now - timedelta(hours=24)
-    past = now - timedelta(hours=24, seconds=1)
-    # When the rule is asked, Then only what is past 24 hours has expired, under either prefix
+    cutoff = timedelta(hours=24) - timedelta(minutes=60 + 1 + 5)
+    # When the rule is asked, Then what is younger than 22 h 54 min stays and the rest goes,
+    # under either prefix (results without a link life keep the uploads' rule)
     for key in (schema.upload_object_key(ACCOUNT, "u"), schema.result_object_key(ACCOUNT, "r",
                                                                                  "png")):
-        assert not is_expired(StoredObject(key, inside), now)
-        assert is_expired(StoredObject(key, past), now)
+        assert not rule.is_expired(StoredObject(key, now - cutoff + timedelta(seconds=1)), now)
+        assert rule.is_expired(StoredObject(key, now - cutoff), now)
+        assert rule.is_expired(StoredObject(key, now - timedelta(hours=23, minutes=59)), now)
 
 
 def test_the_rule_never_expires_anything_outside_uploads_and_results():
@@ -134,7 +138,8 @@ def test_the_rule_never_expires_anything_outside_uploads_and_results():
     outside = (schema.training_object_key(ACCOUNT, "req", "input"), "uploads-archive/x",
                "results", "reports/2026.csv")
     # When the rule is asked, Then none of them has expired
-    assert [key for key in outside if is_expired(StoredObject(key, ancient), now)] == []
+    rule = RetentionRule(result_link_life=timedelta(seconds=1))
+    assert [key for key in outside if rule.is_expired(StoredObject(key, ancient), now)] == []
 
 
 # --- the sweeper on the bucket -------------------------------------------------------------------
@@ -150,14 +155,28 @@ def test_uploads_and_results_older_than_24_hours_are_deleted(settings, sweep):
     assert report["failed"] == 0 and report["finished"] is True
 
 
-def test_uploads_younger_than_24_hours_stay(settings, sweep):
+def test_uploads_that_cannot_pass_24_hours_before_the_next_run_stay(settings, sweep):
     # Given uploads in the transient bucket (results live only as long as their link: below)
     written = put(settings.transient_bucket, *uploads(3))
-    # When the sweeper runs 23 hours later
-    report = sweep(hours=23)
+    # When the hourly sweeper runs 22 hours later (they are under 24 h at the next run)
+    report = sweep(hours=22)
     # Then all of them are still there
     assert sorted(bucket_keys(settings.transient_bucket)) == sorted(written)
     assert report["deleted"] == 0
+
+
+@pytest.mark.parametrize("interval_minutes, kept_at, deleted_at", [
+    (5, 23.75, 23.85), (60, 22.8, 23.0), (720, 11.8, 12.0)])
+def test_each_interval_deletes_an_upload_before_the_next_run_would_find_it_past_24_hours(
+        settings, sweep, interval_minutes, kept_at, deleted_at):
+    # Given uploads, and a deployment sweeping every `interval_minutes`
+    written = put(settings.transient_bucket, *uploads(2))
+    # When a run finds them just younger than 24 h - interval - 6 min, Then they stay
+    assert sweep(hours=kept_at, interval_minutes=interval_minutes)["deleted"] == 0
+    assert sorted(bucket_keys(settings.transient_bucket)) == sorted(written)
+    # When a run finds them just older (the next run could be past 24 h), Then they go
+    assert sweep(hours=deleted_at, interval_minutes=interval_minutes)["deleted"] == 2
+    assert bucket_keys(settings.transient_bucket) == []
 
 
 def test_nothing_outside_uploads_and_results_is_touched(settings, sweep):
@@ -262,15 +281,14 @@ def test_results_go_once_their_signed_link_has_expired_uploads_keep_their_24_hou
     # Given one moment, a 300 s result link, and objects written 10 minutes before it
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     ten_minutes_ago = now - timedelta(minutes=10)
-    link_life = timedelta(seconds=300)
+    rule = RetentionRule(result_link_life=timedelta(seconds=300))
     result = StoredObject(schema.result_object_key(ACCOUNT, "r", "png"), ten_minutes_ago)
     upload = StoredObject(schema.upload_object_key(ACCOUNT, "u"), ten_minutes_ago)
     # When the rule is asked with the link's life for results
     # Then the result (nobody can fetch it any more) has expired, the upload has not
-    assert is_expired(result, now, results_max_age=link_life)
-    assert not is_expired(upload, now, results_max_age=link_life)
-    assert not is_expired(StoredObject(result.key, now - timedelta(seconds=200)), now,
-                          results_max_age=link_life)
+    assert rule.is_expired(result, now)
+    assert not rule.is_expired(upload, now)
+    assert not rule.is_expired(StoredObject(result.key, now - timedelta(seconds=200)), now)
 
 
 def test_the_scheduled_sweeper_deletes_results_past_their_link_life(settings, monkeypatch):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cutout.clock import utc_now
 from cutout.data.accounts import AccountStore, ApiKeyRecord
-from cutout.service.accounts import AccountService, iso, utc_now
+from cutout.service.accounts import AccountService, iso
 from cutout.service.keys import MAX_KEY_LENGTH, hash_key, visible_prefix
 
 DEMO_ACCOUNT_ID = "demo"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cutout.clock import Clock, utc_now
 from cutout.data.accounts import Account, AccountStore, ApiKeyRecord, OptInChange
 from cutout.data.training import TrainingStore
 from cutout.errors import ConfigurationError, Conflict, InvalidRequest, KeyNotFound
@@ -21,13 +21,6 @@ from cutout.service.keys import NewKey, generate_key
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
 HASH = re.compile(r"^[0-9a-f]{64}$")
 OPT_IN_ATTEMPTS = 3
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -1,9 +1,12 @@
-"""The 24-hour rule: what in the transient bucket has expired at a given moment, and the sweep
-that hard-deletes it.
+"""The 24-hour rule: what in the transient bucket the sweeper deletes at a given moment, and
+the sweep that hard-deletes it.
 
 S3's 1-day lifecycle rule is the backstop, but it runs once a day and can lag (24-48 h or
-more), so a scheduled sweeper deletes every object under `uploads/` and `results/` last written
-more than 24 hours before its clock. Nothing else in the bucket is listed or touched.
+more), so a scheduled sweeper keeps the promise. A run deletes what would otherwise pass 24
+hours before the NEXT run has finished: the next run starts one interval later (EventBridge
+may start it up to a minute late) and takes up to its timeout, so an upload goes once it is
+`24 h - interval - lateness - run time` old. Results are useful only while their signed
+link works and go once it has expired. Nothing outside `uploads/` and `results/` is touched.
 """
 
 from __future__ import annotations
@@ -11,34 +14,56 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from cutout.clock import Clock, utc_now
 from cutout.data.schema import RESULTS_PREFIX
 from cutout.data.transient import DELETE_BATCH, TRANSIENT_PREFIXES, StoredObject, TransientStore
 from cutout.errors import CutoutError
 
 RETENTION = timedelta(hours=24)
 SWEPT_PREFIXES = TRANSIENT_PREFIXES
+# How late EventBridge may start a scheduled run, and the longest run (the sweeper's timeout,
+# infrastructure/functions.py): deletions of a run land at most this long after its schedule.
+SCHEDULE_LATENESS = timedelta(minutes=1)
+RUN_TIME = timedelta(seconds=300)
+DEFAULT_SWEEP_INTERVAL = timedelta(minutes=60)
 
-Clock = Callable[[], datetime]
 
+@dataclass(frozen=True)
+class RetentionRule:
+    """From which age the sweeper deletes, given how often it runs.
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def is_expired(stored: StoredObject, now: datetime, max_age: timedelta = RETENTION,
-               results_max_age: timedelta | None = None) -> bool:
-    """Past the rule: under `uploads/` or `results/` and last written more than `max_age` ago.
-
-    Results may have a shorter life (`results_max_age`): once their signed link has expired
-    nobody can fetch them, so keeping them to the 24-hour mark serves no one.
+    `sweep_interval` is the schedule's rate; `result_link_life` the signed result links'
+    lifetime (None: results keep the uploads' rule).
     """
-    if not stored.key.startswith(SWEPT_PREFIXES):
-        return False
-    if results_max_age is not None and stored.key.startswith(RESULTS_PREFIX):
-        max_age = min(max_age, results_max_age)
-    return now - stored.last_modified > max_age
+
+    sweep_interval: timedelta = DEFAULT_SWEEP_INTERVAL
+    result_link_life: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.upload_max_age <= timedelta(0):
+            raise ValueError("the sweep interval leaves no time to keep an upload")
+
+    @property
+    def upload_max_age(self) -> timedelta:
+        """Deleted from this age: the next run may end one interval + lateness + run later."""
+        return RETENTION - self.sweep_interval - SCHEDULE_LATENESS - RUN_TIME
+
+    @property
+    def result_max_age(self) -> timedelta:
+        """A result goes once its link has expired (and never later than an upload)."""
+        if self.result_link_life is None:
+            return self.upload_max_age
+        return min(self.result_link_life, self.upload_max_age)
+
+    def is_expired(self, stored: StoredObject, now: datetime) -> bool:
+        """Under `uploads/` or `results/` and at least that prefix's max age old at `now`."""
+        if not stored.key.startswith(SWEPT_PREFIXES):
+            return False
+        max_age = self.result_max_age if stored.key.startswith(RESULTS_PREFIX) \
+            else self.upload_max_age
+        return now - stored.last_modified >= max_age
 
 
 class SweepIncomplete(CutoutError):
@@ -69,18 +94,17 @@ class SweepReport:
 
 
 class Sweeper:
-    """Hard-deletes expired transient objects, listing page by page, deleting 1000 at a time."""
+    """Hard-deletes what its rule expires, listing page by page, deleting 1000 at a time."""
 
-    def __init__(self, transient: TransientStore, clock: Clock = utc_now,
-                 max_age: timedelta = RETENTION, results_max_age: timedelta | None = None) -> None:
+    def __init__(self, transient: TransientStore, rule: RetentionRule | None = None,
+                 clock: Clock = utc_now) -> None:
         self._transient = transient
+        self._rule = rule or RetentionRule()
         self._clock = clock
-        self._max_age = max_age
-        self._results_max_age = results_max_age
 
     def sweep(self, out_of_time: Callable[[], bool] = lambda: False) -> SweepReport:
         """Delete what has expired; stop early (and say so) once `out_of_time()` is true."""
-        # One instant for the whole run: what turns 24 h old meanwhile waits for the next run.
+        # One instant for the whole run: the rule's margin covers the run's own duration.
         now = self._clock()
         if now.tzinfo is None:
             raise ValueError("the sweeper's clock must give timezone-aware datetimes")
@@ -103,7 +127,7 @@ class Sweeper:
                     finished = False
                     break
                 examined += 1
-                if is_expired(stored, now, self._max_age, self._results_max_age):
+                if self._rule.is_expired(stored, now):
                     expired.append(stored.key)
                     if len(expired) == DELETE_BATCH:
                         delete_expired()
