@@ -134,6 +134,11 @@ class Api(Construct):
                 "the authorizer, and the usage plan throttles each key; enable WAF for "
                 "internet-facing deployments that need per-IP rate limits.")
         self.url = self.rest_api.url
+        if network.api_endpoint_needs_own_url:  # no private DNS: the endpoint-specific name
+            stack = Stack.of(self)
+            self.url = (f"https://{self.rest_api.rest_api_id}-"
+                        f"{network.api_endpoint.vpc_endpoint_id}.execute-api.{stack.region}."
+                        f"{stack.url_suffix}/{settings.stage_name}/")
         self.domain: apigw.DomainName | None = None
         if settings.domain_name:
             self.domain = add_custom_domain(self, self.rest_api, settings.domain_name,

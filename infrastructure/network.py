@@ -3,11 +3,16 @@
 By default a new VPC with private isolated subnets only: no NAT gateway, no internet
 gateway. S3 and DynamoDB are reached through (free) gateway endpoints; the interface
 endpoints listed in the `interface_endpoints` setting admit HTTPS only from the functions'
-security group. The enterprise variant imports an existing VPC and subnets by id.
+security group. The enterprise variant imports an existing VPC and subnets by id, and must
+not change it for anyone else: no second gateway endpoint where the route tables already
+have one (`existing_s3_endpoint`, `existing_dynamodb_endpoint`), and no private DNS on the
+endpoints it creates (settings.py refuses it), since that would answer for the service
+across the whole VPC; the functions then get each endpoint's URL as AWS_ENDPOINT_URL_*.
 """
 
 from __future__ import annotations
 
+from aws_cdk import Fn
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -26,6 +31,15 @@ INTERFACE_SERVICES = {
     "xray": _service.XRAY,
     "sts": _service.STS,
     "monitoring": _service.CLOUDWATCH_MONITORING,
+}
+# The AWS SDKs' service-specific endpoint variables (AWS_ENDPOINT_URL_<service id>): how the
+# functions reach an interface endpoint that has no private DNS.
+ENDPOINT_URL_VARIABLES = {
+    "kms": "AWS_ENDPOINT_URL_KMS",
+    "logs": "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+    "xray": "AWS_ENDPOINT_URL_XRAY",
+    "sts": "AWS_ENDPOINT_URL_STS",
+    "monitoring": "AWS_ENDPOINT_URL_CLOUDWATCH",
 }
 
 
@@ -48,9 +62,16 @@ class Network(Construct):
 
         self.gateway_endpoints: dict[str, ec2.GatewayVpcEndpoint] = {}
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        # Extra function environment: endpoint URLs where private DNS is off.
+        self.endpoint_environment: dict[str, str] = {}
+        self.private_dns = settings.interface_endpoint_private_dns
         if settings.create_vpc_endpoints:
             self._add_endpoints(settings)
         self.api_endpoint = self._add_api_endpoint(settings) if settings.private_api else None
+        # True when the private API is reached through an endpoint cutout made without
+        # private DNS: clients then need the endpoint-specific URL.
+        self.api_endpoint_needs_own_url = (settings.private_api and not self.private_dns
+                                           and not settings.api_vpc_endpoint_id)
 
     def _new_vpc(self, settings: DeploymentSettings, key: kms.IKey,
                  log_retention: logs.RetentionDays) -> ec2.IVpc:
@@ -82,8 +103,12 @@ class Network(Construct):
         )
 
     def _add_endpoints(self, settings: DeploymentSettings) -> None:
+        existing = {"s3": settings.existing_s3_endpoint,
+                    "dynamodb": settings.existing_dynamodb_endpoint}
         for name, service in (("s3", ec2.GatewayVpcEndpointAwsService.S3),
                               ("dynamodb", ec2.GatewayVpcEndpointAwsService.DYNAMODB)):
+            if existing[name]:  # the route tables already reach it: a second one would fail
+                continue
             self.gateway_endpoints[name] = self.vpc.add_gateway_endpoint(
                 f"{name.capitalize()}Endpoint", service=service, subnets=[self.subnets])
         if not settings.interface_endpoints:
@@ -94,11 +119,14 @@ class Network(Construct):
         endpoint_security_group.add_ingress_rule(
             self.function_security_group, ec2.Port.tcp(443), "HTTPS from cutout functions")
         for name in settings.interface_endpoints:
-            self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
+            endpoint = self.vpc.add_interface_endpoint(
                 f"{name.capitalize()}Endpoint",
                 service=INTERFACE_SERVICES[name],
                 subnets=self.subnets, security_groups=[endpoint_security_group],
-                open=False, private_dns_enabled=True)
+                open=False, private_dns_enabled=self.private_dns)
+            self.interface_endpoints[name] = endpoint
+            if not self.private_dns:
+                self.endpoint_environment[ENDPOINT_URL_VARIABLES[name]] = _endpoint_url(endpoint)
 
     def restrict_gateway_endpoints(self, buckets: list[s3.IBucket],
                                    table: dynamodb.ITable, index: str) -> None:
@@ -141,4 +169,10 @@ class Network(Construct):
         return self.vpc.add_interface_endpoint(
             "ExecuteApiEndpoint", service=ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
             subnets=self.subnets, security_groups=[clients], open=False,
-            private_dns_enabled=True)
+            private_dns_enabled=self.private_dns)
+
+
+def _endpoint_url(endpoint: ec2.InterfaceVpcEndpoint) -> str:
+    """https://<the endpoint's regional DNS name>; entries read "<hosted zone>:<name>"."""
+    first = Fn.select(0, endpoint.vpc_endpoint_dns_entries)
+    return Fn.join("", ["https://", Fn.select(1, Fn.split(":", first))])

@@ -214,6 +214,18 @@ class DeploymentSettings:
         _each(_matches(r"rtb-[0-9a-f]{8,17}", "route table ids")))
     create_vpc_endpoints: bool = _setting(
         True, "Create the VPC endpoints; false if the imported VPC already has them.")
+    existing_s3_endpoint: str = _setting(
+        "", "Enterprise: the S3 gateway endpoint route_table_ids already have; cutout adds "
+        "none (AWS refuses a second one per route table). Its policy must allow cutout's "
+        "buckets.", _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
+    existing_dynamodb_endpoint: str = _setting(
+        "", "Enterprise: the DynamoDB gateway endpoint the route tables already have (as "
+        "above, for the accounts table).", _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
+    interface_endpoint_private_dns: bool = _setting(
+        True, "Private DNS on interface endpoints cutout creates (and the private API's). Must "
+        "be false with vpc_id: it would answer for that service across the whole VPC. Without "
+        "it, functions use each endpoint's own DNS name (AWS_ENDPOINT_URL_*) and private API "
+        "clients the endpoint-specific URL (the ApiUrl output).")
     interface_endpoints: list = _setting(
         [], f"Extra interface endpoints, from: {', '.join(KNOWN_INTERFACE_ENDPOINTS)}. None "
         "by default: the handlers call only S3 and DynamoDB (gateway endpoints).",
@@ -235,6 +247,18 @@ class DeploymentSettings:
     @property
     def private_api(self) -> bool:
         return self.api_endpoint_type == "PRIVATE"
+
+    @property
+    def creates_gateway_endpoints(self) -> bool:
+        """Whether cutout adds an S3 or DynamoDB gateway endpoint to the route tables."""
+        return self.create_vpc_endpoints and not (self.existing_s3_endpoint
+                                                  and self.existing_dynamodb_endpoint)
+
+    @property
+    def creates_interface_endpoints(self) -> bool:
+        """Whether cutout creates any interface endpoint (its own or the private API's)."""
+        return bool((self.create_vpc_endpoints and self.interface_endpoints)
+                    or (self.private_api and not self.api_vpc_endpoint_id))
 
     @classmethod
     def from_context(cls, context: Callable[[str], Any]) -> DeploymentSettings:
@@ -298,7 +322,8 @@ class DeploymentSettings:
                 f"the memory or lower max_pixels")
 
     def _check_imported_network(self) -> None:
-        enterprise = ("subnet_ids", "availability_zones", "route_table_ids")
+        enterprise = ("subnet_ids", "availability_zones", "route_table_ids",
+                      "existing_s3_endpoint", "existing_dynamodb_endpoint")
         if not self.imports_vpc:
             for name in enterprise:
                 if getattr(self, name):
@@ -310,9 +335,19 @@ class DeploymentSettings:
         if len(self.availability_zones) != len(self.subnet_ids):
             raise SettingsError(f"{CONTEXT_PREFIX}availability_zones must name one zone per "
                                 f"subnet in {CONTEXT_PREFIX}subnet_ids")
-        if self.create_vpc_endpoints and len(self.route_table_ids) != len(self.subnet_ids):
+        if self.creates_gateway_endpoints and len(self.route_table_ids) != len(self.subnet_ids):
             raise SettingsError(f"{CONTEXT_PREFIX}route_table_ids must name one route table per "
-                                "subnet when create_vpc_endpoints is true")
+                                "subnet when cutout creates a gateway endpoint (set "
+                                "existing_s3_endpoint and existing_dynamodb_endpoint if the "
+                                "route tables already have them)")
+        if self.interface_endpoint_private_dns and self.creates_interface_endpoints:
+            raise SettingsError(
+                f"{CONTEXT_PREFIX}interface_endpoint_private_dns must be false with "
+                f"{CONTEXT_PREFIX}vpc_id when cutout creates interface endpoints "
+                f"(interface_endpoints, or a PRIVATE API without api_vpc_endpoint_id): private "
+                "DNS on a new endpoint answers for that service across the whole VPC, so other "
+                "workloads' calls would go to an endpoint that admits only cutout (for "
+                "execute-api: every API called from the VPC, public ones included)")
 
 
 def _coerce(name: str, raw: Any, kind: str) -> Any:

@@ -48,7 +48,8 @@ class CutoutStack(Stack):
             "training_bucket": storage.training_store.bucket_name,
             "kms_key_id": storage.key.key_arn,
         }
-        environment = {name: function_environment(settings, resources, service=name)
+        environment = {name: {**function_environment(settings, resources, service=name),
+                              **network.endpoint_environment}
                        for name in ("remove_background", "authorizer", "account", "uploads",
                                     "sweeper")}
         data = {"key": storage.key, "table": accounts.table,

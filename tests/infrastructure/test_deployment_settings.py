@@ -107,6 +107,44 @@ def test_the_withdrawn_cors_setting_left_at_its_old_empty_default_is_harmless():
     assert _from(cors_allowed_origins=[]) == DeploymentSettings()
 
 
+IMPORTED = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": "subnet-0aaaaaaaaaaaaaaaa",
+            "availability_zones": "eu-west-1a", "route_table_ids": "rtb-0aaaaaaaaaaaaaaaa"}
+
+
+@pytest.mark.parametrize("context", [
+    {**IMPORTED, "interface_endpoints": "kms"},
+    {**IMPORTED, "api_endpoint_type": "PRIVATE"},
+])
+def test_an_imported_vpc_never_gets_private_dns_from_a_new_endpoint(context):
+    # Given an imported VPC and an interface endpoint cutout would create, with private DNS
+    # left on: it would answer for that service (or every execute-api name) across the VPC
+    with pytest.raises(SettingsError, match="cutout:interface_endpoint_private_dns must be "
+                                            "false with cutout:vpc_id"):
+        _from(**context)
+    # Then with private DNS off the same deployment is accepted
+    assert _from(**context, interface_endpoint_private_dns="false").creates_interface_endpoints
+
+
+def test_an_imported_vpc_with_its_own_endpoints_needs_no_route_tables_or_private_dns_choice():
+    settings = _from(vpc_id="vpc-0123456789abcdef0", subnet_ids="subnet-0aaaaaaaaaaaaaaaa",
+                     availability_zones="eu-west-1a", existing_s3_endpoint="vpce-0aaaaaaaaaaaaaaa1",
+                     existing_dynamodb_endpoint="vpce-0aaaaaaaaaaaaaaa2",
+                     api_endpoint_type="PRIVATE", api_vpc_endpoint_id="vpce-0aaaaaaaaaaaaaaa3")
+    assert not settings.creates_gateway_endpoints
+    assert not settings.creates_interface_endpoints
+
+
+@pytest.mark.parametrize("context,named", [
+    ({"existing_s3_endpoint": "vpce-0aaaaaaaaaaaaaaa1"}, "cutout:existing_s3_endpoint needs"),
+    ({**IMPORTED, "existing_dynamodb_endpoint": "dynamodb"}, "cutout:existing_dynamodb_endpoint"),
+    ({**IMPORTED, "route_table_ids": "", "existing_s3_endpoint": "vpce-0aaaaaaaaaaaaaaa1"},
+     "cutout:route_table_ids"),
+])
+def test_existing_gateway_endpoints_are_checked(context, named):
+    with pytest.raises(SettingsError, match=named):
+        _from(**context)
+
+
 def test_the_pixel_limit_follows_the_inference_memory():
     # Given the engine's measured peak (12 MP -> 319 MB RSS) as the budget's basis
     from infrastructure.settings import max_pixels_for

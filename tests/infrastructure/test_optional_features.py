@@ -11,6 +11,7 @@ import json
 import pytest
 from infra_synth import cfn_lint_errors, describe, statements, synthesize
 
+from cutout.api.routes import ROUTES
 from infrastructure import functions
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
@@ -75,17 +76,29 @@ def test_the_custom_domain_cannot_be_bypassed_through_the_execute_api_endpoint(s
     assert "execute-api" not in json.dumps(synth.raw["Outputs"])
 
 
-def test_with_every_feature_on_every_method_still_requires_the_authorizer(synth):
-    # No CORS preflight (OPTIONS) methods: nothing answers without the key authorizer.
-    for method in synth.resources("AWS::ApiGateway::Method").values():
-        assert method["Properties"]["HttpMethod"] != "OPTIONS"
-        assert method["Properties"]["AuthorizationType"] == "CUSTOM"
-        assert method["Properties"]["ApiKeyRequired"] is True
+def test_with_every_feature_on_no_cors_preflight_skips_the_authorizer(synth):
+    # No CORS preflight (OPTIONS) methods; the only methods without the key authorizer are
+    # the GETs of the route table's public account-page files.
+    methods = [m["Properties"] for m in synth.resources("AWS::ApiGateway::Method").values()]
+    assert not [m for m in methods if m["HttpMethod"] == "OPTIONS"]
+    public = [m for m in methods if m["AuthorizationType"] != "CUSTOM"]
+    assert len(public) == len([r for r in ROUTES if not r.authorized])
+    assert all(m["HttpMethod"] == "GET" for m in public)
+    assert all(m["ApiKeyRequired"] is True for m in methods if m not in public)
 
 
-def test_no_bucket_answers_cross_origin_browser_requests(synth):
-    for bucket in synth.resources("AWS::S3::Bucket").values():
-        assert "CorsConfiguration" not in bucket["Properties"]
+def test_no_bucket_admits_a_foreign_browser_origin(synth):
+    # The withdrawn cors_allowed_origins setting let any listed origin call S3 from a page;
+    # a CORS rule may now only admit the API's own origin, and only on the transient bucket.
+    for name, bucket in synth.resources("AWS::S3::Bucket").items():
+        rules = bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
+        if rules:
+            assert name.startswith("StorageTransientBucket"), name
+        for rule in rules:
+            origins = json.dumps(rule["AllowedOrigins"])
+            assert "*" not in origins and "example.com" not in origins.replace(
+                "api.example.com", ""), origins
+            assert "execute-api" in origins or "https://api.example.com" in origins, origins
 
 
 def test_functions_follow_the_architecture_setting(synth):

@@ -149,9 +149,18 @@ def test_only_the_training_store_has_server_access_logs(synth):
     assert with_logs == [_logical_id(synth, "StorageTrainingStore")]
 
 
-def test_no_bucket_answers_cross_origin_browser_requests(synth):
-    for bucket in synth.resources("AWS::S3::Bucket").values():
-        assert "CorsConfiguration" not in bucket["Properties"]
+def test_no_bucket_admits_a_foreign_browser_origin(synth):
+    # The withdrawn cors_allowed_origins setting let any listed origin call S3 from a page;
+    # a CORS rule may now only admit the API's own origin, and only on the transient bucket.
+    for name, bucket in synth.resources("AWS::S3::Bucket").items():
+        rules = bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
+        if rules:
+            assert name.startswith("StorageTransientBucket"), name
+        for rule in rules:
+            origins = json.dumps(rule["AllowedOrigins"])
+            assert "*" not in origins and "example.com" not in origins.replace(
+                "api.example.com", ""), origins
+            assert "execute-api" in origins or "https://api.example.com" in origins, origins
 
 
 # --- accounts table ------------------------------------------------------------------------
