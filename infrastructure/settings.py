@@ -197,6 +197,23 @@ class DeploymentSettings:
         90, "Days the training store's S3 server access logs (object keys, no content) are "
         "kept; the transient bucket has none (they would record signed URLs).",
         _between(1, 3650))
+    # --- Catalogue batches (docs/batch.md) -----------------------------------------------
+    batch_source_buckets: list = _setting(
+        [], "Buckets batch jobs may read images from (read-only: listed and read, never "
+        "modified). Empty, with batch_destination_buckets: no batch feature.",
+        _each(_matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket names", False)))
+    batch_destination_buckets: list = _setting(
+        [], "Buckets batch jobs may write cutouts to (SSE-KMS under the stack's key).",
+        _each(_matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket names", False)))
+    batch_max_concurrency: int = _setting(
+        50, "Batch worker invocations running at once (the Distributed Map's MaxConcurrency); "
+        "they share the account's Lambda concurrency with the API.", _between(1, 10000))
+    batch_size: int = _setting(
+        10, "Images per batch worker invocation (the ItemBatcher's MaxItemsPerBatch).",
+        _between(1, 100))
+    batch_tolerated_failure_percent: int = _setting(
+        5, "Percent of worker invocations that may fail (after retries) before a job fails; "
+        "a bad image is reported, never counted here.", _between(0, 100))
     # --- Network -------------------------------------------------------------------------
     vpc_cidr: str = _setting(
         "10.42.0.0/16", "CIDR of the new VPC, or of the imported one (admits private-API "
@@ -296,6 +313,9 @@ class DeploymentSettings:
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name is not supported with a PRIVATE "
                                 "api_endpoint_type")
         self._check_imported_network()
+        if bool(self.batch_source_buckets) != bool(self.batch_destination_buckets):
+            raise SettingsError(f"{CONTEXT_PREFIX}batch_source_buckets and "
+                                f"{CONTEXT_PREFIX}batch_destination_buckets must be set together")
 
     def _check_capacity(self) -> None:
         """Throttles that can bind, a timeout the API can wait for, pixels memory can hold."""

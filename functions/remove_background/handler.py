@@ -1,23 +1,32 @@
-"""The container function: `POST /v1/remove-background` and remove.bg's `POST /v1.0/removebg`."""
+"""The container function: `POST /v1/remove-background`, remove.bg's `POST /v1.0/removebg` and
+the catalogue batch routes (`/v1/batches`: their options are checked by the engine)."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.routers import removal, removebg
+from cutout.api.routers import batches, removal, removebg
 from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
+from cutout.service.batch import BatchService
+from cutout.service.batch_setup import LazyBatchService, build_batch_service
 from cutout.service.removal import RemovalService, build_removal_service
 from cutout.settings import Settings
 
-ROUTERS: tuple[Router, ...] = (removal.router, removebg.router)
+ROUTERS: tuple[Router, ...] = (removal.router, removebg.router, batches.router)
 
 
 def make_handler(
-    service: RemovalService | None = None, settings: Settings | None = None
+    service: RemovalService | None = None, settings: Settings | None = None,
+    batch_service: BatchService | None = None,
 ) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
-    return api_handler("remove-background", ROUTERS, lambda: {
-        "removals": service or build_removal_service(settings or Settings.from_env())})
+
+    def dependencies() -> dict:
+        removals = service or build_removal_service(settings or Settings.from_env())
+        return {"removals": removals, "batches": batch_service or LazyBatchService(
+            lambda: build_batch_service(settings or Settings.from_env(), removals))}
+
+    return api_handler("remove-background", ROUTERS, dependencies)
 
 
 # The Lambda entry point (configured from `CUTOUT_*` variables at the first call)

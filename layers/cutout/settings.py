@@ -31,6 +31,14 @@ class Settings:
     upload_url_ttl_seconds: int = 300
     result_url_ttl_seconds: int = 300
     zero_retention: bool = False
+    # Catalogue batches: off while the allow-lists are empty. The state machine's ARN, or
+    # "local" for the local stack's thread pool; bucket names are comma-separated.
+    batch_state_machine_arn: str = ""
+    batch_source_buckets: str = ""
+    batch_destination_buckets: str = ""
+    batch_max_concurrency: int = 50
+    batch_size: int = 10
+    batch_tolerated_failure_percent: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

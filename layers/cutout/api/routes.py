@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cutout import errors
+from cutout import batch_errors, errors
 
 # The Lambda functions behind the API: a directory under functions/ each.
 REMOVE_BACKGROUND = "remove_background"  # the container function (the engine)
@@ -100,6 +100,33 @@ ROUTES: tuple[Route, ...] = (
             "the answer says how many objects were deleted."),
         errors=(errors.InvalidRequest, errors.AccountNotFound, errors.Conflict,
                 errors.TrainingDeletionFailed)),
+    # Catalogue batches: served by the container function, whose engine checks the options
+    # before anything runs (the zip functions carry no Pillow); docs/batch.md.
+    Route(
+        operation="create_batch", method="POST", path="/v1/batches",
+        function=REMOVE_BACKGROUND, group="batches",
+        summary="Cut out every image under an S3 prefix",
+        description=(
+            "Body `{\"source\": \"s3://bucket/prefix/\", \"destination\": "
+            "\"s3://bucket/prefix/\", \"options\": {...}, \"overwrite\": false}`; both buckets "
+            "from the deployment's allow-lists, options as for POST /v1/remove-background. "
+            "Outputs mirror the source keys with the format's extension; existing outputs are "
+            "skipped unless `overwrite`, so a job can be resumed. Answered at once with the "
+            "batch id; the job runs on Step Functions."),
+        success_status=202,
+        errors=(errors.InvalidRequest, errors.InvalidOption, batch_errors.InvalidLocation,
+                batch_errors.BucketNotAllowed, batch_errors.DestinationInsideSource,
+                batch_errors.EmptySource, batch_errors.BatchesNotEnabled)),
+    Route(
+        operation="get_batch", method="GET", path="/v1/batches/{batch_id}",
+        function=REMOVE_BACKGROUND, group="batches",
+        summary="A batch job's state, totals and failure report",
+        description=(
+            "State, totals (listed, done, skipped, failed), start and end time; once the job "
+            "has ended with failures, a short-lived signed link to its report (object key and "
+            "error code per failed item, never image bytes). An account sees only its own "
+            "jobs."),
+        errors=(batch_errors.BatchNotFound, batch_errors.BatchesNotEnabled)),
 )
 
 

@@ -1,0 +1,53 @@
+"""The batch worker's entry point (same image, `CMD batch_items.handler`): Step Functions'
+Distributed Map invokes it directly with `{"Items": [...], "BatchInput": {...}}`.
+
+Answers one result per item; raises only for a broken payload or a bucket outside the
+allow-list, which fails that item batch (and counts against the tolerated failures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from cutout.api.runtime import LazyEntryPoint
+from cutout.api.telemetry import NAMESPACE
+from cutout.service.batch_items import BatchItemProcessor
+from cutout.service.batch_setup import build_item_processor
+from cutout.service.removal import build_removal_service
+from cutout.settings import Settings
+
+Handler = Callable[[dict, Any], dict]
+
+
+def make_handler(processor: BatchItemProcessor | None = None,
+                 settings: Settings | None = None) -> Handler:
+    """A handler around one processor (built from the environment unless handed in)."""
+    logger, tracer = Logger(service="batch-worker"), Tracer(service="batch-worker")
+    metrics = Metrics(namespace=NAMESPACE, service="batch-worker")
+    if processor is None:
+        configured = settings or Settings.from_env()
+        processor = build_item_processor(configured, build_removal_service(configured))
+
+    @logger.inject_lambda_context(log_event=False, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+    @metrics.log_metrics
+    def handle(event: dict, context: Any) -> dict:
+        outcome = processor.process(event, context.get_remaining_time_in_millis)
+        for status in ("done", "skipped", "failed"):
+            metrics.add_metric(name=f"BatchItems{status.capitalize()}", unit=MetricUnit.Count,
+                               value=outcome[status])
+        # Counts only: keys can be customer file names, and they go to the report instead.
+        logger.info("batch items processed", extra={
+            "batch_id": outcome["batch_id"], "done": outcome["done"],
+            "skipped": outcome["skipped"], "failed": outcome["failed"]})
+        return outcome
+
+    return handle
+
+
+# The Lambda entry point (configured from `CUTOUT_*` variables at the first call)
+handler = LazyEntryPoint(make_handler)

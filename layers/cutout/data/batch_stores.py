@@ -1,0 +1,36 @@
+"""Build the data-layer objects of batch jobs from the typed settings (boto3 lives here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+
+from cutout.data.aws import dynamodb_table, s3_client
+from cutout.data.batch_objects import BatchBuckets, BatchReports
+from cutout.data.batches import BatchStore
+from cutout.data.step_functions import StepFunctionsRunner
+from cutout.settings import Settings
+
+
+@dataclass(frozen=True)
+class BatchData:
+    """The jobs' table items, the allow-listed buckets and the reports in the transient bucket."""
+
+    store: BatchStore
+    buckets: BatchBuckets
+    reports: BatchReports
+
+    @classmethod
+    def from_settings(cls, settings: Settings, endpoint_url: str | None = None) -> BatchData:
+        s3 = s3_client(endpoint_url)
+        return cls(store=BatchStore(dynamodb_table(settings.accounts_table, endpoint_url)),
+                   buckets=BatchBuckets(s3, settings.kms_key_id),
+                   reports=BatchReports(s3, settings.transient_bucket, settings.kms_key_id))
+
+
+def step_functions_runner(state_machine_arn: str) -> StepFunctionsRunner:
+    """The runner for a deployed state machine (its region is the ARN's)."""
+    region = state_machine_arn.split(":")[3]
+    return StepFunctionsRunner(boto3.client("stepfunctions", region_name=region),
+                               state_machine_arn)

@@ -1,0 +1,204 @@
+"""Catalogue batches: start a job over an S3 prefix, and tell its caller how it is going.
+
+Everything that can be refused is refused here, before anything runs: buckets outside the
+deployment's allow-list, a destination inside the source prefix, a prefix with nothing in
+it (options were validated by the engine's own parser at the edge). A job that starts can
+only fail item by item; those failures land in a report the caller reads through a
+short-lived signed link. The work itself is `cutout.service.batch_items`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cutout.batch_errors import (
+    BatchesNotEnabled,
+    BatchNotFound,
+    BucketNotAllowed,
+    DestinationInsideSource,
+    EmptySource,
+)
+from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
+
+if TYPE_CHECKING:
+    from cutout.data.batch_objects import BatchBuckets, BatchReports
+    from cutout.data.step_functions import RunProgress
+    from cutout.engine.options import RemovalOptions
+
+# `batch_state_machine_arn` of the local stack: run jobs on a thread pool in this process.
+LOCAL_RUNNER = "local"
+
+
+@dataclass(frozen=True)
+class Location:
+    """`s3://bucket/prefix/`, parsed at the edge (the prefix is "" or ends with "/")."""
+
+    bucket: str
+    prefix: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def contains(self, other: Location) -> bool:
+        return self.bucket == other.bucket and other.prefix.startswith(self.prefix)
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What to cut out, where to, how, and whether outputs that exist are written again."""
+
+    source: Location
+    destination: Location
+    options: RemovalOptions
+    params: dict[str, str] = field(default_factory=dict)  # the options as sent, for the job
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The buckets a deployment lets jobs read from and write to (IAM grants exactly these)."""
+
+    sources: frozenset[str] = frozenset()
+    destinations: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AllowList:
+        return cls(_names(settings.batch_source_buckets),
+                   _names(settings.batch_destination_buckets))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sources and self.destinations)
+
+    def check(self, source_bucket: str, destination_bucket: str) -> None:
+        if source_bucket not in self.sources:
+            raise BucketNotAllowed(f"bucket {source_bucket!r} is not an allowed batch source "
+                                   f"(allowed: {', '.join(sorted(self.sources))})")
+        if destination_bucket not in self.destinations:
+            raise BucketNotAllowed(
+                f"bucket {destination_bucket!r} is not an allowed batch destination "
+                f"(allowed: {', '.join(sorted(self.destinations))})")
+
+
+class BatchRunner(Protocol):
+    """Step Functions in AWS, a thread pool in the local stack."""
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> str: ...
+
+    def progress(self, execution: str) -> RunProgress: ...
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    url: str = field(repr=False)
+    expires_in: int = 0
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """A job as its caller sees it."""
+
+    record: BatchRecord
+    listed: int | None
+    report: ReportLink | None
+
+
+def execution_input(record: BatchRecord, source: Location, destination: Location) -> dict:
+    """What the state machine (and the local runner) receive: the ItemReader's bucket and
+    prefix, and the `BatchInput` every item batch carries."""
+    return {
+        "source": {"bucket": source.bucket, "prefix": source.prefix},
+        "batch_input": {
+            "account_id": record.account_id, "batch_id": record.batch_id,
+            "source_bucket": source.bucket, "source_prefix": source.prefix,
+            "destination_bucket": destination.bucket, "destination_prefix": destination.prefix,
+            "options": dict(record.options), "overwrite": record.overwrite,
+        },
+    }
+
+
+class BatchService:
+    """Start and read batch jobs for an account; holds collaborators only."""
+
+    def __init__(self, store: BatchStore, buckets: BatchBuckets, reports: BatchReports,
+                 runner: BatchRunner | None, allow: AllowList, *, report_url_ttl: int = 300,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self._store = store
+        self._buckets = buckets
+        self._reports = reports
+        self._runner = runner
+        self._allow = allow
+        self._report_url_ttl = report_url_ttl
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def start(self, account_id: str, request: BatchRequest) -> BatchRecord:
+        """Check everything, record the job, start it; the job's id is returned at once."""
+        runner = self._enabled_runner()
+        source, destination = request.source, request.destination
+        self._allow.check(source.bucket, destination.bucket)
+        if source.contains(destination):
+            raise DestinationInsideSource(
+                f"{destination.uri} is inside {source.uri}: a later run would read the "
+                "outputs as inputs; choose a destination outside the source prefix")
+        if not self._buckets.has_objects(source.bucket, source.prefix):
+            raise EmptySource(f"nothing to cut out under {source.uri}")
+        record = BatchRecord(
+            account_id=account_id, batch_id=uuid.uuid4().hex, source=source.uri,
+            destination=destination.uri, options=dict(request.params),
+            overwrite=request.overwrite, state=RUNNING, created_at=_iso(self._clock()))
+        self._store.create(record)
+        try:
+            execution = runner.start(record.batch_id, execution_input(record, source,
+                                                                      destination))
+        except Exception:
+            self._store.finish(account_id, record.batch_id, "FAILED", _iso(self._clock()), 0)
+            raise
+        self._store.set_execution(account_id, record.batch_id, execution)
+        return record
+
+    def status(self, account_id: str, batch_id: str) -> BatchStatus:
+        """The job's state and totals; when it has ended with failures, a link to the report."""
+        self._enabled_runner()
+        record = self._store.get(account_id, batch_id)
+        if record is None:
+            raise BatchNotFound("no batch with that id for this account")
+        listed = record.listed
+        if record.state == RUNNING and self._runner is not None and record.execution:
+            progress = self._runner.progress(record.execution)
+            listed = progress.listed
+            if progress.state in TERMINAL_STATES:
+                self._store.finish(account_id, batch_id, progress.state,
+                                   progress.ended_at or _iso(self._clock()), progress.listed)
+                record = self._store.get(account_id, batch_id) or record
+                listed = record.listed
+        return BatchStatus(record=record, listed=listed, report=self._report(record))
+
+    def _report(self, record: BatchRecord) -> ReportLink | None:
+        if record.state not in TERMINAL_STATES or record.failed == 0:
+            return None
+        key = record.report_key
+        if key is None:
+            key, _ = self._reports.write_report(record.account_id, record.batch_id)
+            self._store.set_report(record.account_id, record.batch_id, key)
+        return ReportLink(url=self._reports.presign(key, self._report_url_ttl),
+                          expires_in=self._report_url_ttl)
+
+    def _enabled_runner(self) -> BatchRunner:
+        if self._runner is None or not self._allow.enabled:
+            raise BatchesNotEnabled(
+                "batch jobs are not enabled in this deployment: its operator sets "
+                "cutout:batch_source_buckets and cutout:batch_destination_buckets")
+        return self._runner
+
+
+def _names(value: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,151 @@
+"""The item processor of batch jobs: one batch of S3 objects in, one result per object out.
+
+Its input is exactly what Step Functions' Distributed Map sends with an S3 ItemReader and
+an ItemBatcher, `{"Items": [{"Key", "Size", "Etag", "LastModified", ...}], "BatchInput":
+{...}}`; the local stack's runner sends the same. Each image goes through the API's own
+`RemovalService` (same engine, same limits, the account's training opt-in read and applied
+exactly as for an API call). An item that fails is reported with a stable error code and
+never fails the invocation: only a broken job (a bucket outside the allow-list, a malformed
+payload) raises. Sources are only read; outputs mirror the source keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cutout.data.batch_objects import BatchBuckets, BatchReports, Failure, ObjectUnavailable
+from cutout.data.batches import BatchStore
+from cutout.engine.options import RemovalOptions
+from cutout.errors import CutoutError, InvalidRequest
+from cutout.service.batch import AllowList
+from cutout.service.removal import RemovalService
+from cutout.service.requests import InlineImage, RemovalRequest
+from cutout.service.uploads import MAX_UPLOAD_BYTES
+
+logger = logging.getLogger(__name__)
+
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+# Stop taking new items when less than this is left of the invocation (the slowest image
+# plus writing the counters), so an item is reported rather than lost to a timeout.
+TIME_MARGIN_MS = 15_000
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """The job's part of every item batch (the state machine's `BatchInput`)."""
+
+    account_id: str
+    batch_id: str
+    source_bucket: str
+    source_prefix: str
+    destination_bucket: str
+    destination_prefix: str
+    options: dict[str, str]
+    overwrite: bool
+
+    @classmethod
+    def from_event(cls, document: Any) -> BatchInput:
+        if not isinstance(document, dict):
+            raise InvalidRequest("BatchInput must be an object")
+        try:
+            values = {name: document[name] for name in (
+                "account_id", "batch_id", "source_bucket", "source_prefix",
+                "destination_bucket", "destination_prefix")}
+        except KeyError as missing:
+            raise InvalidRequest(f"BatchInput has no {missing.args[0]}") from None
+        if not all(isinstance(v, str) for v in values.values()):
+            raise InvalidRequest("BatchInput's names must be strings")
+        options = document.get("options") or {}
+        if not isinstance(options, dict):
+            raise InvalidRequest("BatchInput.options must be an object")
+        return cls(**values, options={str(k): str(v) for k, v in options.items()},
+                   overwrite=document.get("overwrite") is True)
+
+
+def output_key(source_key: str, source_prefix: str, destination_prefix: str,
+               extension: str) -> str:
+    """The destination key: the source key's path under the destination prefix, with the
+    output format's extension (`in/a/b.jpeg` -> `out/a/b.png`)."""
+    relative = source_key[len(source_prefix):]
+    folder, _, name = relative.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    return f"{destination_prefix}{folder + '/' if folder else ''}{stem}.{extension}"
+
+
+class BatchItemProcessor:
+    """Cuts out one batch of items; holds collaborators only, never request data."""
+
+    def __init__(self, removals: RemovalService, buckets: BatchBuckets, store: BatchStore,
+                 reports: BatchReports, allow: AllowList, *,
+                 max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+        self._removals = removals
+        self._buckets = buckets
+        self._store = store
+        self._reports = reports
+        self._allow = allow
+        self._max_bytes = max_bytes
+
+    def process(self, event: Any, remaining_ms: Callable[[], int] | None = None) -> dict:
+        """Every item's outcome (done, skipped or failed with a code), and the totals."""
+        if not isinstance(event, dict) or not isinstance(event.get("Items"), list):
+            raise InvalidRequest("expected {'Items': [...], 'BatchInput': {...}}")
+        job = BatchInput.from_event(event.get("BatchInput"))
+        self._allow.check(job.source_bucket, job.destination_bucket)
+        options = RemovalOptions.from_params(job.options)
+        results: list[dict[str, str]] = []
+        for item in event["Items"]:
+            key = item.get("Key") if isinstance(item, dict) else None
+            if not isinstance(key, str):
+                raise InvalidRequest("every item needs a Key")
+            if remaining_ms is not None and remaining_ms() < TIME_MARGIN_MS:
+                results.append({"key": key, "status": FAILED, "error": "time_budget_exceeded"})
+                continue
+            results.append(self._one(job, options, key))
+        return self._record(job, results)
+
+    def _one(self, job: BatchInput, options: RemovalOptions, key: str) -> dict[str, str]:
+        if key.endswith("/"):  # a folder marker some tools create: nothing to cut out
+            return {"key": key, "status": SKIPPED, "reason": "folder_marker"}
+        if not key.startswith(job.source_prefix):
+            return {"key": key, "status": FAILED, "error": "outside_source_prefix"}
+        target = output_key(key, job.source_prefix, job.destination_prefix, options.format)
+        try:
+            if not job.overwrite and self._buckets.exists(job.destination_bucket, target):
+                return {"key": key, "status": SKIPPED, "reason": "output_exists",
+                        "output": target}
+            try:
+                image = self._buckets.read(job.source_bucket, key, self._max_bytes)
+            except ObjectUnavailable as refused:
+                return {"key": key, "status": FAILED, "error": "source_unreadable",
+                        "s3_error": refused.code}
+            removal = self._removals.remove(
+                RemovalRequest(InlineImage(image), options), job.account_id,
+                f"batch-{uuid.uuid4().hex}", inline_limit=sys.maxsize, link_allowed=False)
+            self._buckets.write(job.destination_bucket, target, removal.result.data,
+                                removal.result.content_type)
+        except CutoutError as error:
+            return {"key": key, "status": FAILED, "error": error.code}
+        except ObjectUnavailable as refused:
+            return {"key": key, "status": FAILED, "error": "destination_unwritable",
+                    "s3_error": refused.code}
+        except Exception as error:  # one item's bug must not lose the others' results
+            logger.exception("batch item failed", extra={"error_type": type(error).__name__})
+            return {"key": key, "status": FAILED, "error": "internal_error"}
+        return {"key": key, "status": DONE, "output": target}
+
+    def _record(self, job: BatchInput, results: list[dict[str, str]]) -> dict:
+        totals = {status: sum(1 for r in results if r["status"] == status)
+                  for status in (DONE, SKIPPED, FAILED)}
+        failures = [Failure(key=r["key"], error=r["error"], s3_error=r.get("s3_error"))
+                    for r in results if r["status"] == FAILED]
+        if failures:
+            self._reports.put_failures(job.account_id, job.batch_id, uuid.uuid4().hex, failures)
+        self._store.add_counts(job.account_id, job.batch_id, totals[DONE], totals[SKIPPED],
+                               totals[FAILED])
+        return {"batch_id": job.batch_id, **totals, "items": results}
+

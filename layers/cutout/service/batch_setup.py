@@ -1,0 +1,64 @@
+"""Put batch jobs together for a deployment: the service the API uses, the item processor
+the state machine invokes, and which runner executes jobs (Step Functions, a local thread
+pool, or none when the feature is off)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cutout.service.batch import LOCAL_RUNNER, AllowList, BatchRunner, BatchService
+from cutout.service.batch_items import BatchItemProcessor
+from cutout.service.removal import RemovalService
+from cutout.settings import Settings
+
+
+def build_item_processor(settings: Settings, removals: RemovalService,
+                         data: Any = None) -> BatchItemProcessor:
+    from cutout.data.batch_stores import BatchData
+
+    data = data or BatchData.from_settings(settings)
+    return BatchItemProcessor(removals, data.buckets, data.store, data.reports,
+                              AllowList.from_settings(settings))
+
+
+def build_batch_service(settings: Settings, removals: RemovalService,
+                        data: Any = None) -> BatchService:
+    """The service with the runner the settings name (None: the routes answer 403)."""
+    from cutout.data.batch_stores import BatchData, step_functions_runner
+
+    data = data or BatchData.from_settings(settings)
+    allow = AllowList.from_settings(settings)
+    runner: BatchRunner | None = None
+    arn = settings.batch_state_machine_arn
+    if allow.enabled and arn == LOCAL_RUNNER:
+        from cutout.local.batch_runner import ThreadPoolRunner
+
+        processor = build_item_processor(settings, removals, data)
+        runner = ThreadPoolRunner(processor.process, data.buckets,
+                                  concurrency=settings.batch_max_concurrency,
+                                  batch_size=settings.batch_size,
+                                  tolerated_failure_percent=settings.batch_tolerated_failure_percent)
+    elif allow.enabled and arn:
+        runner = step_functions_runner(arn)
+    return BatchService(data.store, data.buckets, data.reports, runner, allow,
+                        report_url_ttl=settings.result_url_ttl_seconds)
+
+
+class LazyBatchService:
+    """A `BatchService` built on first use, so removals never pay for (or fail on) it."""
+
+    def __init__(self, build: Callable[[], BatchService]) -> None:
+        self._build = build
+        self._service: BatchService | None = None
+
+    def start(self, *args: Any, **kwargs: Any) -> Any:
+        return self._get().start(*args, **kwargs)
+
+    def status(self, *args: Any, **kwargs: Any) -> Any:
+        return self._get().status(*args, **kwargs)
+
+    def _get(self) -> BatchService:
+        if self._service is None:
+            self._service = self._build()
+        return self._service

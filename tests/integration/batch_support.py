@@ -1,0 +1,89 @@
+"""Helpers of the batch tests: allow-listed buckets in moto, a catalogue of test images, the
+batch-enabled handler and a wait for a job to end. (Uniquely named, like integration_support.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import replace
+
+import boto3
+from integration_support import REGION, disc_image, load_function
+from PIL import Image
+
+from cutout.service.batch import LOCAL_RUNNER
+from cutout.settings import Settings
+
+SOURCE_BUCKET = "catalogue-in"
+DESTINATION_BUCKET = "catalogue-out"
+OUTSIDE_BUCKET = "not-allowed"
+
+
+def batch_settings(settings: Settings, **overrides) -> Settings:
+    """The moto deployment with batches on (the local runner) and two allow-listed buckets."""
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in (SOURCE_BUCKET, DESTINATION_BUCKET, OUTSIDE_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    values = {"batch_state_machine_arn": LOCAL_RUNNER, "batch_source_buckets": SOURCE_BUCKET,
+              "batch_destination_buckets": f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
+              "batch_max_concurrency": 2, "batch_size": 4, **overrides}
+    return replace(settings, **values)
+
+
+def put(bucket: str, key: str, data: bytes) -> None:
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def keys(bucket: str, prefix: str = "") -> list[str]:
+    s3 = boto3.client("s3", region_name=REGION)
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        found.extend(o["Key"] for o in page.get("Contents", []))
+    return sorted(found)
+
+
+def head(bucket: str, key: str) -> dict:
+    return boto3.client("s3", region_name=REGION).head_object(Bucket=bucket, Key=key)
+
+
+def image(fmt: str, size: tuple[int, int]) -> bytes:
+    if fmt == "WEBP":
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(disc_image("PNG", size))).save(buffer, "WEBP")
+        return buffer.getvalue()
+    return disc_image(fmt, size)
+
+
+BROKEN = {
+    "truncated.jpg": lambda: disc_image("JPEG", (200, 150))[:300],
+    "notes.png": lambda: b"this is a text file with an image name\n",
+    "empty.jpg": lambda: b"",
+}
+
+
+def batch_handler(settings: Settings, stores) -> object:
+    """The container function's handler with batches on (the same engine as removals)."""
+    from cutout.service.removal import build_removal_service
+
+    return load_function("remove_background").make_handler(
+        build_removal_service(settings, stores=stores), settings=settings)
+
+
+def start(gateway, caller, source: str, destination: str, **fields) -> object:
+    body = {"source": source, "destination": destination, **fields}
+    return gateway.request("POST", "/v1/batches", key=caller.secret, body=json.dumps(body),
+                           headers={"Content-Type": "application/json"})
+
+
+def wait(gateway, caller, batch_id: str, timeout: float = 600) -> dict:
+    """Poll the status route until the job has ended; its last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = gateway.request("GET", f"/v1/batches/{batch_id}", key=caller.secret)
+        assert answer.status == 200, answer.body
+        status = answer.json()
+        if status["state"] != "RUNNING" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
