@@ -1,20 +1,50 @@
-"""The admin commands against moto: accounts, keys (with usage-plan keys), opt-in."""
+"""The admin commands against moto: accounts, keys (always in the stack's usage plan), opt-in."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import boto3
 import pytest
 from integration_support import REGION, LocalContext, bucket_keys
 
 from cutout.cli.main import main
+from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT, UsagePlanKeys
 from cutout.local.events import authorizer_request_event
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cli(settings, capsys):
+def stack_plan(settings) -> str:
+    """A deployed stack as CloudFormation shows it: the usage plan and the stack's output."""
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    api = apigateway.create_rest_api(name="cutout-cutout", apiKeySource="AUTHORIZER")
+    plan = apigateway.create_usage_plan(name="cutout-default",
+                                        apiStages=[{"apiId": api["id"], "stage": "prod"}])
+    template = {"Resources": {"Api": {"Type": "AWS::ApiGateway::RestApi",
+                                      "Properties": {"Name": "placeholder"}}},
+                "Outputs": {USAGE_PLAN_OUTPUT: {"Value": plan["id"]},
+                            "AccountsTableName": {"Value": settings.accounts_table}}}
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName=DEFAULT_STACK_NAME, TemplateBody=json.dumps(template))
+    return plan["id"]
+
+
+def plan_key_values(plan_id: str) -> list[str]:
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    return [k["value"] for k in apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]]
+
+
+def table_items(settings) -> int:
+    table = boto3.client("dynamodb", region_name=REGION)
+    return table.scan(TableName=settings.accounts_table, Select="COUNT")["Count"]
+
+
+@pytest.fixture
+def cli(settings, capsys, stack_plan):
     """Run `cutout ...` with the deployment's names; returns (exit code, JSON output, stderr)."""
 
     def run(*argv: str):
@@ -46,6 +76,53 @@ def test_accounts_create_with_key_gives_a_working_key_once(cli, handlers):
     assert "shown once" in err
     assert output["account"]["opt_in"] is False
     assert allowed(handlers, key["api_key"])
+
+
+def test_a_key_lands_in_the_stacks_usage_plan_without_naming_it(cli, stack_plan):
+    # Given a deployed stack whose UsagePlanId output names its plan
+    # When keys are issued without --usage-plan-id, by both commands that issue them
+    _, created, _ = cli("accounts", "create", "--with-key")
+    _, more, _ = cli("keys", "create", "--account", created["account"]["account_id"])
+    # Then each key's hash is an enabled API key of that plan: API Gateway admits both
+    apigateway = UsagePlanKeys(boto3.client("apigateway", region_name=REGION))
+    for issued in (created["key"], more["key"]):
+        assert issued["usage_plan_id"] == stack_plan
+        assert issued["key_hash"] in plan_key_values(stack_plan)
+        assert apigateway.admits(stack_plan, issued["key_hash"])
+
+
+@pytest.mark.parametrize("command", [("accounts", "create", "--with-key"),
+                                     ("keys", "create", "--account", "ACCOUNT")],
+                         ids=["accounts create --with-key", "keys create"])
+def test_no_key_is_issued_when_no_usage_plan_can_be_found(cli, settings, command):
+    # Given an account, and a stack name that no deployed stack has
+    _, existing, _ = cli("accounts", "create")
+    argv = [existing["account"]["account_id"] if part == "ACCOUNT" else part for part in command]
+    before = table_items(settings)
+    # When a key is asked for against it
+    code, output, err = cli(*argv, "--stack-name", "cutout-elsewhere")
+    # Then the command refuses, says what to name, and wrote nothing (no account, no key)
+    assert code == 1 and output is None
+    assert "cutout-elsewhere" in err and "--usage-plan-id" in err and "--stack-name" in err
+    assert table_items(settings) == before
+
+
+def test_an_unknown_usage_plan_id_is_refused_before_issuing(cli, settings):
+    _, existing, _ = cli("accounts", "create")
+    before = table_items(settings)
+    code, _, err = cli("keys", "create", "--account", existing["account"]["account_id"],
+                       "--usage-plan-id", "nosuchplan")
+    assert code == 1 and "nosuchplan" in err
+    assert table_items(settings) == before
+
+
+def test_the_cli_default_stack_name_and_output_are_the_deployed_ones():
+    # The app's default stack name and the stack's outputs, as the CLI reads them
+    from infrastructure.stack import OUTPUTS
+
+    assert json.loads((ROOT / "cdk.json").read_text())["context"]["stack_name"] == \
+        DEFAULT_STACK_NAME
+    assert USAGE_PLAN_OUTPUT in OUTPUTS
 
 
 def test_keys_list_never_shows_a_secret(cli):
@@ -113,10 +190,10 @@ def test_keys_create_with_a_usage_plan_mirrors_the_hash_as_an_api_key(cli, setti
     assert api_key["enabled"] is True
     plan_keys = apigateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
     assert [k["id"] for k in plan_keys] == [api_key["id"]]
-    # And revoking with the plan disables it too
-    cli("keys", "revoke", output["key"]["key_prefix"], "--account", account,
-        "--usage-plan-id", plan["id"])
+    # And revoking disables it too
+    cli("keys", "revoke", output["key"]["key_prefix"], "--account", account)
     assert apigateway.get_api_key(apiKey=api_key["id"])["enabled"] is False
+    assert not UsagePlanKeys(apigateway).admits(plan["id"], output["key"]["key_hash"])
 
 
 def test_errors_are_one_line_and_exit_1(cli):

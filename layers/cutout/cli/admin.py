@@ -3,6 +3,8 @@
 They work against a deployed stack (boto3 default credentials, names from the stack
 outputs or the `CUTOUT_*` variables) or the local one (`--endpoint-url` of its moto
 server). Output is JSON on stdout; a new key's secret is printed once and never stored.
+Every issued key is mirrored into the stack's usage plan (API Gateway refuses keys outside
+it), found before anything is written: no key is ever issued that the gateway would refuse.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from typing import Any
 from cutout.data.accounts import AccountStore
 from cutout.data.aws import AwsError, apigateway_client, s3_client
 from cutout.data.training import TrainingStore
-from cutout.data.usage_plans import UsagePlanKeys
+from cutout.data.usage_plans import (
+    DEFAULT_STACK_NAME,
+    UsagePlanKeys,
+    cloudformation_client,
+    stack_usage_plan_id,
+)
 from cutout.errors import CutoutError
 from cutout.service.accounts import AccountService
 from cutout.settings import env_name
@@ -48,7 +55,9 @@ def register(subparsers: Any) -> None:
     revoke = _command(keys, "revoke", "revoke a key at once", _keys_revoke)
     _account_option(revoke)
     revoke.add_argument("key", metavar="PREFIX_OR_HASH", help="the key's visible prefix or hash")
-    revoke.add_argument("--usage-plan-id", help="also disable the key's API Gateway API key")
+    revoke.add_argument("--usage-plan-id",
+                        help="accepted for older scripts: the key's API Gateway API key is "
+                        "always disabled")
 
     opt_in = _group(subparsers, "opt-in", "read or change an account's training opt-in")
     get = _command(opt_in, "get", "show the opt-in and its history", _opt_in_get)
@@ -62,10 +71,11 @@ def register(subparsers: Any) -> None:
 # --- commands -----------------------------------------------------------------------------
 def _accounts_create(args: argparse.Namespace) -> Any:
     service = _service(args)
+    plan = _usage_plan(args) if args.with_key else None  # refused before anything is written
     account = service.create_account(args.account_id, args.name)
     output: dict[str, Any] = {"account": asdict(account)}
-    if args.with_key:
-        output["key"] = _issue(service, args, account.account_id, None)
+    if plan is not None:
+        output["key"] = _issue(service, args, account.account_id, None, plan)
     return output
 
 
@@ -76,7 +86,8 @@ def _accounts_get(args: argparse.Namespace) -> Any:
 def _keys_create(args: argparse.Namespace) -> Any:
     service = _service(args)
     service.get_account(args.account)  # a clear error for an unknown account
-    return {"key": _issue(service, args, args.account, args.label)}
+    plan = _usage_plan(args)
+    return {"key": _issue(service, args, args.account, args.label, plan)}
 
 
 def _keys_list(args: argparse.Namespace) -> Any:
@@ -85,11 +96,8 @@ def _keys_list(args: argparse.Namespace) -> Any:
 
 def _keys_revoke(args: argparse.Namespace) -> Any:
     record = _service(args).revoke_key(args.account, args.key)
-    output: dict[str, Any] = {"key": _key_view(record)}
-    if args.usage_plan_id:
-        keys = UsagePlanKeys(apigateway_client(args.endpoint_url, args.region))
-        output["usage_plan_keys_disabled"] = keys.disable(record.key_prefix)
-    return output
+    keys = UsagePlanKeys(apigateway_client(args.endpoint_url, args.region))
+    return {"key": _key_view(record), "usage_plan_keys_disabled": keys.disable(record.key_prefix)}
 
 
 def _opt_in_get(args: argparse.Namespace) -> Any:
@@ -108,14 +116,26 @@ def _opt_in_set(args: argparse.Namespace) -> Any:
 
 
 # --- plumbing -----------------------------------------------------------------------------
-def _issue(service: AccountService, args: argparse.Namespace, account_id: str,
-           label: str | None) -> dict[str, Any]:
-    new_key, record = service.issue_key(account_id, label)
-    view = {"api_key": new_key.secret, **_key_view(record)}
+def _usage_plan(args: argparse.Namespace) -> tuple[UsagePlanKeys, str]:
+    """The usage plan a new key goes into: named, or the stack's `UsagePlanId` output."""
+    keys = UsagePlanKeys(apigateway_client(args.endpoint_url, args.region))
     if args.usage_plan_id:
-        keys = UsagePlanKeys(apigateway_client(args.endpoint_url, args.region))
+        return keys, keys.require_plan(args.usage_plan_id)
+    cloudformation = cloudformation_client(args.endpoint_url, args.region)
+    return keys, stack_usage_plan_id(cloudformation, args.stack_name)
+
+
+def _issue(service: AccountService, args: argparse.Namespace, account_id: str,
+           label: str | None, plan: tuple[UsagePlanKeys, str]) -> dict[str, Any]:
+    keys, usage_plan_id = plan
+    new_key, record = service.issue_key(account_id, label)
+    view = {"api_key": new_key.secret, **_key_view(record), "usage_plan_id": usage_plan_id}
+    try:
         view["usage_plan_api_key_id"] = keys.attach(record.key_hash, record.key_prefix,
-                                                    account_id, args.usage_plan_id)
+                                                    account_id, usage_plan_id)
+    except AwsError:
+        service.revoke_key(account_id, record.key_hash)  # never leave a key the gateway refuses
+        raise
     print("The API key is shown once: store it now; only its hash is kept.", file=sys.stderr)
     return view
 
@@ -164,8 +184,12 @@ def _account_option(parser: argparse.ArgumentParser) -> None:
 
 def _usage_plan_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--usage-plan-id",
-                        help="also create the API Gateway API key (valued with the key's hash) "
-                        "in this usage plan, so per-key throttling applies (deployed stacks)")
+                        help="the usage plan the key's API Gateway API key (valued with its "
+                        "hash) goes into (default: the stack's UsagePlanId output)")
+    parser.add_argument("--stack-name",
+                        default=os.environ.get("CUTOUT_STACK_NAME", DEFAULT_STACK_NAME),
+                        help="the deployed stack whose UsagePlanId output names the plan "
+                        f"(default $CUTOUT_STACK_NAME or {DEFAULT_STACK_NAME!r})")
 
 
 def _run(action: Callable[[argparse.Namespace], Any], args: argparse.Namespace) -> int:

@@ -4,8 +4,10 @@ Identity source is the `x-api-key` header: without it the gateway answers 401 an
 calls the function. The returned policy is cached by the header value for the TTL (300 s
 by default, as in the stack) and re-evaluated against each request's method ARN, so an
 authorizer that allows only the first path it saw fails here as it would in AWS. The
-stack's methods require an API key with `apiKeySource: AUTHORIZER`, so an Allow without a
-`usageIdentifierKey` is a 403 here as there (usage plans themselves are not emulated).
+stack's methods require an API key with `apiKeySource: AUTHORIZER`, so an Allow whose
+`usageIdentifierKey` is missing, or is not an enabled API key of the stack's usage plan
+(asked of moto's API Gateway on every request, as AWS checks it), is a 403 here as there.
+Usage-plan throttling and quotas are not emulated.
 """
 
 from __future__ import annotations
@@ -43,12 +45,14 @@ class RequestAuthorizer:
         *,
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         require_usage_key: bool = True,
+        in_usage_plan: Callable[[str], bool] | None = None,
         stage: str = "prod",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._invoke = invoke
         self._ttl = ttl_seconds
         self._require_usage_key = require_usage_key
+        self._in_usage_plan = in_usage_plan
         self._stage = stage
         self._clock = clock
         self._cache: dict[str, _Verdict] = {}
@@ -64,7 +68,10 @@ class RequestAuthorizer:
         if not policy_allows(verdict.statements, event["methodArn"]):
             raise responses.access_denied(verdict.context.get("error_code"))
         if self._require_usage_key and not verdict.usage_key:
-            raise responses.access_denied()
+            raise responses.key_not_in_plan()
+        if self._in_usage_plan is not None and not (
+                verdict.usage_key and self._in_usage_plan(verdict.usage_key)):
+            raise responses.key_not_in_plan()
         return {**verdict.context, "principalId": verdict.principal_id, "integrationLatency": 0}
 
     def _verdict(self, presented: str, event: dict) -> _Verdict:

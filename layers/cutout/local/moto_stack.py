@@ -1,22 +1,28 @@
-"""moto on loopback standing in for S3, DynamoDB and KMS, with the resources the stack creates.
+"""moto on loopback standing in for S3, DynamoDB, KMS and API Gateway's usage plan, with the
+resources the stack creates.
 
 The resources are configured as the CDK stack configures them (customer-managed key with
 rotation, SSE-KMS buckets with a bucket key, public access blocked, owner-enforced, 1-day
 lifecycle on the transient bucket, 365 days on the training store, on-demand KMS-encrypted
-table with PITR), so the handlers meet locally
-what they meet in AWS. The server runs in this process (a thread): one process to stop,
-nothing orphaned if it is killed.
+table with PITR, a REST API with a usage plan on its `prod` stage), so the handlers meet
+locally what they meet in AWS. A CloudFormation stack named as the deployed one carries the
+same outputs (`UsagePlanId`...), so the admin CLI finds the plan locally as it does in AWS.
+The server runs in this process (a thread): one process to stop, nothing orphaned if it is
+killed.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
 
 from cutout.data import schema
+from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
 from cutout.local.presign_check import PresignedUrlVerifier
 
 REGION = "us-east-1"
@@ -31,6 +37,7 @@ TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
+STAGE = "prod"
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ class LocalResources:
     accounts_table: str = ACCOUNTS_TABLE
     transient_bucket: str = TRANSIENT_BUCKET
     training_bucket: str = TRAINING_BUCKET
+    usage_plan_id: str = ""
+    rest_api_id: str = ""
+    stack_name: str = DEFAULT_STACK_NAME
 
     def environment(self) -> dict[str, str]:
         """The variables a handler process needs: CUTOUT_* settings and the AWS endpoint."""
@@ -98,6 +108,9 @@ class MotoStack:
         _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
                        TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
+        api_id, plan_id = _create_usage_plan(_client("apigateway", endpoint))
+        self.resources = replace(self.resources, usage_plan_id=plan_id, rest_api_id=api_id)
+        _publish_outputs(_client("cloudformation", endpoint), self.resources)
         return self.resources
 
     def stop(self) -> None:
@@ -207,3 +220,35 @@ def _create_table(dynamodb: Any, name: str, key_arn: str) -> None:
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
     )
 
+
+def _create_usage_plan(apigateway: Any) -> tuple[str, str]:
+    """The REST API's id and its usage plan's, on the stage the local gateway serves."""
+    api_id = apigateway.create_rest_api(name="cutout-local",
+                                        apiKeySource="AUTHORIZER")["id"]
+    plan = apigateway.create_usage_plan(
+        name="cutout-local", description="cutout local stack: keys the gateway admits",
+        apiStages=[{"apiId": api_id, "stage": STAGE}])
+    return api_id, plan["id"]
+
+
+def _publish_outputs(cloudformation: Any, resources: LocalResources) -> None:
+    """A stack named as the deployed one, with the outputs the admin CLI reads."""
+    outputs = {
+        USAGE_PLAN_OUTPUT: resources.usage_plan_id,
+        "RestApiId": resources.rest_api_id,
+        "StageName": STAGE,
+        "AccountsTableName": resources.accounts_table,
+        "TransientBucketName": resources.transient_bucket,
+        "TrainingBucketName": resources.training_bucket,
+        "KmsKeyId": resources.kms_key_arn,
+        "KmsKeyAlias": resources.kms_alias,
+    }
+    template = {
+        # CloudFormation needs one resource; the real ones were made above, directly.
+        "Resources": {"LocalStack": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+    with warnings.catch_warnings():  # moto notes that it does not model the placeholder
+        warnings.simplefilter("ignore", UserWarning)
+        cloudformation.create_stack(StackName=resources.stack_name,
+                                    TemplateBody=json.dumps(template))

@@ -8,12 +8,14 @@ here can reach a real AWS account), then the demo account, then the functions' i
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import sys
 from dataclasses import dataclass
 
 from cutout.data.accounts import AccountStore
+from cutout.data.usage_plans import UsagePlanKeys
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS, RequestAuthorizer
 from cutout.local.demo import DemoAccount, create_demo_account
 from cutout.local.functions import LocalFunction, functions_dir
@@ -88,10 +90,13 @@ class LocalStack:
             raise PortUnavailable(f"127.0.0.1:{self._moto_port} (moto)", error.strerror) from None
         _use_local_aws(resources)
         accounts = AccountStore.from_table_name(resources.accounts_table, resources.endpoint_url)
-        demo = create_demo_account(accounts, self._api_key)
+        usage_plan = UsagePlanKeys(resources.client("apigateway"))
+        demo = create_demo_account(accounts, self._api_key,
+                                   (usage_plan, resources.usage_plan_id))
         functions, routes = _load_functions()
         authorizer = RequestAuthorizer(
-            functions.pop(AUTHORIZER_FUNCTION).invoke, ttl_seconds=self._authorizer_ttl
+            functions.pop(AUTHORIZER_FUNCTION).invoke, ttl_seconds=self._authorizer_ttl,
+            in_usage_plan=functools.partial(usage_plan.admits, resources.usage_plan_id),
         )
         invokers = {name: function.invoke for name, function in functions.items()}
         self._http.gateway = LocalGateway(authorizer, invokers, routes)
