@@ -140,6 +140,13 @@ class DeploymentSettings:
     certificate_arn: str = _setting(
         "", "ACM certificate for domain_name (same region); the domain uses tls_policy.",
         _matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", "an ACM ARN"))
+    hosted_zone_id: str = _setting(
+        "", "Route 53 hosted zone to create domain_name's alias record in (with "
+        "hosted_zone_name). Empty: point your DNS at the ApiDomainTarget output yourself.",
+        _matches(r"Z[A-Z0-9]{1,32}", "a hosted zone id like Z0123456789ABCDEFGHIJ"))
+    hosted_zone_name: str = _setting(
+        "", "Name of hosted_zone_id's zone (example.com); domain_name must be in it.",
+        _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
     manage_api_logging_role: bool = _setting(
         True, "Register the region's API Gateway CloudWatch Logs role (an account-wide setting "
         "stage logging needs); false if your organisation already manages it.")
@@ -306,6 +313,7 @@ class DeploymentSettings:
         if bool(self.domain_name) != bool(self.certificate_arn):
             raise SettingsError(f"{CONTEXT_PREFIX}domain_name and {CONTEXT_PREFIX}certificate_arn "
                                 "must be set together")
+        self._check_dns_zone()
         if self.api_vpc_endpoint_id and not self.private_api:
             raise SettingsError(f"{CONTEXT_PREFIX}api_vpc_endpoint_id needs "
                                 f"{CONTEXT_PREFIX}api_endpoint_type PRIVATE")
@@ -316,6 +324,17 @@ class DeploymentSettings:
         if bool(self.batch_source_buckets) != bool(self.batch_destination_buckets):
             raise SettingsError(f"{CONTEXT_PREFIX}batch_source_buckets and "
                                 f"{CONTEXT_PREFIX}batch_destination_buckets must be set together")
+
+    def _check_dns_zone(self) -> None:
+        p = CONTEXT_PREFIX
+        if bool(self.hosted_zone_id) != bool(self.hosted_zone_name):
+            raise SettingsError(f"{p}hosted_zone_id and {p}hosted_zone_name must be set together")
+        if self.hosted_zone_id and not self.domain_name:
+            raise SettingsError(f"{p}hosted_zone_id needs {p}domain_name (the record to create)")
+        zone = self.hosted_zone_name.rstrip(".")
+        if zone and not (self.domain_name == zone or self.domain_name.endswith("." + zone)):
+            raise SettingsError(f"{p}domain_name {self.domain_name!r} is not in {p}"
+                                f"hosted_zone_name {zone!r}")
 
     def _check_capacity(self) -> None:
         """Throttles that can bind, a timeout the API can wait for, pixels memory can hold."""

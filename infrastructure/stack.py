@@ -9,6 +9,7 @@ from constructs import Construct
 from cutout.data.schema import ACCOUNT_INDEX
 from infrastructure.accounts import Accounts
 from infrastructure.api import Api
+from infrastructure.domain_dns import add_domain_dns
 from infrastructure.function_defaults import function_environment
 from infrastructure.functions import ZipFunctions
 from infrastructure.inference import Inference
@@ -90,3 +91,5 @@ class CutoutStack(Stack):
             ("StageName", settings.stage_name),
         ):
             CfnOutput(self, name, value=value)
+        if api.domain:
+            add_domain_dns(self, api.domain, settings)

@@ -55,7 +55,16 @@ def _normal(name: str) -> str:
 
 
 def test_the_base_image_is_the_lambda_python_image_the_wheels_are_checked_for():
-    assert _instructions("FROM") == [[f"public.ecr.aws/lambda/python:{PYTHON}"]]
+    [[image]] = _instructions("FROM")
+    assert image.split("@")[0] == f"public.ecr.aws/lambda/python:{PYTHON}"
+
+
+def test_the_base_image_is_pinned_by_digest():
+    # A tag moves (AWS republishes it with every patch); a digest names exactly one image.
+    [[image]] = _instructions("FROM")
+    assert re.fullmatch(r"public\.ecr\.aws/lambda/python:[\d.]+@sha256:[0-9a-f]{64}", image)
+    # and the update path the comment points to exists
+    assert "Updating the base image" in (REPO_ROOT / "docs" / "deploy.md").read_text()
 
 
 def test_every_path_the_dockerfile_copies_exists_and_is_in_the_build_context():

@@ -17,6 +17,7 @@ from infrastructure import functions
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
 TLS13 = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+ZONE_ID = "Z0123456789ABCDEFGHIJ"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def synth(tmp_path_factory):
         patch.setattr(functions, "SWEEPER_DIR", sweeper)
         return synthesize(
             waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
-            certificate_arn=CERTIFICATE, tls_policy=TLS13,
+            certificate_arn=CERTIFICATE, tls_policy=TLS13, hosted_zone_id=ZONE_ID,
+            hosted_zone_name="example.com",
             inference_reserved_concurrency="50", authorizer_reserved_concurrency=20,
             stage_throttle_rate_limit=500, stage_throttle_burst_limit=1000, architecture="arm64",
             quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
@@ -66,6 +68,25 @@ def test_the_custom_domain_and_the_api_carry_the_chosen_enhanced_tls_policy(synt
     assert domain["RegionalCertificateArn"] == CERTIFICATE
     synth.template.resource_count_is("AWS::ApiGateway::BasePathMapping", 1)
     assert synth.raw["Outputs"]["ApiUrl"]["Value"] == "https://api.example.com/"
+
+
+def test_the_custom_domain_says_where_to_point_its_dns_and_gets_its_alias_record(synth):
+    # Given a custom domain and the Route 53 zone it lives in
+    domain_id = list(synth.resources("AWS::ApiGateway::DomainName"))[0]
+    outputs = synth.raw["Outputs"]
+    # Then the stack outputs the domain's regional target and its hosted zone id
+    assert outputs["ApiDomainTarget"]["Value"] == {
+        "Fn::GetAtt": [domain_id, "RegionalDomainName"]}
+    assert outputs["ApiDomainHostedZoneId"]["Value"] == {
+        "Fn::GetAtt": [domain_id, "RegionalHostedZoneId"]}
+    # and an A alias record for the domain in that zone points at the same target
+    record = synth.one("AWS::Route53::RecordSet")
+    assert record["HostedZoneId"] == ZONE_ID
+    assert record["Name"] == "api.example.com."
+    assert record["Type"] == "A"
+    assert record["AliasTarget"] == {
+        "DNSName": {"Fn::GetAtt": [domain_id, "RegionalDomainName"]},
+        "HostedZoneId": {"Fn::GetAtt": [domain_id, "RegionalHostedZoneId"]}}
 
 
 def test_the_custom_domain_cannot_be_bypassed_through_the_execute_api_endpoint(synth):

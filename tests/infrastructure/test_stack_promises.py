@@ -511,6 +511,11 @@ def test_no_concurrency_is_reserved_by_default(synth):
         assert "ReservedConcurrentExecutions" not in function["Properties"], name
 
 
+def test_without_a_custom_domain_there_is_no_dns_output_or_record(synth):
+    assert not [o for o in synth.raw["Outputs"] if o.startswith("ApiDomain")]
+    synth.template.resource_count_is("AWS::Route53::RecordSet", 0)
+
+
 def test_the_usage_plan_throttles_each_key(synth):
     plan = synth.one("AWS::ApiGateway::UsagePlan")
     assert plan["Throttle"] == {"RateLimit": 10, "BurstLimit": 20}
