@@ -31,6 +31,7 @@ INTERFACE_SERVICES = {
     "xray": _service.XRAY,
     "sts": _service.STS,
     "monitoring": _service.CLOUDWATCH_MONITORING,
+    "states": _service.STEP_FUNCTIONS,  # batch jobs: the API function starts executions
 }
 # The AWS SDKs' service-specific endpoint variables (AWS_ENDPOINT_URL_<service id>): how the
 # functions reach an interface endpoint that has no private DNS.
@@ -40,6 +41,7 @@ ENDPOINT_URL_VARIABLES = {
     "xray": "AWS_ENDPOINT_URL_XRAY",
     "sts": "AWS_ENDPOINT_URL_STS",
     "monitoring": "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "states": "AWS_ENDPOINT_URL_SFN",
 }
 
 

@@ -29,7 +29,7 @@ LOG_RETENTION_DAYS = {
     3653: "TEN_YEARS",
 }
 # Interface endpoints the stack knows how to create (name -> ec2.InterfaceVpcEndpointAwsService).
-KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring")
+KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring", "states")
 # API Gateway's integration timeout: a function running longer could not answer anyway.
 API_GATEWAY_TIMEOUT_SECONDS = 29
 # Memory budget of the inference function: a fixed part (runtime, numpy, ONNX Runtime, the
@@ -252,7 +252,8 @@ class DeploymentSettings:
         "clients the endpoint-specific URL (the ApiUrl output).")
     interface_endpoints: list = _setting(
         [], f"Extra interface endpoints, from: {', '.join(KNOWN_INTERFACE_ENDPOINTS)}. None "
-        "by default: the handlers call only S3 and DynamoDB (gateway endpoints).",
+        "by default: the handlers call only S3 and DynamoDB (gateway endpoints); batch jobs "
+        "need states.",
         _each(_one_of(*KNOWN_INTERFACE_ENDPOINTS)))
     # --- Monitoring ----------------------------------------------------------------------
     alarm_topic_arn: str = _setting("", "SNS topic that alarms notify (empty: alarms only).",
@@ -324,6 +325,12 @@ class DeploymentSettings:
         if bool(self.batch_source_buckets) != bool(self.batch_destination_buckets):
             raise SettingsError(f"{CONTEXT_PREFIX}batch_source_buckets and "
                                 f"{CONTEXT_PREFIX}batch_destination_buckets must be set together")
+        if (self.batch_source_buckets and self.create_vpc_endpoints
+                and "states" not in self.interface_endpoints):
+            raise SettingsError(
+                f"batch jobs need {CONTEXT_PREFIX}interface_endpoints to include states: the "
+                "API function starts Step Functions executions from the isolated subnets "
+                "(an interface endpoint, about $7 a month per zone)")
 
     def _check_dns_zone(self) -> None:
         p = CONTEXT_PREFIX

@@ -9,6 +9,7 @@ from constructs import Construct
 from cutout.data.schema import ACCOUNT_INDEX
 from infrastructure.accounts import Accounts
 from infrastructure.api import Api
+from infrastructure.batch import Batch, allow_listed_buckets, batch_resources
 from infrastructure.domain_dns import add_domain_dns
 from infrastructure.function_defaults import function_environment
 from infrastructure.functions import ZipFunctions
@@ -40,7 +41,8 @@ class CutoutStack(Stack):
 
         if not settings.imports_vpc and network.gateway_endpoints:
             network.restrict_gateway_endpoints(
-                [storage.transient_bucket, storage.training_store], accounts.table,
+                [storage.transient_bucket, storage.training_store,
+                 *allow_listed_buckets(self, settings)], accounts.table,
                 index=ACCOUNT_INDEX)
 
         resources = {
@@ -48,6 +50,7 @@ class CutoutStack(Stack):
             "transient_bucket": storage.transient_bucket.bucket_name,
             "training_bucket": storage.training_store.bucket_name,
             "kms_key_id": storage.key.key_arn,
+            **batch_resources(self, settings),
         }
         environment = {name: {**function_environment(settings, resources, service=name),
                               **network.endpoint_environment}
@@ -75,6 +78,11 @@ class CutoutStack(Stack):
         monitored = {"RemoveBackground": inference.function,
                      "Authorizer": zip_functions.authorizer, "Account": zip_functions.account,
                      "Uploads": zip_functions.uploads}
+        if settings.batch_source_buckets:  # catalogue batches (docs/batch.md)
+            batch = Batch(self, "Batch", settings=settings, network=network,
+                          environment=environment["remove_background"], retention=retention,
+                          api_function=inference.function, **data)
+            monitored["BatchWorker"] = batch.worker
         if zip_functions.sweeper:
             Retention(self, "Retention", settings=settings, sweeper=zip_functions.sweeper)
             monitored["Sweeper"] = zip_functions.sweeper

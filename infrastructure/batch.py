@@ -1,0 +1,223 @@
+"""Catalogue batches: a Step Functions Distributed Map over an S3 prefix, and its worker.
+
+The worker is the inference image with another entry point (`batch_items.handler`): same
+engine, same isolated subnets, its own role (exactly the allow-listed buckets) and a longer
+timeout than the API's 29 s, so one invocation handles a batch of images. The API function
+gets what starting and reading jobs needs. Built only when the allow-lists name buckets.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cutout.data import schema
+from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX
+from infrastructure.batch_definition import batch_definition
+from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
+from infrastructure.grants import grant_list, grant_objects, grant_table
+from infrastructure.inference import DOCKERFILE
+from infrastructure.layer import REPO_ROOT
+from infrastructure.nag import acknowledge
+from infrastructure.network import Network
+from infrastructure.settings import DeploymentSettings
+
+WORKER_TIMEOUT_SECONDS = 300  # a batch of images; the worker stops taking items 15 s early
+BATCH_COUNTERS = ("done", "skipped", "failed")
+
+
+def state_machine_name(scope: Construct) -> str:
+    return f"{Stack.of(scope).stack_name}-batches"
+
+
+def state_machine_arn(scope: Construct) -> str:
+    """Known before the state machine exists, so every function's environment can carry it
+    without a dependency cycle (the state machine references the worker)."""
+    return Stack.of(scope).format_arn(service="states", resource="stateMachine",
+                                      resource_name=state_machine_name(scope),
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
+
+
+def batch_resources(scope: Construct, settings: DeploymentSettings) -> dict[str, str]:
+    """The runtime settings batch jobs read (all empty when the feature is off)."""
+    enabled = bool(settings.batch_source_buckets)
+    return {"batch_state_machine_arn": state_machine_arn(scope) if enabled else "",
+            "batch_source_buckets": ",".join(settings.batch_source_buckets),
+            "batch_destination_buckets": ",".join(settings.batch_destination_buckets)}
+
+
+def allow_listed_buckets(scope: Construct, settings: DeploymentSettings) -> list[s3.IBucket]:
+    """Every allow-listed bucket, imported by name once (for the S3 endpoint's policy too)."""
+    names = dict.fromkeys([*settings.batch_source_buckets, *settings.batch_destination_buckets])
+    return [scope.node.try_find_child(f"BatchBucket-{name}")
+            or s3.Bucket.from_bucket_name(scope, f"BatchBucket-{name}", name) for name in names]
+
+
+class Batch(Construct):
+    """Exposes `worker` (the batch worker function) and `state_machine`."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
+                 network: Network, key: kms.IKey, table: dynamodb.ITable,
+                 transient_bucket: s3.IBucket, training_store: s3.IBucket,
+                 environment: dict[str, str], retention: logs.RetentionDays,
+                 api_function: lambda_.IFunction) -> None:
+        super().__init__(scope, id)
+        buckets = {b.bucket_name: b for b in allow_listed_buckets(Stack.of(self), settings)}
+        sources = [buckets[name] for name in settings.batch_source_buckets]
+        destinations = [buckets[name] for name in settings.batch_destination_buckets]
+
+        self.worker = self._worker(settings, network, key, environment, retention)
+        role = self.worker.role
+        grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
+        _grant_counters(role, table)
+        grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
+        grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                      "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+        grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
+        grant_key(role, key, *KEY_WRITE)
+        _grant_buckets(role, sources, "s3:GetObject")  # read only: never Put or Delete
+        # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing
+        # output a 404 rather than a 403.
+        _grant_buckets(role, destinations, "s3:GetObject", "s3:PutObject")
+        for bucket in destinations:
+            grant_list(role, bucket, "s3:ListBucket")
+
+        self.state_machine = self._state_machine(settings, key, transient_bucket, sources,
+                                                 retention)
+        self._grant_api(api_function.role, table, transient_bucket, sources)
+
+    def _worker(self, settings: DeploymentSettings, network: Network, key: kms.IKey,
+                environment: dict[str, str], retention: logs.RetentionDays) -> lambda_.Function:
+        description = "cutout batch-worker: cuts out one batch of a catalogue job"
+        base = FunctionBase(self, "WorkerBase", description=description, key=key,
+                            retention=retention)
+        platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
+            else ecr_assets.Platform.LINUX_AMD64
+        return lambda_.DockerImageFunction(
+            self, "Worker", description=description,
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=["batch_items.handler"]),
+            memory_size=settings.inference_memory_mb,
+            timeout=Duration.seconds(WORKER_TIMEOUT_SECONDS),
+            **base.function_options(settings, network,
+                                    {**environment, "POWERTOOLS_SERVICE_NAME": "batch-worker"},
+                                    key))
+
+    def _state_machine(self, settings: DeploymentSettings, key: kms.IKey,
+                       transient_bucket: s3.IBucket, sources: list[s3.IBucket],
+                       retention: logs.RetentionDays) -> sfn.StateMachine:
+        definition = batch_definition(
+            worker_arn=self.worker.function_arn, transient_bucket=transient_bucket.bucket_name,
+            max_concurrency=settings.batch_max_concurrency, batch_size=settings.batch_size,
+            tolerated_failure_percent=settings.batch_tolerated_failure_percent)
+        # Execution data (object keys) stays out of the logs; states and errors go in.
+        log_group = logs.LogGroup(self, "Logs", retention=retention, encryption_key=key)
+        machine = sfn.StateMachine(
+            self, "StateMachine", state_machine_name=state_machine_name(self),
+            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
+                                include_execution_data=False),
+            tracing_enabled=True)
+        role = machine.role
+        for bucket in sources:  # the ItemReader lists the source prefix
+            grant_list(role, bucket, "s3:ListBucket")
+        self.worker.grant_invoke(role)
+        grant_objects(role, transient_bucket, BATCH_RUNS_PREFIX,
+                      "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                      "s3:AbortMultipartUpload")
+        grant_key(role, key, "kms:Decrypt", "kms:GenerateDataKey")
+        # A Distributed Map runs its children as executions of this same state machine.
+        arn, executions = state_machine_arn(self), _executions_arn(self)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["states:StartExecution"], resources=[arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["states:DescribeExecution", "states:StopExecution"],
+            resources=[executions]))
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                    "CloudWatch Logs delivery (logs:CreateLogDelivery and the other vended-log "
+                    "actions) and X-Ray tracing have no resource-level permissions; CDK writes "
+                    "them for the state machine's KMS-encrypted log group and tracing.")
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::{_as_nag(self, 'execution')}]",
+                    "The Distributed Map's child executions are named by Step Functions; the "
+                    "grant is limited to executions of this one state machine.")
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{_logical(self.worker)}.Arn>:*]",
+                    "Invoke on the batch worker's versions and aliases (CDK's grant_invoke): "
+                    "this one function, nothing else.")
+        return machine
+
+    def _grant_api(self, role: iam.IRole | None, table: dynamodb.ITable,
+                   transient_bucket: s3.IBucket, sources: list[s3.IBucket]) -> None:
+        """Starting a job (checks, the job's item, the execution) and reading it (its
+        counters, the map run's count, the report merged and signed)."""
+        assert role is not None
+        grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        for bucket in sources:  # "a prefix with nothing in it" is refused before a start
+            grant_list(role, bucket, "s3:ListBucket")
+        grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:GetObject", "s3:PutObject")
+        grant_list(role, transient_bucket, "s3:ListBucket", prefix=BATCHES_PREFIX)
+        executions = _executions_arn(self)
+        map_runs = Stack.of(self).format_arn(
+            service="states", resource="mapRun", resource_name=f"{state_machine_name(self)}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["states:StartExecution"], resources=[state_machine_arn(self)]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["states:DescribeExecution", "states:ListMapRuns"], resources=[executions]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["states:DescribeMapRun"], resources=[map_runs]))
+        for resource in (_as_nag(self, "execution"), _as_nag(self, "mapRun", "/*")):
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::{resource}]",
+                        "Executions and map runs are named per job at run time; the grant is "
+                        "limited to those of this deployment's one batch state machine.")
+
+
+def _grant_buckets(role: iam.IRole, buckets: list[s3.IBucket], *actions: str) -> None:
+    if not buckets:
+        return
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(actions), resources=[b.arn_for_objects("*") for b in buckets]))
+    for bucket in buckets:
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+                          f"{bucket.bucket_name}/*]",
+                    f"An allow-listed batch bucket (deployment setting): jobs name their own "
+                    f"prefixes at run time, so the grant is {', '.join(actions)} on its "
+                    f"objects; no delete, no other bucket.")
+
+
+def _grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """UpdateItem of a job's counters only (not its state, not an account or key item)."""
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["dynamodb:UpdateItem"], resources=[table.table_arn],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY,
+                                        *BATCH_COUNTERS]},
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
+            "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+        }))
+
+
+def _executions_arn(scope: Construct) -> str:
+    return Stack.of(scope).format_arn(
+        service="states", resource="execution", resource_name=f"{state_machine_name(scope)}*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME)
+
+
+def _as_nag(scope: Construct, resource: str, suffix: str = "*") -> str:
+    """A states ARN as cdk-nag names it in a finding id (pseudo parameters in <>)."""
+    return (f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:{resource}:"
+            f"{state_machine_name(scope)}{suffix}")
+
+
+def _logical(construct: Construct) -> str:
+    return Stack.of(construct).get_logical_id(construct.node.default_child)

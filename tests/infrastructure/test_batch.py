@@ -1,0 +1,181 @@
+"""Catalogue batches in the template: the Distributed Map's reader, batcher, concurrency,
+tolerated failures and writer; IAM scoped to the allow-listed buckets; the worker in the
+isolated subnets; nothing of it when the allow-lists are empty."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from infra_synth import describe, statements, synthesize
+
+from cutout.data.batches import BatchRecord
+from cutout.service.batch import AllowList, Location, execution_input
+from infrastructure.settings import DeploymentSettings, SettingsError
+
+SOURCE, DESTINATION = "catalogue-in", "catalogue-out"
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return synthesize(batch_source_buckets=SOURCE, batch_destination_buckets=DESTINATION,
+                      interface_endpoints="states", batch_max_concurrency=40, batch_size=12,
+                      batch_tolerated_failure_percent=3)
+
+
+def _definition(synth) -> dict:
+    parts = synth.one("AWS::StepFunctions::StateMachine")["DefinitionString"]["Fn::Join"][1]
+    text = "".join(part if isinstance(part, str) else "TOKEN" for part in parts)
+    return json.loads(text)
+
+
+def _map_state(synth) -> dict:
+    return next(iter(_definition(synth)["States"].values()))
+
+
+def _resources(statement) -> list:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def _buckets_in(statements_: list, action: str) -> set[str]:
+    text = json.dumps([s for s in statements_ if action in json.dumps(s["Action"])])
+    return {name for name in (SOURCE, DESTINATION, "*") if f":s3:::{name}" in text}
+
+
+def test_aws_solutions_pack_reports_nothing_unacknowledged(synth):
+    assert synth.violations == [], describe(synth.violations)
+
+
+def test_the_distributed_map_lists_the_source_prefix_and_batches_items(synth):
+    state = _map_state(synth)
+    assert state["Type"] == "Map"
+    assert state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert state["ItemReader"] == {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                   "Parameters": {"Bucket.$": "$.source.bucket",
+                                                  "Prefix.$": "$.source.prefix"}}
+    assert state["ItemBatcher"] == {"MaxItemsPerBatch": 12, "BatchInput.$": "$.batch_input"}
+    assert state["MaxConcurrency"] == 40
+    assert state["ToleratedFailurePercentage"] == 3
+
+
+def test_the_execution_input_the_service_sends_fits_the_reader_and_batcher_paths():
+    # Given the document the service starts an execution with
+    record = BatchRecord(account_id="acct_1", batch_id="b" * 32, source="s3://in/p/",
+                         destination="s3://out/q/")
+    document = execution_input(record, Location("in", "p/"), Location("out", "q/"))
+    # Then the paths the definition reads exist in it
+    assert document["source"] == {"bucket": "in", "prefix": "p/"}
+    assert document["batch_input"]["destination_prefix"] == "q/"
+
+
+def test_results_go_to_the_transient_bucket_under_the_24_hour_rule(synth):
+    writer = _map_state(synth)["ResultWriter"]
+    assert writer["Resource"] == "arn:aws:states:::s3:putObject"
+    assert writer["Parameters"] == {"Bucket": "TOKEN", "Prefix": "batches/runs"}
+    parts = synth.one("AWS::StepFunctions::StateMachine")["DefinitionString"]["Fn::Join"][1]
+    tokens = [p for p in parts if not isinstance(p, str)]
+    assert {"Ref": _logical(synth, "StorageTransientBucket")} in tokens
+
+
+def test_the_worker_is_invoked_directly_with_backoff_on_throttling(synth):
+    task = next(iter(_map_state(synth)["ItemProcessor"]["States"].values()))
+    assert task["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert task["Parameters"]["Payload.$"] == "$"
+    retry = task["Retry"][0]
+    assert "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
+    assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3
+    assert "States.ALL" not in retry["ErrorEquals"]  # a batch that ran is never re-run
+    # And only counts leave the worker (object keys go to the job's own report)
+    assert set(task["ResultSelector"]) == {"batch_id.$", "done.$", "skipped.$", "failed.$"}
+
+
+def test_the_worker_is_the_inference_image_in_the_isolated_subnets(synth):
+    functions = synth.resources("AWS::Lambda::Function")
+    worker = next(v["Properties"] for k, v in functions.items() if k.startswith("BatchWorker"))
+    api = next(v["Properties"] for k, v in functions.items() if k.startswith("InferenceFunction"))
+    assert worker["ImageConfig"]["Command"] == ["batch_items.handler"]
+    assert worker["Code"] == api["Code"]  # one image asset: the same engine
+    assert worker["VpcConfig"] == api["VpcConfig"]
+    assert worker["Timeout"] > 29
+
+
+def test_logs_are_kms_encrypted_and_keep_no_execution_data(synth):
+    config = synth.one("AWS::StepFunctions::StateMachine")["LoggingConfiguration"]
+    assert config["IncludeExecutionData"] is False and config["Level"] == "ALL"
+    log_group = config["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+    assert "KmsKeyId" in synth.raw["Resources"][log_group[0]]["Properties"]
+
+
+def test_sources_are_only_listed_and_read_and_only_allow_listed_buckets_appear(synth):
+    worker = statements(synth, "BatchWorkerBaseRole")
+    machine = statements(synth, "BatchStateMachineRole")
+    api = statements(synth, "InferenceBaseRole")
+    assert _buckets_in(worker, "s3:GetObject") == {SOURCE, DESTINATION}
+    assert _buckets_in(worker, "s3:PutObject") == {DESTINATION}
+    assert _buckets_in(worker + machine + api, "s3:Delete") == set()
+    assert _buckets_in(machine, "s3:ListBucket") == {SOURCE}
+    assert _buckets_in(api, "s3:ListBucket") == {SOURCE}
+    for statement in worker + machine + api:
+        for resource in _resources(statement):
+            assert ":s3:::*" not in json.dumps(resource)
+
+
+def test_the_api_function_may_start_and_read_only_this_state_machine(synth):
+    api = statements(synth, "InferenceBaseRole")
+    states = [s for s in api if "states:" in json.dumps(s["Action"])]
+    assert states, "the API function cannot start jobs"
+    for statement in states:
+        assert "cutout-batches" in json.dumps(statement["Resource"])
+
+
+def test_the_worker_may_only_add_to_a_jobs_counters(synth):
+    updates = [s for s in statements(synth, "BatchWorkerBaseRole")
+               if s["Action"] == "dynamodb:UpdateItem"]
+    assert len(updates) == 1
+    attributes = updates[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert set(attributes) == {"pk", "sk", "done", "skipped", "failed"}
+
+
+def test_the_s3_endpoint_admits_the_allow_listed_buckets(synth):
+    policies = [v["Properties"].get("PolicyDocument") for v in
+                synth.resources("AWS::EC2::VPCEndpoint").values()]
+    text = json.dumps(policies)
+    assert f":s3:::{SOURCE}/*" in text and f":s3:::{DESTINATION}/*" in text
+
+
+def test_without_allow_listed_buckets_there_is_no_batch_machinery():
+    plain = synthesize()
+    assert plain.resources("AWS::StepFunctions::StateMachine") == {}
+    worker = [k for k in plain.resources("AWS::Lambda::Function") if k.startswith("Batch")]
+    assert worker == []
+    assert not any(s for s in statements(plain, "InferenceBaseRole")
+                   if "states:" in json.dumps(s["Action"]))
+
+
+@pytest.mark.parametrize(("context", "named"), [
+    ({"batch_source_buckets": [SOURCE]}, "batch_destination_buckets"),
+    ({"batch_source_buckets": [SOURCE], "batch_destination_buckets": [DESTINATION]},
+     "interface_endpoints"),
+    ({"batch_source_buckets": ["Not_A_Bucket"], "batch_destination_buckets": [DESTINATION],
+      "interface_endpoints": ["states"]}, "batch_source_buckets"),
+    ({"batch_size": 500}, "batch_size"),
+])
+def test_a_bad_batch_setting_names_itself(context, named):
+    with pytest.raises(SettingsError, match=named):
+        DeploymentSettings.from_context({f"cutout:{k}": v for k, v in context.items()}.get)
+
+
+def test_the_runtime_allow_list_reads_what_the_stack_sets(synth):
+    functions = synth.resources("AWS::Lambda::Function")
+    worker = next(v["Properties"] for k, v in functions.items() if k.startswith("BatchWorker"))
+    variables = worker["Environment"]["Variables"]
+    allow = AllowList.from_settings(type("S", (), {
+        "batch_source_buckets": variables["CUTOUT_BATCH_SOURCE_BUCKETS"],
+        "batch_destination_buckets": variables["CUTOUT_BATCH_DESTINATION_BUCKETS"]}))
+    assert allow == AllowList(frozenset({SOURCE}), frozenset({DESTINATION}))
+    assert "cutout-batches" in json.dumps(variables["CUTOUT_BATCH_STATE_MACHINE_ARN"])
+
+
+def _logical(synth, prefix: str) -> str:
+    return next(k for k in synth.raw["Resources"] if k.startswith(prefix))
