@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from integration_support import (
     PHOTOS,
+    Gateway,
     LocalContext,
     answer_of,
     assert_no_secrets,
@@ -81,8 +82,15 @@ def test_a_multipart_image_file_with_options_in_fields(gateway, caller, jpeg_ima
 
 
 def test_a_multipart_file_part_without_a_content_type_is_read(gateway, caller, png_image):
+    # Given a file part that names no Content-Type (as the removebg PyPI client sends)
     body, content_type = multipart({}, {"image_file": ("x", png_image, None)})
-    assert remove(gateway, caller, body, content_type).status == 200
+    # When it is posted
+    answer = remove(gateway, caller, body, content_type)
+    # Then its bytes were read as the image: the cutout of that picture comes back
+    assert answer.status == 200
+    image = picture(answer)
+    assert image.size == (320, 240) and image.mode == "RGBA"
+    assert image.getpixel((5, 5)) == (0, 0, 0, 0) and image.getpixel((160, 120))[3] > 200
 
 
 def test_json_base64_with_json_typed_options(gateway, caller, png_image):
@@ -98,8 +106,15 @@ def test_json_base64_with_json_typed_options(gateway, caller, png_image):
 
 
 def test_a_data_url_in_image_base64_is_accepted(gateway, caller, png_image):
+    # Given the image as a data: URL rather than bare base64
     document = {"image_base64": "data:image/png;base64," + base64.b64encode(png_image).decode()}
-    assert remove(gateway, caller, json.dumps(document), "application/json").status == 200
+    # When it is posted
+    answer = remove(gateway, caller, json.dumps(document), "application/json")
+    # Then the URL's payload was decoded as the image: its cutout comes back
+    assert answer.status == 200
+    image = picture(answer)
+    assert image.size == (320, 240) and image.mode == "RGBA"
+    assert image.getpixel((5, 5)) == (0, 0, 0, 0) and image.getpixel((160, 120))[3] > 200
 
 
 def test_a_url_encoded_form_with_image_base64(gateway, caller, png_image):
@@ -211,11 +226,28 @@ def test_a_decompression_bomb_is_refused_with_413_before_inference(aws, settings
     assert answer.json()["error"]["code"] == "image_too_large"
 
 
-def test_a_missing_or_unknown_key_never_reaches_the_image(gateway, png_image):
-    assert gateway.request("POST", PATH, body=png_image,
-                           headers={"Content-Type": "image/png"}).status == 401
-    assert gateway.request("POST", PATH, key="co_live_guess", body=png_image,
-                           headers={"Content-Type": "image/png"}).status == 403
+def test_a_missing_or_unknown_key_never_reaches_the_image(handlers, png_image):
+    # Given the gateway in front of functions that record every event they receive
+    received: list[dict] = []
+
+    def recording(handler):
+        def invoke(event, context):
+            received.append(event)
+            return handler(event, context)
+        return invoke
+
+    functions = {name: recording(handler) for name, handler in handlers.items()
+                 if name != "authorizer"}
+    gateway = Gateway(handlers["authorizer"], functions)
+    # When an image arrives with no key, and with a key nobody issued
+    missing = gateway.request("POST", PATH, body=png_image, headers={"Content-Type": "image/png"})
+    unknown = gateway.request("POST", PATH, key="co_live_guess", body=png_image,
+                              headers={"Content-Type": "image/png"})
+    # Then both are refused by the gateway, 401 and 403 in our error shape
+    assert (missing.status, missing.json()["error"]["code"]) == (401, "unauthorized")
+    assert (unknown.status, unknown.json()["error"]["code"]) == (403, "forbidden")
+    # And no function was invoked: the image never left the gateway
+    assert received == []
 
 
 def test_throttling_maps_to_429_with_retry_after():

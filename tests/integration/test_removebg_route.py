@@ -133,10 +133,23 @@ def test_size_defaults_to_preview_as_on_remove_bg(removebg_gateway, caller):
     assert full.size == (800, 600)
 
 
-@pytest.mark.parametrize("size", ["small", "regular", "medium", "hd", "4k", "auto", "50MP"])
-def test_every_removebg_size_name_is_understood(removebg_gateway, caller, png_image, size):
-    # Given each of remove.bg's size names, When it is asked for, Then the request succeeds
-    assert post_file(removebg_gateway, caller, png_image, {"size": size}).status == 200
+@pytest.mark.parametrize("size,pixel_budget", [
+    ("small", 250_000), ("regular", 250_000), ("medium", 1_500_000),
+    ("hd", None), ("4k", None), ("auto", None), ("50MP", None)])
+def test_every_removebg_size_name_is_understood(removebg_gateway, caller, size, pixel_budget):
+    # Given a 2 MP image: over the preview and medium budgets, under hd's 4 MP
+    image = disc_image("JPEG", size=(2000, 1000))
+    # When it is asked for at each of remove.bg's size names
+    answer = post_file(removebg_gateway, caller, image, {"size": size})
+    # Then the cutout has that name's size: scaled into its budget, or every pixel kept
+    assert answer.status == 200
+    width, height = picture(answer.body).size
+    assert (answer.headers["X-Width"], answer.headers["X-Height"]) == (str(width), str(height))
+    if pixel_budget is None:
+        assert (width, height) == (2000, 1000)
+    else:
+        assert pixel_budget * 0.95 <= width * height <= pixel_budget
+        assert abs(width / height - 2.0) < 0.02  # scaled, not cropped
 
 
 def test_format_auto_is_jpeg_on_an_opaque_background_and_png_otherwise(removebg_gateway,

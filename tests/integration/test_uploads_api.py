@@ -117,9 +117,13 @@ def test_one_account_can_never_use_another_accounts_upload(gateway, caller, othe
     assert not [k for k in bucket_keys(settings.transient_bucket) if k.startswith("results/")]
 
 
-def test_an_upload_id_that_was_never_issued_is_404(gateway, caller):
+def test_an_upload_id_that_was_never_issued_is_404(gateway, caller, settings):
+    # When an account names a well-formed upload id nobody issued
     answer = remove_by_upload(gateway, caller, "A" * 43)
+    # Then it is 404 upload_not_found, and no result was written for it
     assert answer.status == 404
+    assert answer.json()["error"]["code"] == "upload_not_found"
+    assert not [k for k in bucket_keys(settings.transient_bucket) if k.startswith("results/")]
 
 
 def test_an_upload_id_cannot_reach_outside_the_accounts_prefix(gateway, caller, other_caller):
