@@ -12,6 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
+from cutout.data import schema
 from infrastructure.nag import acknowledge
 
 
@@ -42,3 +43,19 @@ def grant_objects(role: iam.Role, bucket: s3.IBucket, prefix: str, *actions: str
         f"Objects are created per request with unguessable keys, so the grant can only "
         f"name their key prefix: {', '.join(actions)} on '{prefix}*' of this one "
         f"bucket, nothing else in it.")
+
+
+def grant_usage_counters(role: iam.IRole, table: dynamodb.ITable, *counters: str) -> None:
+    """UpdateItem on an account's day counters only: no other attribute, no key-hash item.
+
+    `dynamodb:Attributes` limits the request to the key and the named counters (so the
+    grant cannot touch an opt-in or a key), and `LeadingKeys` to account partitions.
+    """
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["dynamodb:UpdateItem"], resources=[table.table_arn],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY, *counters]},
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
+            "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+        }))

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
-from infrastructure.grants import grant_list, grant_objects, grant_table
+from infrastructure.grants import grant_list, grant_objects, grant_table, grant_usage_counters
 from infrastructure.layer import REPO_ROOT
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -53,6 +53,7 @@ class Inference(Construct):
         )
         role = base.role
         grant_table(role, table, "dynamodb:GetItem")
+        grant_usage_counters(role, table, *schema.USAGE_COUNTERS)  # requests and pixels per day
         for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
             grant_objects(role, transient_bucket, prefix,
                           "s3:GetObject", "s3:PutObject", "s3:DeleteObject")

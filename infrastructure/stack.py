@@ -7,6 +7,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cutout.data.schema import ACCOUNT_INDEX
+from infrastructure.account_page import allow_page_transfers
 from infrastructure.accounts import Accounts
 from infrastructure.api import Api
 from infrastructure.batch import Batch, allow_listed_buckets, batch_resources
@@ -75,6 +76,7 @@ class CutoutStack(Stack):
                       # remove.bg-compatible route: existing client libraries work unchanged.
                       ("POST", "/v1.0/removebg"): inference.function,
                   })
+        allow_page_transfers(storage.transient_bucket, api.rest_api, settings)
         monitored = {"RemoveBackground": inference.function,
                      "Authorizer": zip_functions.authorizer, "Account": zip_functions.account,
                      "Uploads": zip_functions.uploads}

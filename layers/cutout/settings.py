@@ -31,6 +31,13 @@ class Settings:
     upload_url_ttl_seconds: int = 300
     result_url_ttl_seconds: int = 300
     zero_retention: bool = False
+    # What the privacy answers (`GET /v1/privacy`) report about the deployment around them.
+    tls_policy: str = "TLS_1_2"
+    api_endpoint_type: str = "REGIONAL"
+    imports_vpc: bool = False
+    waf_enabled: bool = False
+    sweep_interval_minutes: int = 60
+    training_retention_days: int = 365
     # Catalogue batches: off while the allow-lists are empty. The state machine's ARN, or
     # "local" for the local stack's thread pool; bucket names are comma-separated.
     batch_state_machine_arn: str = ""

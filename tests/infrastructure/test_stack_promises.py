@@ -335,7 +335,9 @@ def test_uploads_may_only_put_objects_under_uploads(synth):
 
 def test_remove_background_touches_only_its_prefixes(synth):
     grants = _grants(synth, "InferenceBaseRole")
-    assert {a for a in grants if a.startswith("dynamodb:")} == {"dynamodb:GetItem"}
+    # UpdateItem only on the usage counters (conditions: test_account_page_stack.py)
+    assert {a for a in grants if a.startswith("dynamodb:")} == {"dynamodb:GetItem",
+                                                                "dynamodb:UpdateItem"}
     read = _on(grants, "s3:GetObject")
     assert "/uploads/*" in read and "/results/*" in read and "TrainingStore" not in read
     written = _on(grants, "s3:PutObject")

@@ -84,7 +84,7 @@ def handlers(settings, stores, accounts):
 
     return {
         "authorizer": load_function("authorizer").make_handler(Authenticator(stores.accounts)),
-        "account": load_function("account").make_handler(accounts),
+        "account": load_function("account").make_handler(accounts, settings=settings),
         "uploads": load_function("uploads").make_handler(
             UploadService(stores.transient, settings.upload_url_ttl_seconds)),
         "remove_background": load_function("remove_background").make_handler(

@@ -100,6 +100,39 @@ ROUTES: tuple[Route, ...] = (
             "the answer says how many objects were deleted."),
         errors=(errors.InvalidRequest, errors.AccountNotFound, errors.Conflict,
                 errors.TrainingDeletionFailed)),
+    Route(
+        operation="get_privacy", method="GET", path="/v1/privacy",
+        function=ACCOUNT, group="privacy",
+        summary="Where images go: the privacy answers of this deployment",
+        description=(
+            "The questions a security reviewer asks (upload, retention, training use, "
+            "subprocessors, region, encryption, network), answered from the deployment's "
+            "real settings, with the facts behind each answer. `cutout privacy` prints them."),
+        errors=(errors.AccountNotFound,)),
+    # The account page: the only routes without the authorizer. Static files that carry no
+    # data (every data call the page makes goes to an authorized /v1 route with the key the
+    # person pastes); one route per file, so nothing else is reachable by path.
+    Route(
+        operation="get_account_page", method="GET", path="/account",
+        function=ACCOUNT, group="account_page",
+        summary="The account page (HTML): the AI Training Data switch, privacy, try it",
+        description=(
+            "A static page for people: sign in with an API key (kept in the tab only), the "
+            "AI Training Data switch at the top, this deployment's privacy answers, a try-it "
+            "panel and this month's usage. No key needed for the file itself; strict "
+            "Content-Security-Policy, no cookies, no third-party hosts."),
+        authorized=False),
+    Route(
+        operation="get_account_page_script", method="GET", path="/account/account.js",
+        function=ACCOUNT, group="account_page",
+        summary="The account page's script",
+        description="Plain JavaScript, no build step; served with the page's CSP.",
+        authorized=False),
+    Route(
+        operation="get_account_page_style", method="GET", path="/account/account.css",
+        function=ACCOUNT, group="account_page",
+        summary="The account page's style sheet",
+        description="Plain CSS, no web fonts or images.", authorized=False),
     # Catalogue batches: served by the container function, whose engine checks the options
     # before anything runs (the zip functions carry no Pillow); docs/batch.md.
     Route(

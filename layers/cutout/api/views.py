@@ -5,15 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from cutout.data.accounts import Account
+from cutout.service.usage import MonthlyUsage
 
 
-def account_view(account: Account) -> dict[str, Any]:
-    return {
+def account_view(account: Account, usage: MonthlyUsage | None = None) -> dict[str, Any]:
+    """The account, its switch and (for `GET /v1/account`) this month's usage."""
+    view: dict[str, Any] = {
         "account_id": account.account_id,
         "created_at": account.created_at,
         "training_opt_in": account.opt_in,
         "training_opt_in_changed_at": account.opt_in_changed_at,
         "training_opt_in_changed_by": account.opt_in_changed_by,
+    }
+    if usage is not None:
+        view["usage"] = usage_view(usage)
+    return view
+
+
+def usage_view(usage: MonthlyUsage) -> dict[str, Any]:
+    """A calendar month (UTC) of counters: totals and the days that had any request."""
+    return {
+        "month": usage.month,
+        "requests": usage.requests,
+        "megapixels": usage.megapixels,
+        "days": [{"day": d.day, "requests": d.requests,
+                  "megapixels": round(d.pixels / 1_000_000, 2)} for d in usage.days],
     }
 
 

@@ -86,6 +86,7 @@ def banner(running: RunningStack) -> str:
     exports = " ".join(f"{name}={shlex.quote(value)}"
                        for name, value in sorted(aws.environment().items()))
     return f"""cutout local API ready at {base}
+  account page: {base}/account   (open it in a browser and paste the API key below)
   routes:
 {routes}
   API key:  {key}   (account "{running.demo.account_id}")

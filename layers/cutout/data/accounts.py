@@ -20,6 +20,7 @@ from cutout.errors import AccountNotFound, Conflict, KeyNotFound
 PROFILE = "PROFILE"
 KEY_SK = "KEY"
 OPTIN_SK_PREFIX = "OPTIN#"
+USAGE_SK_PREFIX = "USAGE#"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ class OptInChange:
     opt_in: bool
     changed_at: str
     changed_by: str
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    """One UTC day's counters of an account: requests answered and pixels they produced."""
+
+    day: str  # YYYY-MM-DD
+    requests: int
+    pixels: int
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,31 @@ class AccountStore:
         )
         return [OptInChange(account_id=i["account_id"], opt_in=bool(i["opt_in"]),
                             changed_at=i["changed_at"], changed_by=i["changed_by"]) for i in items]
+
+    # --- usage -------------------------------------------------------------------------
+    def add_usage(self, account_id: str, day: str, requests: int, pixels: int) -> None:
+        """Add to one day's counters with DynamoDB's atomic ADD (concurrent adds never clash).
+
+        The item carries only its key and the two counters: the remove-background
+        function's IAM grant allows UpdateItem on exactly these attributes.
+        """
+        self._table.update_item(
+            Key={schema.PARTITION_KEY: schema.account_pk(account_id),
+                 schema.SORT_KEY: f"{USAGE_SK_PREFIX}{day}"},
+            UpdateExpression="ADD requests :r, pixels :p",
+            ExpressionAttributeValues={":r": requests, ":p": pixels},
+        )
+
+    def usage(self, account_id: str, period: str) -> list[DailyUsage]:
+        """The days whose date starts with `period` (`2026-12` for a month), oldest first."""
+        items = self._query(
+            KeyConditionExpression=Key(schema.PARTITION_KEY).eq(schema.account_pk(account_id))
+            & Key(schema.SORT_KEY).begins_with(f"{USAGE_SK_PREFIX}{period}"),
+            ConsistentRead=True,
+        )
+        return [DailyUsage(day=i[schema.SORT_KEY][len(USAGE_SK_PREFIX):],
+                           requests=int(i.get("requests", 0)), pixels=int(i.get("pixels", 0)))
+                for i in items]
 
     # --- API keys ----------------------------------------------------------------------
     def put_key(self, record: ApiKeyRecord) -> None:

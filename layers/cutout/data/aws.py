@@ -39,3 +39,8 @@ def dynamodb_table(name: str, endpoint_url: str | None = None, region: str | Non
 def apigateway_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
     """API Gateway's control plane, for usage-plan keys created by the admin CLI."""
     return boto3.client("apigateway", endpoint_url=endpoint_url, region_name=region)
+
+
+def current_region() -> str:
+    """The region the data-layer clients talk to (Lambda's AWS_REGION; the local stack's)."""
+    return boto3.session.Session().region_name or "unknown"

@@ -9,6 +9,7 @@ Accounts table (single-table design, on-demand, KMS-encrypted):
 |----------------|----------------------|--------------------------|--------------------------|
 | account        | ACCOUNT#<account_id> | PROFILE                  | -                        |
 | opt-in change  | ACCOUNT#<account_id> | OPTIN#<iso time>#<nonce> | -                        |
+| day's usage    | ACCOUNT#<account_id> | USAGE#<YYYY-MM-DD>       | -                        |
 | API key (hash) | KEY#<sha256 hex>     | KEY                      | gsi1pk ACCOUNT#<id>,     |
 |                |                      |                          | gsi1sk KEY#<created>     |
 
@@ -28,6 +29,9 @@ ACCOUNT_INDEX_SORT_KEY = "gsi1sk"
 UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
 TRAINING_PREFIX = "training/"
+# The only attributes of a day's usage item besides its key (the inference function's
+# UpdateItem grant is limited to them).
+USAGE_COUNTERS = ("requests", "pixels")
 
 
 def account_pk(account_id: str) -> str:

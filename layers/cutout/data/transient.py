@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -123,6 +124,14 @@ class TransientStore:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": object_key}, ExpiresIn=expires_in
         )
+
+    def signed_url_origin(self) -> str:
+        """The scheme://host[:port] of this bucket's signed links (signed locally, not sent)."""
+        url = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": schema.UPLOADS_PREFIX},
+            ExpiresIn=1)
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def list_objects(self, prefix: str) -> Iterator[StoredObject]:
         """Every object under `uploads/` or `results/`, read lazily one page (1000) at a time."""

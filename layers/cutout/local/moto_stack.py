@@ -38,6 +38,20 @@ TRAINING_BUCKET = "cutout-local-training"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 STAGE = "prod"
+# The account page's signed upload and result download cross from the API's origin to the
+# bucket's (a CORS request). The API listens on loopback at a port chosen at start.
+LOCAL_PAGE_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+
+
+def page_cors_rule(origins: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """The transient bucket's one CORS rule: the page's signed PUT and GET, nothing else."""
+    return {
+        "AllowedOrigins": list(origins),
+        "AllowedMethods": ["PUT", "GET"],
+        "AllowedHeaders": ["content-type", "x-amz-server-side-encryption",
+                           "x-amz-server-side-encryption-aws-kms-key-id"],
+        "MaxAgeSeconds": 600,
+    }
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,8 @@ class MotoStack:
         self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
         s3 = _client("s3", endpoint)
         _create_bucket(s3, TRANSIENT_BUCKET, key_arn, "expire-after-one-day", 1)
+        s3.put_bucket_cors(Bucket=TRANSIENT_BUCKET, CORSConfiguration={"CORSRules": [
+            page_cors_rule(LOCAL_PAGE_ORIGINS)]})
         _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
                        TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)

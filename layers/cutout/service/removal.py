@@ -22,6 +22,7 @@ from cutout.engine import CutoutResult, RemovalOptions
 from cutout.errors import ResultTooLarge
 from cutout.service.requests import InlineImage, RemovalRequest, UploadedImage
 from cutout.service.uploads import MAX_UPLOAD_BYTES
+from cutout.service.usage import UsageMeter
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 # The stored input's media type comes from its own first bytes, never from a client string.
@@ -61,8 +62,9 @@ class RemovalService:
 
     def __init__(self, engine: RemovalEngine, accounts: AccountStore, transient: TransientStore,
                  training: TrainingStore, *, result_url_ttl: int = 300,
-                 zero_retention: bool = False) -> None:
+                 zero_retention: bool = False, usage: UsageMeter | None = None) -> None:
         self._engine = engine
+        self._usage = usage if usage is not None else UsageMeter(accounts)
         self._accounts = accounts
         self._transient = transient
         self._training = training
@@ -93,6 +95,7 @@ class RemovalService:
             trained = opted_in and self._capture(account_id, request_id, image, result.mask_png)
             result.mask_png = None  # the mask has served its only purpose
             link = self.publish(result, account_id) if must_link else None
+            self._usage.record(account_id, result.width * result.height)  # counted on success
         finally:
             if self._zero_retention and isinstance(source, UploadedImage):
                 self._transient.delete_upload(account_id, source.upload_id)

@@ -21,9 +21,11 @@ call = Call(router)
 @handles(router, "get_account")
 @tracer.capture_method(capture_response=False, capture_error=False)
 def get_account() -> Response:
-    account = call.dependency("accounts").get_account(call.caller.account_id)
+    account_id = call.caller.account_id
+    account = call.dependency("accounts").get_account(account_id)
+    usage = call.dependency("usage").this_month(account_id)
     call.telemetry.metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
-    return json_response(200, account_view(account), call.request_id)
+    return json_response(200, account_view(account, usage), call.request_id)
 
 
 @handles(router, "set_training_opt_in")

@@ -1,0 +1,170 @@
+"""The questions a security reviewer asks, answered from this deployment's real configuration.
+
+Served by `GET /v1/privacy`, shown on the account page and printed by `cutout privacy`.
+Every sentence is built from the runtime settings the stack passed to the function (and
+the region it runs in), so changing a setting changes the answer; nothing is hard-coded
+in the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cutout.settings import Settings
+
+# The transient bucket's lifecycle rule (infrastructure/storage.py; the local stack's too).
+TRANSIENT_LIFECYCLE_DAYS = 1
+TRANSIENT_MAX_HOURS = 24
+
+# The AWS services a deployment uses; nothing leaves the customer's account.
+BASE_SERVICES = (
+    "Amazon API Gateway (the HTTPS API and its usage plan)",
+    "AWS Lambda (the authorizer, the inference function and the account, upload and "
+    "sweeper functions)",
+    "Amazon S3 (the transient bucket and the training store)",
+    "Amazon DynamoDB (accounts, key hashes, opt-in history, usage counters)",
+    "AWS KMS (the deployment's customer-managed key)",
+    "Amazon CloudWatch (logs and metrics: never image bytes, keys or signed URLs)",
+    "AWS X-Ray (traces without request or response bodies)",
+)
+WAF_SERVICE = "AWS WAF (per-IP rate limits and common rules)"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The configuration the answers are derived from (all of it is reported as facts)."""
+
+    region: str
+    kms_key: str
+    tls_policy: str
+    api_endpoint_type: str
+    imports_vpc: bool
+    waf_enabled: bool
+    zero_retention: bool
+    sweep_interval_minutes: int
+    transient_lifecycle_days: int
+    upload_url_ttl_seconds: int
+    result_url_ttl_seconds: int
+    training_retention_days: int
+    inline_limit_bytes: int  # the largest image a request carries (Lambda's 6 MB, base64)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, region: str,
+                      inline_limit_bytes: int) -> Deployment:
+        return cls(
+            region=region, kms_key=settings.kms_key_id, tls_policy=settings.tls_policy,
+            api_endpoint_type=settings.api_endpoint_type, imports_vpc=settings.imports_vpc,
+            waf_enabled=settings.waf_enabled, zero_retention=settings.zero_retention,
+            sweep_interval_minutes=settings.sweep_interval_minutes,
+            transient_lifecycle_days=TRANSIENT_LIFECYCLE_DAYS,
+            upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
+            result_url_ttl_seconds=settings.result_url_ttl_seconds,
+            training_retention_days=settings.training_retention_days,
+            inline_limit_bytes=inline_limit_bytes)
+
+    @property
+    def private_api(self) -> bool:
+        return self.api_endpoint_type == "PRIVATE"
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return BASE_SERVICES + ((WAF_SERVICE,) if self.waf_enabled else ())
+
+
+@dataclass(frozen=True)
+class Answer:
+    topic: str
+    question: str
+    answer: str
+
+
+def privacy_answers(deployment: Deployment, training_opt_in: bool) -> list[Answer]:
+    """One answer per reviewer question, for an account whose switch is `training_opt_in`."""
+    d = deployment
+    return [
+        Answer("upload", "Do images have to be uploaded, and to where?", _upload(d)),
+        Answer("retention", "How long are images and results kept?", _retention(d)),
+        Answer("training", "Are images used to train models?", _training(d, training_opt_in)),
+        Answer("subprocessors", "Which subprocessors see the images?", _subprocessors(d)),
+        Answer("region", "In which region is data processed and stored?",
+               f"Only in {d.region}: the API, the functions, both buckets, the table and the "
+               f"key of this deployment are all in that region of your AWS account."),
+        Answer("encryption", "How is data encrypted?", _encryption(d)),
+        Answer("network", "Which network does processing run in?", _network(d)),
+    ]
+
+
+def privacy_document(deployment: Deployment, training_opt_in: bool) -> dict[str, Any]:
+    """The JSON body of `GET /v1/privacy`: the answers and the facts behind them."""
+    return {
+        "answers": [asdict(a) for a in privacy_answers(deployment, training_opt_in)],
+        "facts": {**asdict(deployment), "private_api": deployment.private_api,
+                  "services": list(deployment.services), "training_opt_in": training_opt_in},
+    }
+
+
+def _upload(d: Deployment) -> str:
+    return (f"Images go to this API only, in this AWS account (region {d.region}), never to "
+            f"a third party. Up to {d.inline_limit_bytes / 1_000_000:.1f} MB travel inside the "
+            f"request; a "
+            f"larger image is PUT to the deployment's own transient S3 bucket through a signed "
+            f"upload link that is valid for {d.upload_url_ttl_seconds} seconds and names one "
+            f"unguessable object of your account.")
+
+
+def _retention(d: Deployment) -> str:
+    inline = ("An image sent inline is processed in memory and written nowhere; its cutout "
+              "goes back in the response.")
+    links = (f"Signed links live {d.upload_url_ttl_seconds} s (upload) and "
+             f"{d.result_url_ttl_seconds} s (result); a result behind a link is deleted by the "
+             f"sweeper once its link has expired.")
+    rule = (f"Anything in the transient bucket is gone within {TRANSIENT_MAX_HOURS} hours: a "
+            f"{d.transient_lifecycle_days}-day lifecycle rule plus a sweeper that runs every "
+            f"{d.sweep_interval_minutes} minutes and deletes whatever would pass "
+            f"{TRANSIENT_MAX_HOURS} hours before its next run.")
+    zero = ("Zero-retention mode is ON: an upload is deleted as soon as its removal has run, "
+            "whether it succeeded or failed." if d.zero_retention else
+            "Zero-retention mode is off (uploads wait for the sweeper).")
+    return " ".join((inline, zero, links, rule))
+
+
+def _training(d: Deployment, opt_in: bool) -> str:
+    state = "ON" if opt_in else "OFF"
+    return (f"Only if the account turns on the AI Training Data switch; for this account it "
+            f"is {state}. While it is on, the image and mask of each of the account's "
+            f"successful requests are copied to the separate training store, encrypted with "
+            f"the deployment's KMS key, and kept for {d.training_retention_days} days. Turning "
+            f"it off stops this at once and deletes everything the account contributed. The "
+            f"model itself never learns from requests.")
+
+
+def _subprocessors(d: Deployment) -> str:
+    return ("None outside your own AWS account: no third-party service, CDN, font or "
+            "analytics host is involved. The AWS services this deployment uses, all in "
+            f"{d.region}: " + "; ".join(d.services) + ".")
+
+
+def _encryption(d: Deployment) -> str:
+    return (f"At rest: the customer-managed KMS key {d.kms_key} (automatic rotation on) "
+            f"encrypts both buckets, the accounts table and the logs. In transit: TLS 1.2 or "
+            f"newer everywhere; the API's security policy is {d.tls_policy}, and both buckets "
+            f"refuse any request that is not over TLS.")
+
+
+def _network(d: Deployment) -> str:
+    if d.imports_vpc:
+        where = ("The functions run in the subnets of your own VPC that the deployment was "
+                 "given; the stack adds no NAT gateway or internet route to them, and they "
+                 "reach S3 and DynamoDB through VPC endpoints.")
+    else:
+        where = ("The functions run in isolated private subnets: no NAT gateway, no internet "
+                 "route; they reach S3 and DynamoDB only through VPC gateway endpoints.")
+    if d.private_api:
+        api = ("The API is PRIVATE: reachable only through the execute-api VPC endpoint, as "
+               "its resource policy enforces.")
+    else:
+        api = ("The API is REGIONAL: a public HTTPS endpoint on which every data route "
+               "requires an API key.")
+    waf = " A WAF web ACL filters and rate-limits requests." if d.waf_enabled else ""
+    return f"{where} {api}{waf}"
