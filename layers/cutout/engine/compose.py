@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
-from cutout.engine.edges import decontaminate
+from cutout.engine import edges
 from cutout.engine.options import RemovalOptions
 
 ALPHA_FLOOR = 10  # of 255, about 4 %
@@ -66,10 +66,10 @@ def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Co
     if background is None and options.format == "jpg":
         background = JPEG_DEFAULT_BACKGROUND
     if background is None:
-        image = cutout(rgb, alpha)
-        if options.edge == "decontaminated":
-            image = decontaminate(image, rgb)
-        return Composition(image, box, alpha)
+        if options.edge != "decontaminated":
+            return Composition(cutout(rgb, alpha), box, alpha)
+        pending = edges.start(rgb, alpha)  # beside the cutout, on the helper thread
+        return Composition(edges.finish(cutout(rgb, alpha), pending), box, alpha)
     return Composition(flatten(rgb, alpha, background), box, alpha)
 
 
