@@ -12,6 +12,8 @@ import pytest
 from e2e_local_api import LocalApi, start_local_api
 from PIL import Image
 
+from cutout.local.moto_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 API_KEY = "co_live_e2e-fixed-demo-key-for-tests-only"
 
@@ -26,10 +28,11 @@ def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 
 @pytest.fixture(scope="module")
 def moto_s3(local_api: LocalApi):
-    """boto3 straight at the stack's moto, to look at what the API stored."""
+    """boto3 straight at the stack's moto (signed with its credentials, which it requires),
+    to look at what the API stored."""
     return boto3.client(
         "s3", endpoint_url=local_api.moto_endpoint, region_name="us-east-1",
-        aws_access_key_id="inspect", aws_secret_access_key="inspect",
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
     )
 
 
@@ -37,7 +40,7 @@ def moto_s3(local_api: LocalApi):
 def moto_kms(local_api: LocalApi):
     return boto3.client(
         "kms", endpoint_url=local_api.moto_endpoint, region_name="us-east-1",
-        aws_access_key_id="inspect", aws_secret_access_key="inspect",
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
     )
 
 

@@ -13,6 +13,8 @@ import pytest
 import requests
 from e2e_local_api import cutout_console_script, free_port, port_is_free, start_local_api
 
+from cutout.local.moto_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
 API_KEY = "co_live_e2e-lifecycle-key"
 
 
@@ -44,7 +46,8 @@ def test_a_key_made_with_the_admin_cli_works_until_it_is_revoked(short_lived_api
     admin = [cutout_console_script(), "--endpoint-url", short_lived_api.moto_endpoint,
              "--table", "cutout-local-accounts", "--training-bucket", "cutout-local-training",
              "--region", "us-east-1"]
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,  # the banner's export line
+           "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
 
     def run(*command: str) -> str:
         done = subprocess.run([admin[0], *command, *admin[1:]], capture_output=True,

@@ -16,7 +16,7 @@ import pytest
 from cutout.local.authorizer import RequestAuthorizer, policy_allows
 from cutout.local.gateway import LocalGateway, translate_proxy_answer
 from cutout.local.gateway_responses import GatewayRefusal
-from cutout.local.presign_check import PresignedUrlVerifier
+from cutout.local.presign_check import SignatureVerifier
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:local/prod"
 
@@ -175,7 +175,7 @@ def test_a_presigned_url_is_refused_after_its_lifetime_and_when_moved():
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k/1"},
                                     ExpiresIn=60)
     now = [time.time()]
-    verifier = PresignedUrlVerifier("AKIATEST", "secret", clock=lambda: now[0])
+    verifier = SignatureVerifier("AKIATEST", "secret", clock=lambda: now[0])
 
     def environ(target: str) -> dict:
         path, _, query = target.partition("?")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from cutout.local.moto_stack import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
 TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
 
@@ -55,8 +57,8 @@ def test_the_accounts_table_is_on_demand_kms_encrypted_with_pitr_and_the_account
 ):
     # Given the accounts table in the stack's moto
     dynamodb = boto3.client("dynamodb", endpoint_url=local_api.moto_endpoint,
-                            region_name="us-east-1", aws_access_key_id="inspect",
-                            aws_secret_access_key="inspect")
+                            region_name="us-east-1", aws_access_key_id=ACCESS_KEY_ID,
+                            aws_secret_access_key=SECRET_ACCESS_KEY)
     # When it is described
     table = dynamodb.describe_table(TableName="cutout-local-accounts")["Table"]
     backups = dynamodb.describe_continuous_backups(TableName="cutout-local-accounts")

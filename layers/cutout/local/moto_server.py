@@ -1,10 +1,15 @@
-"""moto in a thread on loopback, behind our presigned-URL check and without access logs.
+"""moto in a thread on loopback, behind our signature check and without access logs.
 
 Like `moto.server.ThreadedMotoServer`, which we cannot use as is for two reasons: it
 writes every request line to stderr (presigned URLs carry their signature in the query,
 and signed URLs must never reach a log), and it gives no place to put the check that moto
-itself does not make on presigned URLs (see `presign_check`). `stop()` also closes the
+itself does not make on signatures (see `presign_check`). `stop()` also closes the
 listening socket, so the port is free as soon as it returns.
+
+moto's server also wraps every service in flask-cors, which answers any `Origin` with
+itself (`http://evil.example` included). AWS does not: S3 answers CORS from the bucket's
+own CORS rules (which moto's S3 implements), the other services we use not at all. The
+global layer is switched off (moto's MOTO_DISABLE_GLOBAL_CORS setting).
 
 One moto bug is worked around here: moto tries to read a form-encoded body as an AWS query
 call, and a presigned PUT sent that way (curl's default for `--data-binary`) then hangs
@@ -18,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -25,12 +31,26 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+CLIENT_CLOSE_WAIT_SECONDS = 1.0
+
 
 class _QuietRequestHandler(MotoRequestHandler):
     """moto's request handler minus the access log (it would print signed URLs)."""
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    def finish(self) -> None:
+        # werkzeug answers one request per connection (`Connection: close`) and closes it.
+        # Waiting for the client to close first (it does once it has read the answer) leaves
+        # TIME_WAIT on the client's port, not on moto's, which is then free when we stop.
+        try:
+            self.connection.settimeout(CLIENT_CLOSE_WAIT_SECONDS)
+            while self.connection.recv(65536):
+                pass
+        except OSError:
+            pass
+        super().finish()
 
 
 def _form_encoded_presigned_put_as_binary(app: Callable) -> Callable:
@@ -56,6 +76,9 @@ class LoopbackMotoServer:
 
     def start(self) -> None:
         """Bind (port 0 picks a free one) and serve in a daemon thread."""
+        # What MOTO_DISABLE_GLOBAL_CORS sets, read when each service's app is first built;
+        # set here because moto reads the variable once, when it is first imported.
+        werkzeug_app.DISABLE_GLOBAL_CORS = True
         app: Any = _form_encoded_presigned_put_as_binary(
             DomainDispatcherApplication(create_backend_app)
         )

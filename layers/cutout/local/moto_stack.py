@@ -23,7 +23,7 @@ import boto3
 
 from cutout.data import schema
 from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
-from cutout.local.presign_check import PresignedUrlVerifier
+from cutout.local.presign_check import SignatureVerifier
 
 REGION = "us-east-1"
 # moto accepts any credentials; these are fixed so the presigned-URL verifier can check
@@ -110,7 +110,7 @@ class MotoStack:
         # moto spills objects over ~5 MB to temporary files; keep every image in memory so
         # "gone when it stops" holds for uploads too (the API accepts up to 64 MB).
         os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(IN_MEMORY_OBJECT_BYTES))
-        verifier = PresignedUrlVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        verifier = SignatureVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
         self._server = LoopbackMotoServer(self._host, self._port, verifier)
         self._server.start()
         host, port = self._server.address
