@@ -35,6 +35,8 @@ KMS_ALIAS = "alias/cutout-local"
 ACCOUNTS_TABLE = "cutout-local-accounts"
 TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
+# Stands in for a customer's bucket of catalogue images: the local batch allow-list.
+CATALOGUE_BUCKET = "cutout-local-catalogue"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 STAGE = "prod"
@@ -65,6 +67,7 @@ class LocalResources:
     accounts_table: str = ACCOUNTS_TABLE
     transient_bucket: str = TRANSIENT_BUCKET
     training_bucket: str = TRAINING_BUCKET
+    catalogue_bucket: str = CATALOGUE_BUCKET
     usage_plan_id: str = ""
     rest_api_id: str = ""
     stack_name: str = DEFAULT_STACK_NAME
@@ -76,6 +79,10 @@ class LocalResources:
             "CUTOUT_TRANSIENT_BUCKET": self.transient_bucket,
             "CUTOUT_TRAINING_BUCKET": self.training_bucket,
             "CUTOUT_KMS_KEY_ID": self.kms_key_arn,
+            # Batch jobs run on this process's thread pool (cutout.local.batch_runner).
+            "CUTOUT_BATCH_STATE_MACHINE_ARN": "local",
+            "CUTOUT_BATCH_SOURCE_BUCKETS": self.catalogue_bucket,
+            "CUTOUT_BATCH_DESTINATION_BUCKETS": self.catalogue_bucket,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
@@ -124,6 +131,7 @@ class MotoStack:
         _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
                        TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
+        s3.create_bucket(Bucket=CATALOGUE_BUCKET)  # the customer's: no rules of ours on it
         api_id, plan_id = _create_usage_plan(_client("apigateway", endpoint))
         self.resources = replace(self.resources, usage_plan_id=plan_id, rest_api_id=api_id)
         _publish_outputs(_client("cloudformation", endpoint), self.resources)
