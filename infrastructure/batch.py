@@ -28,6 +28,7 @@ from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.inference import DOCKERFILE
 from infrastructure.layer import REPO_ROOT
+from infrastructure.model_image import image_excludes
 from infrastructure.nag import acknowledge
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -106,7 +107,8 @@ class Batch(Construct):
         return lambda_.DockerImageFunction(
             self, "Worker", description=description,
             code=lambda_.DockerImageCode.from_image_asset(
-                str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=["batch_items.handler"]),
+                str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=["batch_items.handler"],
+                exclude=image_excludes(settings)),  # the same image: only the chosen model
             memory_size=settings.inference_memory_mb,
             timeout=Duration.seconds(WORKER_TIMEOUT_SECONDS),
             **base.function_options(settings, network,

@@ -8,7 +8,7 @@ function's folder. Synthesis stages the context and never builds it: no Docker n
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_kms as kms
@@ -21,6 +21,7 @@ from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table, grant_usage_counters
 from infrastructure.layer import REPO_ROOT
+from infrastructure.model_image import image_excludes, memory_warning
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
 
@@ -43,7 +44,8 @@ class Inference(Construct):
             self, "Function",
             description=description,
             code=lambda_.DockerImageCode.from_image_asset(
-                str(REPO_ROOT), file=DOCKERFILE, platform=platform),
+                str(REPO_ROOT), file=DOCKERFILE, platform=platform,
+                exclude=image_excludes(settings)),  # only the chosen model is in the image
             # 3008 MB: about 1.7 vCPU of credit (1,769 MB = 1 vCPU), so ONNX Runtime's second
             # thread pays for itself, and the most a new account may use before a quota raise.
             memory_size=settings.inference_memory_mb,
@@ -51,6 +53,9 @@ class Inference(Construct):
             reserved_concurrent_executions=settings.inference_reserved_concurrency or None,
             **base.function_options(settings, network, environment, key),
         )
+        warning = memory_warning(settings)
+        if warning:
+            Annotations.of(self).add_warning_v2("cutout:model-memory", warning)
         role = base.role
         grant_table(role, table, "dynamodb:GetItem")
         grant_usage_counters(role, table, *schema.USAGE_COUNTERS)  # requests and pixels per day
