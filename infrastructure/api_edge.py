@@ -14,21 +14,16 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-# (response type, status, code, message); message None = the gateway's own explanation.
+from cutout.api.gateway_errors import GATEWAY_ERRORS
+
+# The gateway's own answers, from the library's table (the local gateway raises the same).
 # ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key):
 # templates only substitute variables, so the code stays fixed and the reason is a field,
 # empty when the deny came from elsewhere (a resource policy).
-ERROR_RESPONSES = (
-    (apigw.ResponseType.UNAUTHORIZED, "401", "unauthorized",
-     "A valid API key is required in the x-api-key header."),
-    (apigw.ResponseType.ACCESS_DENIED, "403", "forbidden", "This API key is not allowed here."),
-    (apigw.ResponseType.THROTTLED, "429", "throttled", "Too many requests; retry later."),
-    (apigw.ResponseType.QUOTA_EXCEEDED, "429", "throttled", "The daily request quota is used up."),
-    (apigw.ResponseType.REQUEST_TOO_LARGE, "413", "image_too_large",
-     "The request is over 10 MB; upload large images with POST /v1/uploads."),
-    (apigw.ResponseType.DEFAULT_4_XX, None, "invalid_request", None),
-    (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", None),
-)
+ERROR_RESPONSES = tuple(
+    (apigw.ResponseType.of(error.response_type),
+     str(error.status) if error.status else None, error.code, error.message)
+    for error in GATEWAY_ERRORS)
 RETRY_AFTER_SECONDS = 1
 # Headers every gateway answer carries, like every handler answer. Values are mapping
 # expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is

@@ -6,6 +6,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cutout.api.routes import ACCOUNT, REMOVE_BACKGROUND, UPLOADS
 from cutout.data.schema import ACCOUNT_INDEX
 from infrastructure.account_page import allow_page_transfers
 from infrastructure.accounts import Accounts
@@ -68,13 +69,10 @@ class CutoutStack(Stack):
                                      environment=environment, retention=retention, **data)
 
         api = Api(self, "Api", settings=settings, network=network, key=storage.key,
-                  retention=retention, authorizer=zip_functions.authorizer, routes={
-                      ("POST", "/v1/remove-background"): inference.function,
-                      ("POST", "/v1/uploads"): zip_functions.uploads,
-                      ("GET", "/v1/account"): zip_functions.account,
-                      ("PUT", "/v1/account/training-opt-in"): zip_functions.account,
-                      # remove.bg-compatible route: existing client libraries work unchanged.
-                      ("POST", "/v1.0/removebg"): inference.function,
+                  retention=retention, authorizer=zip_functions.authorizer, functions={
+                      # the route table (cutout.api.routes) names each route's function
+                      REMOVE_BACKGROUND: inference.function, UPLOADS: zip_functions.uploads,
+                      ACCOUNT: zip_functions.account,
                   })
         allow_page_transfers(storage.transient_bucket, api.rest_api, settings)
         monitored = {"RemoveBackground": inference.function,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 import requests
 
 
@@ -42,15 +43,21 @@ def test_curl_without_a_key_gets_401_and_with_a_wrong_key_403(local_api):
     assert (missing, wrong) == (401, 403)
 
 
-def test_an_unknown_route_gets_the_gateways_403_in_our_error_shape(local_api):
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/v1/nowhere"), ("DELETE", "/v1/account"), ("TRACE", "/v1/account"),
+    ("PATCH", "/v1.0/removebg"), ("GET", "/")])
+def test_an_unknown_route_or_method_gets_route_not_found_in_our_error_shape(local_api, method,
+                                                                             path):
     # Given a valid key
     headers = {"x-api-key": local_api.api_key}
-    # When it calls a path the API does not have
-    response = requests.get(f"{local_api.base_url}/v1/nowhere", headers=headers, timeout=30)
-    # Then, as API Gateway does, 403 (missing authentication token), as our JSON error
-    assert response.status_code == 403
-    error = response.json()["error"]
-    assert (error["code"], error["message"]) == ("invalid_request", "Missing Authentication Token")
+    # When it calls a path or a method the API does not have (TRACE included)
+    response = requests.request(method, f"{local_api.base_url}{path}", headers=headers,
+                                timeout=30)
+    # Then, as the stack's MISSING_AUTHENTICATION_TOKEN gateway response does: a JSON 404
+    # with a stable code (never a 501 HTML page, never remove.bg's shape)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "route_not_found"
 
 
 def test_the_account_page_shows_the_demo_account_with_training_off(local_api):

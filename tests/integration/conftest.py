@@ -94,12 +94,8 @@ def handlers(settings, stores, accounts):
 
 @pytest.fixture
 def gateway(handlers) -> Gateway:
-    return Gateway(handlers["authorizer"], {
-        "/v1/account": handlers["account"],
-        "/v1/account/training-opt-in": handlers["account"],
-        "/v1/uploads": handlers["uploads"],
-        "/v1/remove-background": handlers["remove_background"],
-    })
+    functions = {name: handler for name, handler in handlers.items() if name != "authorizer"}
+    return Gateway(handlers["authorizer"], functions)
 
 
 @pytest.fixture

@@ -15,14 +15,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 from PIL import Image, ImageDraw
 
 from cutout.data import schema
-from cutout.local import gateway_responses
-from cutout.local.events import authorizer_request_event, proxy_event
+from cutout.local.authorizer import RequestAuthorizer
 from cutout.local.functions import LambdaContext
+from cutout.local.gateway import LocalGateway
 from cutout.service.accounts import AccountService
 from cutout.settings import Settings
 
@@ -124,16 +125,22 @@ class Answer:
 
 
 class Gateway:
-    """API Gateway in miniature: the REQUEST authorizer first, then the proxy integration.
+    """The local stack's in-process API Gateway (`cutout.local.gateway.LocalGateway`) in front
+    of handlers built with the tests' collaborators: the route table routes, the REQUEST
+    authorizer runs (uncached, so each test sees its own keys), refusals are the gateway's."""
 
-    A raised "Unauthorized" is answered 401 and a Deny 403, in our JSON error shape, as the
-    deployed API's customised gateway responses do.
-    """
+    def __init__(self, authorizer: Any, functions: dict[str, Any]) -> None:
+        self.last_proxy_answer: dict = {}
 
-    def __init__(self, authorizer: Any, routes: dict[str, Any]) -> None:
-        self.authorizer = authorizer
-        self.routes = routes  # path -> handler
-        self.last_authorizer_response: dict | None = None
+        def invoked(handler: Any) -> Any:
+            def invoke(event: dict) -> dict:
+                self.last_proxy_answer = handler(event, LocalContext())
+                return self.last_proxy_answer
+            return invoke
+
+        self._gateway = LocalGateway(
+            RequestAuthorizer(lambda event: authorizer(event, LocalContext()), ttl_seconds=0),
+            {name: invoked(handler) for name, handler in functions.items()})
 
     def request(self, method: str, path: str, *, key: str | None = None,
                 headers: dict[str, str] | None = None, body: bytes | str | None = None,
@@ -141,29 +148,13 @@ class Gateway:
         headers = dict(headers or {})
         if key is not None:
             headers["x-api-key"] = key
-        try:
-            decision = self.authorizer(authorizer_request_event(method, path, headers=headers),
-                                       LocalContext())
-        except Exception as refusal:  # the authorizer's 401 signal
-            assert str(refusal) == "Unauthorized"
-            return _gateway_error(gateway_responses.unauthorized())
-        self.last_authorizer_response = decision
-        statement = decision["policyDocument"]["Statement"][0]
-        if statement["Effect"] != "Allow":
-            reason = decision.get("context", {}).get("error_code")
-            return _gateway_error(gateway_responses.access_denied(reason))
-        event = proxy_event(method, path, headers=headers, body=body, query=query,
-                            authorizer={**decision["context"],
-                                        "principalId": decision["principalId"]})
-        handler = self.routes[path]
-        raw = handler(event, LocalContext())
-        return answer_of(raw)
-
-
-def _gateway_error(refusal: gateway_responses.GatewayRefusal) -> Answer:
-    """Rendered by the local gateway's code, which mirrors the stack's gateway responses."""
-    headers = {"Content-Type": "application/json"}
-    return Answer(refusal.status, headers, refusal.body("gateway"), {})
+        target = path
+        if query:
+            target += "?" + (query if isinstance(query, str) else urlencode(query))
+        self.last_proxy_answer = {}
+        raw_body = body.encode("utf-8") if isinstance(body, str) else body
+        answer = self._gateway.handle(method, target, list(headers.items()), raw_body)
+        return Answer(answer.status, dict(answer.headers), answer.body, self.last_proxy_answer)
 
 
 def answer_of(raw: dict) -> Answer:

@@ -29,9 +29,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
-def removebg_gateway(gateway, handlers):
-    """The integration gateway with the remove.bg route, served by the same function."""
-    gateway.routes[PATH] = handlers["remove_background"]
+def removebg_gateway(gateway):
+    """The integration gateway: the route table sends remove.bg's route to the same function."""
     return gateway
 
 
@@ -256,7 +255,6 @@ ERROR_CASES = {
     "a raw image body": ("raw-image", "image/png", "unsupported_media_type"),
     "not an image": (b'{"image_file_b64": "' + base64.b64encode(b"\x89PNG" + b"x" * 300)
                      + b'"}', "application/json", "unknown_format"),
-    "a file over 6 MB": ("big-file", None, "file_too_large"),
     "no subject at all": ("transparent", None, "unknown_foreground"),
 }
 
@@ -269,9 +267,6 @@ def test_every_client_error_is_a_400_in_removebg_shape(removebg_gateway, caller,
         body, content_type = multipart({}, {"image_file": ("a.png", b"", None)})
     elif body == "raw-image":
         body = disc_image()
-    elif body == "big-file":
-        body, content_type = multipart({}, {"image_file": ("a.jpg", bytes(6 * 1024 * 1024 + 1),
-                                                           None)})
     elif body == "transparent":
         buffer = io.BytesIO()
         Image.new("RGBA", (64, 48), (0, 0, 0, 0)).save(buffer, "PNG")
@@ -281,6 +276,23 @@ def test_every_client_error_is_a_400_in_removebg_shape(removebg_gateway, caller,
     # Then remove.bg clients read a 400 with one error naming what is wrong
     assert answer.status == 400
     assert only_error(answer)["code"] == code
+
+
+def test_a_file_over_6_mb_is_refused_before_the_function_and_by_the_parser(removebg_gateway,
+                                                                          caller):
+    # Given a multipart file over the 6 MB a synchronous invocation carries
+    from cutout.api.removebg_request import parse_removebg_request
+
+    body, content_type = multipart({}, {"image_file": ("a.jpg", bytes(6 * 1024 * 1024 + 1),
+                                                       None)})
+    # When it is posted, Then the gateway refuses it (its base64 event is over Lambda's 6 MB)
+    answer = post(removebg_gateway, caller, body, content_type)
+    assert answer.status == 413
+    assert answer.json()["error"]["code"] == "image_too_large"
+    # And the parser itself names it in remove.bg's terms, should a smaller event carry it
+    with pytest.raises(Exception) as refused:
+        parse_removebg_request(body, content_type)
+    assert (refused.value.code, refused.value.status) == ("file_too_large", 400)
 
 
 def test_image_url_is_never_fetched_and_the_detail_says_to_send_the_file(removebg_gateway,

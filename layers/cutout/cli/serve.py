@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 def banner(running: RunningStack) -> str:
     """What the user reads: where the API is, the key, a curl command that works as is."""
     base, key, aws = running.base_url, running.demo.api_key, running.resources
-    routes = "\n".join(f"    {method:<5} {base}{path}" for method, path in running.routes)
+    routes = "\n".join(f"    {route.method:<5} {base}{route.path}" for route in running.routes)
     exports = " ".join(f"{name}={shlex.quote(value)}"
                        for name, value in sorted(aws.environment().items()))
     return f"""cutout local API ready at {base}

@@ -1,9 +1,10 @@
 """Load the Lambda entry points from `functions/<name>/handler.py` and call them as Lambda does.
 
-Each function is imported once, at start-up, like a Lambda init; invocations of one
-function are serialised, like a single warm container (Lambda never runs two events at
-once in one execution environment, and module-level state such as Powertools' logger
-keys relies on that).
+Each function is imported once, at start-up, like a Lambda init. Invocations are
+serialised across the whole process: Lambda never runs two events at once in one execution
+environment, and the code relies on it (Powertools keeps the current event as class state
+shared by every resolver in a process, so two functions invoked at once in one process
+would clear each other's event).
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ class LambdaContext:
         return max(0, int((self.timeout_seconds - elapsed) * 1000))
 
 
+# One execution environment's worth of concurrency for the whole process (see above).
+_ENVIRONMENT = threading.Lock()
+
+
 class LocalFunction:
     """One Lambda function: its handler module, imported once, invoked one event at a time."""
 
     def __init__(self, name: str, module: ModuleType, handler: str = "handler") -> None:
         self.name = name
         self._entry = getattr(module, handler)
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, name: str, directory: Path | None = None) -> LocalFunction:
@@ -78,5 +82,5 @@ class LocalFunction:
 
     def invoke(self, event: dict) -> Any:
         """Run the handler on one event with a fresh context, as one Lambda invocation."""
-        with self._lock:
+        with _ENVIRONMENT:
             return self._entry(event, LambdaContext(function_name=f"cutout-{self.name}"))

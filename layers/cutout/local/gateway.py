@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from cutout.api.removebg import REMOVEBG_PATH
+from cutout.api.routes import ROUTES, Route
 from cutout.local import gateway_responses as responses
 from cutout.local.authorizer import RequestAuthorizer
 from cutout.local.events import proxy_event
@@ -26,16 +27,6 @@ from cutout.local.gateway_responses import GatewayRefusal
 
 API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
-
-# method, resource -> function directory under functions/; the same table as the stack's
-# (infrastructure/stack.py), where the remove.bg-compatible route also goes to inference.
-ROUTES: dict[tuple[str, str], str] = {
-    ("POST", "/v1/remove-background"): "remove_background",
-    ("POST", "/v1/uploads"): "uploads",
-    ("GET", "/v1/account"): "account",
-    ("PUT", "/v1/account/training-opt-in"): "account",
-    ("POST", "/v1.0/removebg"): "remove_background",
-}
 
 # Sent by the client for the connection, not for the API; API Gateway does not pass them on.
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "upgrade", "te"}
@@ -57,12 +48,12 @@ class LocalGateway:
         self,
         authorizer: RequestAuthorizer,
         functions: Mapping[str, Callable[[dict], Any]],
-        routes: Mapping[tuple[str, str], str] = ROUTES,
+        routes: Sequence[Route] = ROUTES,
         stage: str = "prod",
     ) -> None:
         self._authorizer = authorizer
         self._functions = functions
-        self._routes = routes
+        self._routes = [route for route in routes if route.function in functions]
         self._stage = stage
 
     def handle(
@@ -78,8 +69,7 @@ class LocalGateway:
         try:
             return self._handle(method.upper(), target, headers, body, source_ip)
         except GatewayRefusal as refusal:
-            removebg = unquote(target.partition("?")[0]) == REMOVEBG_PATH
-            return refused(refusal, request_id, removebg=removebg)
+            return refused(refusal, request_id)
 
     def _handle(
         self,
@@ -93,18 +83,20 @@ class LocalGateway:
         path = unquote(raw_path)
         if body is not None and len(body) > API_GATEWAY_PAYLOAD_LIMIT:
             raise responses.request_too_large()
-        function_name = self._routes.get((method, path))
-        function = self._functions.get(function_name) if function_name else None
-        if function is None:
-            raise responses.no_route(method, path)
+        route, parameters = self._match(method, path)
+        function_name = route.function
+        function = self._functions[function_name]
         event_headers = _event_headers(headers, source_ip)
-        context = self._authorizer.authorize(method, path, event_headers)
+        context = self._authorizer.authorize(method, path, event_headers) \
+            if route.authorized else None
         event = proxy_event(
             method,
             path,
             headers=event_headers,
             query=query,
             body=body or None,
+            resource=route.path,
+            path_parameters=parameters,
             authorizer=context,
             stage=self._stage,
             source_ip=source_ip,
@@ -122,6 +114,27 @@ class LocalGateway:
         translated = translate_proxy_answer(answer)
         translated.headers.append(("x-amzn-RequestId", request_id))
         return translated
+
+
+    def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route for this method and path, and its path parameters.
+
+        As API Gateway does, an unknown path and a known path with another method are the
+        same refusal (MISSING_AUTHENTICATION_TOKEN, which the stack answers as a 404).
+        """
+        for route in self._routes:
+            if route.method != method:
+                continue
+            match = _path_pattern(route.path).match(path)
+            if match:
+                return route, match.groupdict()
+        raise responses.no_route(method, path)
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    """`/v1/things/{thing_id}` as a pattern whose groups are the path parameters."""
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{pattern}$")
 
 
 def translate_proxy_answer(answer: Any) -> GatewayAnswer:
@@ -161,14 +174,15 @@ def merged_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def refused(refusal: GatewayRefusal, request_id: str, *, removebg: bool = False) -> GatewayAnswer:
-    """The gateway's own answer, in our JSON error shape (remove.bg's on its route)."""
+def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
+    """The gateway's own answer, in our JSON error shape on every route, as in AWS (gateway
+    responses are per API: the remove.bg route's refusals cannot take remove.bg's shape)."""
     return GatewayAnswer(
         refusal.status,
         # the headers the stack's gateway responses set (infrastructure/api_edge.py)
         [("Content-Type", "application/json"), ("X-Request-Id", request_id),
          ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id)],
-        refusal.removebg_body() if removebg else refusal.body(request_id),
+        refusal.body(request_id),
     )
 
 

@@ -1,19 +1,14 @@
-"""The answers API Gateway gives on its own (no handler ran), in our JSON error shape.
+"""The answers API Gateway gives on its own (no handler ran), raised by the local gateway.
 
-In AWS these are the customised gateway responses (UNAUTHORIZED, ACCESS_DENIED,
-MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE, AUTHORIZER_CONFIGURATION_ERROR,
-DEFAULT_5XX...); locally the gateway raises `GatewayRefusal` and one place renders it.
-On the remove.bg-compatible route the local gateway answers in remove.bg's shape, which
-API Gateway cannot do per route (README, "The remove.bg-compatible route").
+Statuses, codes and messages come from `cutout.api.gateway_errors`, the table the stack's
+gateway responses are built from; one place renders them (`GatewayRefusal.body`).
 """
 
 from __future__ import annotations
 
 import json
 
-from cutout.api.removebg import removebg_error
-
-API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
+from cutout.api.gateway_errors import gateway_error
 
 
 class GatewayRefusal(Exception):
@@ -26,6 +21,13 @@ class GatewayRefusal(Exception):
         self.message = message
         self.reason = reason  # ACCESS_DENIED only: the authorizer's error_code, or ""
 
+    @classmethod
+    def of(cls, response_type: str, reason: str | None = None) -> GatewayRefusal:
+        """The refusal the stack's gateway response of `response_type` gives."""
+        error = gateway_error(response_type)
+        assert error.status is not None and error.message is not None  # not a DEFAULT_*
+        return cls(error.status, error.code, error.message, reason)
+
     def body(self, request_id: str) -> bytes:
         """`{"error": {"code", "message", "request_id"}}`, as the handlers answer errors."""
         error = {"code": self.code, "message": self.message, "request_id": request_id}
@@ -33,23 +35,15 @@ class GatewayRefusal(Exception):
             error["reason"] = self.reason
         return json.dumps({"error": error}).encode("utf-8")
 
-    def removebg_body(self) -> bytes:
-        """`{"errors": [{"title", "code", "detail"}]}`, remove.bg's shape. The status stays the
-        gateway's, as in AWS, where gateway responses are per API (a missing key is a 401)."""
-        _, body = removebg_error(self.status, self.code, self.message)
-        return json.dumps(body).encode("utf-8")
-
-
-# Codes and messages mirror the stack's gateway responses (infrastructure/api_edge.py):
-# a client parses the same `code` locally and in AWS.
-
 
 def missing_key() -> GatewayRefusal:
-    return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
+    """No `x-api-key` header: the gateway answers without calling the authorizer."""
+    return GatewayRefusal.of("UNAUTHORIZED")
 
 
 def unauthorized() -> GatewayRefusal:
-    return GatewayRefusal(401, "unauthorized", API_KEY_REQUIRED)
+    """The authorizer raised "Unauthorized"."""
+    return GatewayRefusal.of("UNAUTHORIZED")
 
 
 
@@ -60,20 +54,22 @@ def access_denied(error_code: str | None = None) -> GatewayRefusal:
     makes of it in AWS, where a template can substitute a value but not choose the code.
     """
     reason = error_code if error_code and error_code.replace("_", "").isalnum() else ""
-    return GatewayRefusal(403, "forbidden", "This API key is not allowed here.", reason)
+    return GatewayRefusal.of("ACCESS_DENIED", reason)
+
+
+def key_not_in_plan() -> GatewayRefusal:
+    """An Allow whose `usageIdentifierKey` is in no usage plan of the stage."""
+    return GatewayRefusal.of("INVALID_API_KEY")
 
 
 def no_route(method: str, path: str) -> GatewayRefusal:
-    # API Gateway answers 403 "Missing Authentication Token" for a path or method it does
-    # not know, before any authorizer runs (DEFAULT_4XX in the stack: code invalid_request).
-    return GatewayRefusal(403, "invalid_request", "Missing Authentication Token")
+    """A path or method the API does not have (MISSING_AUTHENTICATION_TOKEN), before any
+    authorizer runs."""
+    return GatewayRefusal.of("MISSING_AUTHENTICATION_TOKEN")
 
 
 def request_too_large() -> GatewayRefusal:
-    return GatewayRefusal(
-        413, "image_too_large",
-        "The request is over 10 MB; upload large images with POST /v1/uploads.",
-    )
+    return GatewayRefusal.of("REQUEST_TOO_LARGE")
 
 
 def invocation_too_large() -> GatewayRefusal:

@@ -1,22 +1,24 @@
-"""The local gateway behind a real HTTP/1.1 server on loopback (stdlib, one thread a connection).
+"""The local gateway behind werkzeug's threaded HTTP/1.1 server on loopback.
 
-Bodies over API Gateway's 10 MB limit are refused before they are read when the client
-asks first (`Expect: 100-continue`, which curl sends for large uploads) and otherwise
-drained and refused, so clients get our 413 JSON rather than a reset connection. The
-access log names method, path (no query) and status: never headers, keys or bodies.
+werkzeug reads the request (chunked bodies included); this module only adds what API
+Gateway does at its door: a body over 10 MB is refused with our 413 JSON (before it is
+sent when the client asks first with `Expect: 100-continue`, as curl does for large
+uploads), and every refusal the HTTP layer itself makes (a malformed chunk, a request
+line or headers too long) is JSON in the same shape, never an HTML page. The access log
+names method, path (no query) and status: never headers, keys or bodies.
 """
 
 from __future__ import annotations
 
 import socket
-import socketserver
 import sys
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote
+from collections.abc import Iterable
+from typing import Any
 
-from cutout.api.removebg import REMOVEBG_PATH
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
 from cutout.local import gateway_responses as responses
 from cutout.local.gateway import API_GATEWAY_PAYLOAD_LIMIT, GatewayAnswer, LocalGateway, refused
 from cutout.local.gateway_responses import GatewayRefusal
@@ -24,150 +26,153 @@ from cutout.local.gateway_responses import GatewayRefusal
 # Past this we stop draining an oversized body and close the connection instead.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
+# What the HTTP layer's own refusals mean in our error vocabulary (all are client errors).
+_HTTP_REFUSALS = {413: "image_too_large"}
 
 
-class _TooLarge(Exception):
-    pass
+class GatewayApp:
+    """A WSGI application: one HTTP request in, the gateway's answer out."""
 
-
-class _BadLength(Exception):
-    pass
-
-
-class GatewayHTTPServer(ThreadingHTTPServer):
-    """A threaded HTTP server whose every request goes through one `LocalGateway`."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], gateway: LocalGateway | None, quiet: bool = False
-    ) -> None:
-        # The gateway may be set after binding: requests wait in the backlog until
-        # serve_forever() runs, which happens only once it is set.
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _GatewayRequestHandler)
-        self.gateway = gateway
+    def __init__(self, quiet: bool = False) -> None:
+        self.gateway: LocalGateway | None = None  # set before serving
         self.quiet = quiet
 
-    def server_bind(self) -> None:
-        # HTTPServer's version resolves the host name (getfqdn), which can stall for seconds
-        # on machines with slow reverse DNS; a loopback server has no use for it.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
-class _GatewayRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "cutout-local"
-    server: GatewayHTTPServer
-
-    def handle_expect_100(self) -> bool:
-        try:
-            declared = self._declared_length()
-        except _BadLength:
-            declared = 0  # answered 400 once the request is served
-        if declared > API_GATEWAY_PAYLOAD_LIMIT:
-            self.close_connection = True
-            self._send(self._too_large())
-            return False
-        return super().handle_expect_100()
-
-    def _serve(self) -> None:
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         started = time.monotonic()
+        method = environ["REQUEST_METHOD"]
         try:
-            body = self._read_body()
-        except _TooLarge:
-            self.close_connection = True
-            answer = self._too_large()
-        except _BadLength:
-            self.close_connection = True
-            answer = self._refused(GatewayRefusal(400, "invalid_request", "Bad Content-Length"))
+            body = _read_body(environ)
+        except GatewayRefusal as refusal:
+            answer = refused(refusal, str(uuid.uuid4()))
         else:
-            peer = self.client_address[0]
-            assert self.server.gateway is not None  # set before serve_forever()
-            answer = self.server.gateway.handle(
-                self.command, self.path, list(self.headers.items()), body, peer
-            )
-        self._send(answer)
-        if not self.server.quiet:
+            assert self.gateway is not None  # set before serve_forever()
+            target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+            answer = self.gateway.handle(method, target, _headers(environ), body,
+                                         environ.get("REMOTE_ADDR", "127.0.0.1"))
+        if not self.quiet:
             elapsed = int((time.monotonic() - started) * 1000)
-            path = self.path.split("?", 1)[0]
-            print(f"{self.command} {path} -> {answer.status} ({elapsed} ms)", file=sys.stderr)
+            path = environ.get("PATH_INFO", "/")
+            print(f"{method} {path} -> {answer.status} ({elapsed} ms)", file=sys.stderr)
+        headers = [(name, value) for name, value in answer.headers
+                   if name.lower() not in ("content-length", "connection", "transfer-encoding")]
+        headers.append(("Content-Length", str(len(answer.body))))
+        start_response(f"{answer.status} {_reason(answer.status)}", headers)
+        return [] if method == "HEAD" else [answer.body]
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
 
-    def _declared_length(self) -> int:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise _BadLength from None
-        if length < 0:
-            raise _BadLength
-        return length
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = self._declared_length()
-        if length > API_GATEWAY_PAYLOAD_LIMIT:
-            if length <= _DRAIN_LIMIT:
-                self._discard(length)
-            raise _TooLarge
-        return self.rfile.read(length) if length else None
-
-    def _read_chunked(self) -> bytes | None:
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            try:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            except ValueError:
-                raise _BadLength from None  # not a chunk-size line: answer 400, not a reset
-            if size < 0:
-                raise _BadLength
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
+def _read_body(environ: dict[str, Any]) -> bytes | None:
+    """The body, bounded as API Gateway bounds it; oversized ones are drained, then refused."""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    declared = int(length) if length and length.isdigit() else None
+    chunked = environ.get("wsgi.input_terminated", False)
+    if declared is None and not chunked:
+        return None
+    parts: list[bytes] = []
+    total = 0
+    remaining = declared if declared is not None else _DRAIN_LIMIT
+    try:
+        while remaining > 0:
+            part = stream.read(min(_CHUNK, remaining))
+            if not part:
                 break
-            total += size
-            if total > API_GATEWAY_PAYLOAD_LIMIT:
-                raise _TooLarge
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()
-        return b"".join(parts) or None
+            total += len(part)
+            remaining -= len(part)
+            if total <= API_GATEWAY_PAYLOAD_LIMIT:
+                parts.append(part)
+            elif total > _DRAIN_LIMIT:
+                break
+    except (OSError, ValueError):  # werkzeug's dechunker: a chunk-size line that is not hex
+        raise GatewayRefusal(400, "invalid_request", "The chunked request body is malformed.") \
+            from None
+    if total > API_GATEWAY_PAYLOAD_LIMIT:
+        raise responses.request_too_large()
+    return b"".join(parts) or None
 
-    def _discard(self, length: int) -> None:
-        while length > 0:
-            read = self.rfile.read(min(_CHUNK, length))
-            if not read:
-                return
-            length -= len(read)
 
-    def _too_large(self) -> GatewayAnswer:
-        return self._refused(responses.request_too_large())
+def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    """The request headers as sent (werkzeug's WSGI environ keeps them as HTTP_*)."""
+    pairs = []
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            pairs.append((name[5:].replace("_", "-").title(), value))
+    if environ.get("CONTENT_TYPE"):
+        pairs.append(("Content-Type", environ["CONTENT_TYPE"]))
+    if environ.get("CONTENT_LENGTH"):
+        pairs.append(("Content-Length", environ["CONTENT_LENGTH"]))
+    return pairs
 
-    def _refused(self, refusal: GatewayRefusal) -> GatewayAnswer:
-        removebg = unquote(self.path.split("?", 1)[0]) == REMOVEBG_PATH
-        return refused(refusal, str(uuid.uuid4()), removebg=removebg)
 
-    def _send(self, answer: GatewayAnswer) -> None:
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, with API Gateway's door rules and JSON for its own refusals."""
+
+    server_version = "cutout-local"
+
+    def run_wsgi(self) -> None:
+        # werkzeug always answers `Expect: 100-continue` with 100; a body over the gateway's
+        # limit is refused instead, so the client never sends it.
+        expects = self.headers.get("Expect", "").lower().strip() == "100-continue"
+        length = self.headers.get("Content-Length", "")
+        if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_LIMIT:
+            self.close_connection = True
+            self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4())))
+            return
+        super().run_wsgi()
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's refusals (bad request line, headers too long...) as our JSON."""
+        self.close_connection = True
+        refusal = GatewayRefusal(code, _HTTP_REFUSALS.get(code, "invalid_request"),
+                                 message or _reason(code))
+        self._send_answer(refused(refusal, str(uuid.uuid4())))
+
+    def _send_answer(self, answer: GatewayAnswer) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
+        self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer.body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None  # our own line in _serve; the default one would include the query
+        return None  # GatewayApp logs its own line; the default one would include the query
 
     def log_error(self, format: str, *args: object) -> None:
-        if not self.server.quiet:
+        if not getattr(self.server, "quiet", False):
             sys.stderr.write(f"gateway: {format % args}\n")
+
+
+def gateway_server(host: str, port: int, app: GatewayApp) -> BaseWSGIServer:
+    """A threaded werkzeug server on `host:port` (0: any free port).
+
+    The socket is bound here, so a busy port raises `OSError` to the caller (werkzeug's own
+    bind prints and exits) and no reverse DNS lookup of the host can stall the start.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    bound_port = listener.getsockname()[1]
+    server = make_server(host, bound_port, app, threaded=True, request_handler=_RequestHandler,
+                         fd=listener.fileno())
+    listener.close()  # werkzeug's server holds its own duplicate of the descriptor
+    server.daemon_threads = True
+    server.quiet = app.quiet  # type: ignore[attr-defined]
+    return server

@@ -14,13 +14,17 @@ import os
 import sys
 from dataclasses import dataclass
 
+from werkzeug.serving import BaseWSGIServer
+
+from cutout.api.routes import ROUTES, Route
+from cutout.api.routes import functions as route_functions
 from cutout.data.accounts import AccountStore
 from cutout.data.usage_plans import UsagePlanKeys
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS, RequestAuthorizer
 from cutout.local.demo import DemoAccount, create_demo_account
 from cutout.local.functions import LocalFunction, functions_dir
-from cutout.local.gateway import ROUTES, LocalGateway
-from cutout.local.http_server import GatewayHTTPServer
+from cutout.local.gateway import LocalGateway
+from cutout.local.http_server import GatewayApp, gateway_server
 from cutout.local.moto_stack import LocalResources, MotoStack
 
 AUTHORIZER_FUNCTION = "authorizer"
@@ -53,7 +57,7 @@ class RunningStack:
     base_url: str
     demo: DemoAccount
     resources: LocalResources
-    routes: tuple[tuple[str, str], ...]
+    routes: tuple[Route, ...]
 
 
 class LocalStack:
@@ -76,12 +80,13 @@ class LocalStack:
         self._api_key = api_key
         self._authorizer_ttl = authorizer_ttl
         self._quiet = quiet
-        self._http: GatewayHTTPServer | None = None
+        self._app = GatewayApp(quiet=quiet)
+        self._http: BaseWSGIServer | None = None
 
     def start(self) -> RunningStack:
         """Bind, start moto, create resources and the demo key, load the functions."""
         try:
-            self._http = GatewayHTTPServer((self._host, self._port), None, quiet=self._quiet)
+            self._http = gateway_server(self._host, self._port, self._app)
         except OSError as error:
             raise PortUnavailable(f"{self._host}:{self._port}", error.strerror) from None
         try:
@@ -99,8 +104,8 @@ class LocalStack:
             in_usage_plan=functools.partial(usage_plan.admits, resources.usage_plan_id),
         )
         invokers = {name: function.invoke for name, function in functions.items()}
-        self._http.gateway = LocalGateway(authorizer, invokers, routes)
-        host, port = self._http.server_address[:2]
+        self._app.gateway = LocalGateway(authorizer, invokers, routes)
+        host, port = self._host, self._http.server_address[1]
         display_host = f"[{host}]" if ":" in str(host) else host
         return RunningStack(f"http://{display_host}:{port}", demo, resources, tuple(routes))
 
@@ -143,16 +148,13 @@ def _use_local_aws(resources: LocalResources) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
-def _load_functions() -> tuple[dict[str, LocalFunction], dict[tuple[str, str], str]]:
+def _load_functions() -> tuple[dict[str, LocalFunction], tuple[Route, ...]]:
+    """The authorizer and every function the route table names, each imported once."""
     directory = functions_dir()
     functions = {AUTHORIZER_FUNCTION: LocalFunction.load(AUTHORIZER_FUNCTION, directory)}
-    routes: dict[tuple[str, str], str] = {}
-    for route, name in ROUTES.items():
-        if name not in functions:
-            try:
-                functions[name] = LocalFunction.load(name, directory)
-            except FileNotFoundError as missing:
-                print(f"warning: {missing}; {route[0]} {route[1]} is not served", file=sys.stderr)
-                continue
-        routes[route] = name
-    return functions, routes
+    for name in route_functions():
+        try:
+            functions[name] = LocalFunction.load(name, directory)
+        except FileNotFoundError as missing:
+            print(f"warning: {missing}; its routes are not served", file=sys.stderr)
+    return functions, tuple(route for route in ROUTES if route.function in functions)

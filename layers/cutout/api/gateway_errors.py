@@ -1,0 +1,53 @@
+"""The answers API Gateway gives on its own (no handler ran), declared once.
+
+The stack turns each entry into a gateway response (`infrastructure/api_edge.py`) and the
+local gateway raises the same refusals (`cutout.local.gateway_responses`), so a client
+parses the same status and `code` locally and in AWS. Gateway responses belong to the
+whole API: every route, remove.bg's included, gets this JSON shape from the gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """One API Gateway response type, as we shape it."""
+
+    response_type: str  # API Gateway's name (UNAUTHORIZED, ACCESS_DENIED, ...)
+    status: int | None  # None: keep the status API Gateway chose (the DEFAULT_* types)
+    code: str
+    message: str | None  # None: the gateway's own explanation ($context.error.messageString)
+
+
+GATEWAY_ERRORS: tuple[GatewayError, ...] = (
+    GatewayError("UNAUTHORIZED", 401, "unauthorized", API_KEY_REQUIRED),
+    # ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key).
+    GatewayError("ACCESS_DENIED", 403, "forbidden", "This API key is not allowed here."),
+    # apiKeySource AUTHORIZER: the key the authorizer named is in no usage plan of the stage.
+    GatewayError("INVALID_API_KEY", 403, "forbidden",
+                 "This API key is not in the deployment's usage plan; issue it again with "
+                 "`cutout keys create`."),
+    # API Gateway's answer to a path or method it does not have.
+    GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "route_not_found",
+                 "No such route: check the method and the path (see openapi.json)."),
+    GatewayError("WAF_FILTERED", 403, "request_blocked",
+                 "The request was blocked by the deployment's web application firewall."),
+    GatewayError("THROTTLED", 429, "throttled", "Too many requests; retry later."),
+    GatewayError("QUOTA_EXCEEDED", 429, "throttled", "The daily request quota is used up."),
+    GatewayError("REQUEST_TOO_LARGE", 413, "image_too_large",
+                 "The request is over 10 MB; upload large images with POST /v1/uploads."),
+    GatewayError("DEFAULT_4XX", None, "invalid_request", None),
+    GatewayError("DEFAULT_5XX", None, "internal_error", None),
+)
+
+
+def gateway_error(response_type: str) -> GatewayError:
+    """The entry for one response type."""
+    for error in GATEWAY_ERRORS:
+        if error.response_type == response_type:
+            return error
+    raise KeyError(f"no gateway error {response_type!r}")
