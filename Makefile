@@ -56,8 +56,9 @@ typecheck: $(STAMP)  ## mypy over layers/, functions/ and infrastructure/
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)  ## engine benchmark against rembg and bare inference (prints a table)
+bench: $(STAMP)  ## engine and soft-edge benchmarks against rembg (prints tables)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_edges.py
 
 synth: $(STAMP)  ## synthesize the CDK app without Docker or an AWS account
 	PATH="$(abspath $(VENV))/node/bin:$$PATH" $(BIN)/python app.py

@@ -4,8 +4,8 @@ Constants are those of the reference implementation, rembg's sessions (u2net.py,
 dis_general_use.py, birefnet_general.py): every family divides the resized RGB picture by
 its own maximum, subtracts a mean and divides by a std per channel, feeds NCHW float32,
 reads channel 0 of output 0 and min-max normalises it to 0..255; BiRefNet puts a sigmoid
-before the min-max. The memory and timeout hints are starting points for the Lambda
-function (docs/models-and-edges.md says which were measured and which are estimates).
+before the min-max. The memory hint is a starting point for the Lambda function
+(docs/models-and-edges.md says which figures were measured and which are estimates).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ class Family:
     output_index: int = 0
     activation: str = "none"
     memory_mb: int = 3008  # Lambda memory to start from
-    timeout_seconds: int = 29
 
 
 FAMILIES: dict[str, Family] = {
@@ -53,7 +52,6 @@ FAMILIES: dict[str, Family] = {
             mean=(0.5, 0.5, 0.5),
             std=(1.0, 1.0, 1.0),
             memory_mb=6144,
-            timeout_seconds=60,
         ),
         Family(
             name="birefnet",
@@ -63,7 +61,6 @@ FAMILIES: dict[str, Family] = {
             std=IMAGENET_STD,
             activation="sigmoid",
             memory_mb=10240,
-            timeout_seconds=120,
         ),
     )
 }
