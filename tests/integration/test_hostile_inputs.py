@@ -15,7 +15,7 @@ PATH = "/v1/remove-background"
 
 BOMBS = {
     "jpeg scan bomb": (lambda: hostile_images.jpeg_scan_bomb(6000, 600), "image/jpeg"),
-    "png chunk bomb": (lambda: hostile_images.png_with_chunks(400_000), "image/png"),
+    "png chunk bomb": (lambda: hostile_images.png_with_chunks(300_000), "image/png"),  # 3.6 MB
     "gif frame bomb": (lambda: hostile_images.gif_frames(10_000), "image/gif"),
 }
 
