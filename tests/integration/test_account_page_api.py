@@ -126,3 +126,40 @@ def test_a_failed_removal_is_not_counted(gateway, caller):
     # Then nothing is counted
     assert gateway.request("GET", "/v1/account", key=caller.secret).json()["usage"][
         "requests"] == 0
+
+
+def test_a_counter_that_cannot_be_written_never_costs_the_caller_the_cutout(
+        settings, stores, accounts, caller, png_image, caplog):
+    # Given a remove-background function whose usage table cannot be written
+    from cutout.data.accounts import AccountStore
+    from cutout.engine import Engine
+    from cutout.service.keys import Authenticator
+    from cutout.service.removal import RemovalService
+    from cutout.service.usage import UsageMeter
+
+    engine = Engine.shared(model_name=settings.model_name, max_pixels=settings.max_pixels,
+                           threads=settings.inference_threads)
+    broken_meter = UsageMeter(AccountStore.from_table_name("no-such-table"))
+    service = RemovalService(engine, stores.accounts, stores.transient, stores.training,
+                             usage=broken_meter)
+    gateway = Gateway(load_function("authorizer").make_handler(Authenticator(stores.accounts)),
+                      {"remove_background": load_function("remove_background")
+                       .make_handler(service)})
+    # When a removal succeeds
+    with caplog.at_level("WARNING"):
+        answer = gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                                 headers={"Content-Type": "image/png"}, body=png_image)
+    # Then the caller still gets the cutout, and the log says the count was lost (no data)
+    assert answer.status == 200
+    assert answer.body[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "usage not counted" in caplog.text
+    assert "ResourceNotFoundException" in str([r.__dict__ for r in caplog.records])
+
+
+def test_the_script_calls_the_api_by_relative_paths_only(gateway):
+    # When the script is read, Then every API path is relative (it works under /prod/)
+    script = gateway.request("GET", "/account/account.js").body.decode()
+    assert '"v1/account"' in script and '"v1/privacy"' in script
+    for absolute in ('"/v1', "'/v1", "`/v1", "http://", "https://"):
+        assert absolute not in script
+    assert "localStorage" not in script and "document.cookie" not in script

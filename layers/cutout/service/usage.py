@@ -6,11 +6,15 @@ pixels of the result it produced); shown on the account page and in `GET /v1/acc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cutout.data.accounts import AccountStore, DailyUsage
+from cutout.data.aws import AwsError
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -51,9 +55,19 @@ class UsageMeter:
         self._accounts = accounts
         self._clock = clock
 
-    def record(self, account_id: str, pixels: int) -> None:
-        """One more successful request producing `pixels` pixels, counted today (UTC)."""
-        self._accounts.add_usage(account_id, utc_day(self._clock()), 1, pixels)
+    def record(self, account_id: str, pixels: int) -> bool:
+        """One more successful request producing `pixels` pixels, counted today (UTC).
+
+        Best effort: the cutout is already made and owed to the caller, so a counter that
+        cannot be written is logged (error code only) and reported False, never raised.
+        """
+        try:
+            self._accounts.add_usage(account_id, utc_day(self._clock()), 1, pixels)
+        except AwsError as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+            logger.warning("usage not counted", extra={"error_code": code})
+            return False
+        return True
 
     def this_month(self, account_id: str) -> MonthlyUsage:
         """The current UTC month's counters of the account (no days: zero everywhere)."""
