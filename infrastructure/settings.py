@@ -189,7 +189,8 @@ class DeploymentSettings:
     result_url_ttl_seconds: int = _setting(300, "Lifetime of a signed result URL.",
                                            _between(1, 3600))
     zero_retention: bool = _setting(
-        False, "Delete uploads and results as soon as they are used (keep nothing).")
+        False, "Delete each upload as soon as a request has read it. Results (signed links) "
+        "go at the first sweep after their link expires, as in every mode.")
     # --- Data ----------------------------------------------------------------------------
     training_retention_days: int = _setting(
         365, "Days opted-in training data is kept before it expires.", _between(1, 3650))
