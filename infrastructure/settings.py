@@ -197,7 +197,8 @@ class DeploymentSettings:
     table_deletion_protection: bool = _setting(
         True, "Deletion protection on the accounts table.")
     sweep_interval_minutes: int = _setting(
-        60, "How often the sweeper deletes transient objects older than 24 hours.",
+        60, "How often the sweeper runs; each run deletes the uploads that would pass 24 hours "
+        "before the next one (from 24 h - interval - 6 min old).",
         _between(5, 720))
     log_retention_days: int = _setting(30, "Retention of every log group.",
                                        _one_of(*LOG_RETENTION_DAYS))
