@@ -1,7 +1,8 @@
-"""Retention: the sweeper runs on a schedule and hard-deletes transient objects past 24 h.
+"""Retention: the sweeper runs on a schedule and hard-deletes transient objects before 24 h.
 
 S3 lifecycle rules run once a day, round to midnight UTC and can lag, so "1 day" means 24-48
-hours or more; the sweeper makes the 24-hour promise true on its own schedule, with the
+hours or more; the sweeper makes the 24-hour promise true on its own schedule (each run
+deletes what would pass 24 h before the next: `cutout.service.retention`), with the
 lifecycle rule as the backstop.
 """
 
@@ -24,7 +25,7 @@ class Retention(Construct):
         super().__init__(scope, id)
         self.schedule = events.Rule(
             self, "Schedule",
-            description="cutout: delete transient objects older than 24 hours",
+            description="cutout: delete transient objects before they pass 24 hours",
             schedule=events.Schedule.rate(Duration.minutes(settings.sweep_interval_minutes)),
             targets=[targets.LambdaFunction(sweeper, retry_attempts=2)],
         )
