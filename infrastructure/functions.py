@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cutout.data import schema
+from cutout.data.batches import BATCHES_PREFIX
 from infrastructure.function_defaults import KEY_READ, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
@@ -80,7 +81,7 @@ class ZipFunctions(Construct):
             self.sweeper, role = self._function(
                 "Sweeper", "sweeper", "Deletes transient objects older than 24 hours",
                 timeout_seconds=300, code_dir=SWEEPER_DIR)
-            for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
+            for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX):
                 grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
             grant_list(role, transient_bucket, "s3:ListBucket")
 

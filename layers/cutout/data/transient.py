@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
+from cutout.data.batches import BATCHES_PREFIX
 from cutout.errors import ImageTooLarge, UploadNotFound
 
 SSE = "aws:kms"
 # The only prefixes of the transient bucket that hold request data (and may be swept).
-TRANSIENT_PREFIXES = (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX)
+# Batch jobs' failure parts and reports, and Step Functions' result files, live under
+# `batches/` (cutout.data.batches) and are swept by the same rule.
+TRANSIENT_PREFIXES = (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX)
 # S3 DeleteObjects takes at most 1000 keys per request.
 DELETE_BATCH = 1000
 
