@@ -39,10 +39,14 @@ def test_non_opted_in_account_leaves_nothing_behind(gateway, caller, settings, p
     items_before = table_items(settings)
     # When it removes a background
     remove(gateway, caller, png_image)
-    # Then no bucket holds anything and the table did not change
+    # Then no bucket holds anything, and the table changed only by the day's usage counter
+    # (two numbers, requests and pixels: nothing of the image)
     assert bucket_keys(settings.transient_bucket) == []
     assert bucket_keys(settings.training_bucket) == []
-    assert table_items(settings) == items_before
+    after = table_items(settings)
+    usage = [item for item in after if item["sk"]["S"].startswith("USAGE#")]
+    assert [item for item in after if item not in usage] == items_before
+    assert [set(item) for item in usage] == [{"pk", "sk", *schema.USAGE_COUNTERS}]
 
 
 def test_opted_in_account_keeps_exactly_input_and_mask(gateway, caller, settings, png_image):
