@@ -24,7 +24,16 @@ from infrastructure.settings import DeploymentSettings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = REPO_ROOT / "layers" / "cutout"
 ZIP_RUNTIME = lambda_.Runtime.PYTHON_3_14
+# Parts of the library no function imports (the local stack, the CLI, the OpenAPI builder):
+# left out of the layer and of the inference image (.dockerignore lists the same), and a test
+# proves the functions import nothing from them.
+NOT_SHIPPED = ("local", "cli", "openapi")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+def _ignored(directory: str, names: list[str]) -> set[str]:
+    unshipped = set(NOT_SHIPPED) if Path(directory) == LIBRARY else set()
+    return set(_IGNORED(directory, names)) | (unshipped & set(names))
 
 
 @jsii.implements(ILocalBundling)
@@ -32,7 +41,7 @@ class _CopyLibrary:
     """Copies the `cutout` package to `<output>/python/cutout`; never falls back to Docker."""
 
     def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
-        shutil.copytree(LIBRARY, Path(output_dir) / "python" / "cutout", ignore=_IGNORED,
+        shutil.copytree(LIBRARY, Path(output_dir) / "python" / "cutout", ignore=_ignored,
                         dirs_exist_ok=True)
         return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 import json
 import pkgutil
@@ -11,13 +10,14 @@ from pathlib import Path
 import pytest
 
 import cutout
-from cutout.api import openapi
+from cutout.api import removebg_request
+from cutout.api.routes import ROUTES, Route
 from cutout.cli.main import main
 from cutout.cli.openapi import render
 from cutout.engine.options import OPTION_NAMES
 from cutout.errors import CutoutError
-from cutout.local.gateway import ROUTES
-from cutout.service import removebg as removebg_request
+from cutout.openapi import builder
+from cutout.openapi.catalogue import ERROR_MODULES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = REPO_ROOT / "openapi.json"
@@ -26,7 +26,7 @@ REGENERATE = "openapi.json is stale: regenerate with `cutout openapi -o openapi.
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    return openapi.build_document()
+    return builder.build_document()
 
 
 def _operation(document: dict, method: str, path: str) -> dict:
@@ -45,8 +45,7 @@ def _resolve(document: dict, node: dict) -> dict:
 def _documented_error_codes(document: dict) -> set[str]:
     schemas = document["components"]["schemas"]
     native = {entry["const"] for entry in schemas["ErrorCode"]["oneOf"]}
-    removebg = set(schemas["RemoveBgErrors"]["properties"]["errors"]["items"]["properties"]
-                   ["code"]["enum"])
+    removebg = set(schemas["RemoveBgError"]["properties"]["code"]["enum"])
     return native | removebg
 
 
@@ -57,16 +56,6 @@ def _all_error_classes() -> list[type[CutoutError]]:
     for cls in found:
         found.extend(sub for sub in cls.__subclasses__() if sub not in found)
     return found
-
-
-def _stack_routes() -> set[tuple[str, str]]:
-    """The (method, path) keys of the `routes={...}` the stack hands to its Api construct."""
-    tree = ast.parse((REPO_ROOT / "infrastructure" / "stack.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "routes" \
-                and isinstance(node.value, ast.Dict):
-            return {tuple(ast.literal_eval(key)) for key in node.value.keys}
-    raise AssertionError("infrastructure/stack.py passes no routes={...} to the Api construct")
 
 
 def test_the_committed_openapi_json_is_the_generated_document(document):
@@ -87,7 +76,7 @@ def test_the_cli_writes_the_document(tmp_path, capsys):
     assert main(["openapi"]) == 0
     printed = capsys.readouterr().out
     # Then the file and standard output both hold the generated document
-    assert json.loads(target.read_text()) == openapi.build_document()
+    assert json.loads(target.read_text()) == builder.build_document()
     assert printed == target.read_text()
 
 
@@ -99,33 +88,29 @@ def test_the_document_is_valid_openapi_3_1(document):
     validator.validate(document)
 
 
-def test_every_route_the_local_gateway_serves_is_documented(document):
-    # Given the local gateway's route table, when the document's operations are listed
+def test_every_route_of_the_table_is_documented_and_nothing_else(document):
+    # Given the route table (the stack and the local gateway read the same one)
+    routes = {(route.method, route.path) for route in ROUTES}
+    # When the document's operations are listed
     documented = {(method.upper(), path) for path, item in document["paths"].items()
                   for method in item}
-    # Then they are exactly its routes
-    assert documented == set(ROUTES)
+    # Then they are exactly its routes, each under its operation id
+    assert documented == routes
+    for route in ROUTES:
+        assert _operation(document, route.method, route.path)["operationId"] == route.operation
 
 
-def test_the_stack_deploys_exactly_the_documented_routes(document):
-    # Given the routes the CDK stack creates (read from its source: no synth needed)
-    deployed = _stack_routes()
-    # When compared with the document's
-    documented = {(method.upper(), path) for path, item in document["paths"].items()
-                  for method in item}
-    # Then the deployed API and the document agree
-    assert deployed == documented == set(ROUTES)
-
-
-def test_every_route_requires_the_api_key_header(document):
+def test_every_route_but_the_account_page_requires_the_api_key_header(document):
     # Given the security scheme
     scheme = document["components"]["securitySchemes"]["apiKey"]
-    # Then it is an API key in the x-api-key header, required for every operation
+    # Then it is an API key in the x-api-key header, required for every authorized route,
+    # and only the routes the table marks public go without it
     assert scheme == {"type": "apiKey", "in": "header", "name": "x-api-key"}
     assert document["security"] == [{"apiKey": []}]
-    for item in document["paths"].values():
-        for operation in item.values():
-            assert operation.get("security", document["security"]) == [{"apiKey": []}]
+    for route in ROUTES:
+        operation = _operation(document, route.method, route.path)
+        expected = [{"apiKey": []}] if route.authorized else []
+        assert operation.get("security", document["security"]) == expected, route.path
 
 
 @pytest.mark.parametrize("option", OPTION_NAMES)
@@ -159,8 +144,8 @@ def test_every_error_class_code_is_documented(document):
     # Then each class's code is among them, and its module is one the document reads
     for cls in classes:
         assert cls.code in documented, f"{cls.__name__} ({cls.code}) is not in openapi.json"
-        assert cls.__module__ in openapi.ERROR_MODULES, (
-            f"{cls.__name__} is defined in {cls.__module__}: add it to openapi.ERROR_MODULES")
+        assert cls.__module__ in ERROR_MODULES, (
+            f"{cls.__name__} is defined in {cls.__module__}: add it to ERROR_MODULES")
 
 
 def test_native_errors_have_one_shape_with_a_stable_code(document):
@@ -174,15 +159,16 @@ def test_native_errors_have_one_shape_with_a_stable_code(document):
                     continue
                 # Then it is {"error": {"code", "message", "request_id"}} with a documented code
                 schema = _resolve(document, answer["content"]["application/json"]["schema"])
-                error = schema["properties"]["error"]
+                error = _resolve(document, schema["properties"]["error"])
                 assert set(error["required"]) == {"code", "message", "request_id"}
                 assert _resolve(document, error["properties"]["code"])["oneOf"]
 
 
 def test_throttling_answers_carry_retry_after(document):
-    for item in document["paths"].values():
-        for operation in item.values():
-            assert "Retry-After" in operation["responses"]["429"]["headers"]
+    for route in ROUTES:
+        if route.authorized:
+            answers = _operation(document, route.method, route.path)["responses"]
+            assert "Retry-After" in answers["429"]["headers"], route.path
 
 
 def test_the_removal_answer_documents_its_headers(document):
@@ -216,16 +202,51 @@ def test_the_removebg_route_documents_its_fields_and_error_shape(document):
     assert errors
     for answer in errors:
         schema = _resolve(document, answer["content"]["application/json"]["schema"])
-        item = schema["properties"]["errors"]["items"]
+        item = _resolve(document, schema["properties"]["errors"]["items"])
         assert set(item["required"]) == {"title", "code", "detail"}
     # And client mistakes are 400, key problems 403, as remove.bg answers them
     assert {"400", "403", "429", "500"} <= set(operation["responses"])
     assert not {"401", "413", "415", "422"} & set(operation["responses"])
 
 
-def test_a_route_without_a_description_fails_the_build(monkeypatch):
-    # Given a route added to the table without an operation described for it
-    monkeypatch.setattr(openapi, "ROUTES", {**ROUTES, ("DELETE", "/v1/account"): "account"})
+def test_a_route_without_a_response_model_fails_the_build(monkeypatch):
+    # Given a route added to the table without a model for its answer
+    extra = Route(operation="delete_account", method="DELETE", path="/v1/account",
+                  function="account", group="account", summary="Delete the account")
+    monkeypatch.setattr(builder, "ROUTES", (*ROUTES, extra))
     # When the document is built, then it refuses rather than drift
-    with pytest.raises(ValueError, match="route table"):
-        openapi.build_document()
+    with pytest.raises(ValueError, match="response model"):
+        builder.build_document()
+
+
+def test_every_view_the_functions_answer_with_validates_against_its_model():
+    # Given each JSON view the handlers build, from real domain objects
+    from types import SimpleNamespace
+
+    from cutout.api.views import account_view, result_link_view, upload_view
+    from cutout.data.accounts import Account
+    from cutout.openapi import models
+    from cutout.service.privacy import Deployment, privacy_document
+    from cutout.service.usage import DailyUsage, MonthlyUsage
+
+    account = Account(account_id="acct_1", created_at="2026-12-01T00:00:00Z", opt_in=True,
+                      opt_in_changed_at="2026-12-01T00:00:00Z", opt_in_changed_by="co_live_x")
+    usage = MonthlyUsage(month="2026-12", days=(DailyUsage("2026-12-01", 3, 2_500_000),))
+    upload = SimpleNamespace(upload_id="u" * 43, max_bytes=1, presigned=SimpleNamespace(
+        url="https://bucket/key", headers={"Content-Type": "image/png"}, expires_in=300))
+    removal = SimpleNamespace(link=SimpleNamespace(url="https://bucket/r", expires_in=300),
+                              result=SimpleNamespace(foreground=(1, 2, 3, 4), width=10,
+                                                     height=8, content_type="image/png"))
+    deployment = Deployment(
+        region="eu-west-1", kms_key="alias/cutout", tls_policy="TLS_1_2",
+        api_endpoint_type="REGIONAL", imports_vpc=False, waf_enabled=False,
+        zero_retention=False, sweep_interval_minutes=60, transient_lifecycle_days=1,
+        upload_url_ttl_seconds=300, result_url_ttl_seconds=300, training_retention_days=90,
+        inline_limit_bytes=4_700_000)
+    # Then every one validates against the model the document publishes (extra keys and
+    # missing ones both fail), so the views and openapi.json cannot drift apart
+    models.Account.model_validate(account_view(account, usage))
+    models.OptInOutcome.model_validate({**account_view(account), "deleted_training_objects": 2})
+    models.Upload.model_validate(upload_view(upload))
+    models.ResultLink.model_validate(result_link_view(removal))
+    models.Privacy.model_validate(privacy_document(deployment, training_opt_in=False))

@@ -38,6 +38,7 @@ TITLES = {
     "file_too_large": "File too large",
     "resolution_too_high": "Input image resolution too high",
     "unknown_format": "Unknown image format",
+    "image_too_complex": "Image too complex to decode",
     "unknown_foreground": "Could not identify foreground in image",
     "unsupported_option": "Option not supported",
     "invalid_option": "Invalid parameter value",

@@ -44,12 +44,13 @@ class Route:
 
 # Errors any authorized route may answer: the gateway's and the server's own.
 COMMON_ERRORS: tuple[type[errors.CutoutError], ...] = (
-    errors.Unauthorized, errors.Forbidden, errors.Throttled, errors.CutoutError)
+    errors.Unauthorized, errors.Forbidden, errors.ImageTooLarge, errors.Throttled,
+    errors.CutoutError, errors.ConfigurationError)
 
 _IMAGE_ERRORS = (
     errors.InvalidRequest, errors.InvalidOption, errors.MissingSource, errors.MultipleSources,
     errors.ImageUrlRefused, errors.ImageTooLarge, errors.UnsupportedMediaType,
-    errors.UndecodableImage, errors.ResultTooLarge)
+    errors.UndecodableImage, errors.ImageTooComplex, errors.ResultTooLarge, errors.ModelError)
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -63,7 +64,7 @@ ROUTES: tuple[Route, ...] = (
             "image itself, or as JSON with a short-lived signed link when it cannot travel "
             "inline (the input came by upload, or the result is over about 4.5 MB)."),
         takes_options=True,
-        errors=(*_IMAGE_ERRORS, errors.UploadNotFound)),
+        errors=(*_IMAGE_ERRORS, errors.UploadNotFound, errors.AccountNotFound)),
     Route(
         operation="remove_background_removebg", method="POST", path="/v1.0/removebg",
         function=REMOVE_BACKGROUND, group="removebg",

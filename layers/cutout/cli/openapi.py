@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def render() -> str:
     """The document as the committed `openapi.json` holds it: indented JSON ending in a newline."""
-    from cutout.api.openapi import build_document  # loads the engine: only when asked
+    from cutout.openapi.builder import build_document  # loads the engine: only when asked
 
     return json.dumps(build_document(), indent=2, ensure_ascii=False) + "\n"
 

@@ -1,0 +1,210 @@
+"""Request bodies and options of the two removal routes: what Powertools cannot say.
+
+Both routes read one image in four encodings (raw, multipart, JSON, form) with options in
+the query string or the body; the schemas come from the engine's option definitions and
+the parsers' field lists, so an option or field without a schema fails the build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from cutout.api import removebg_request
+from cutout.api.removal_request import ALIASES, SOURCE_FIELDS
+from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE
+from cutout.engine import options as engine_options
+from cutout.engine.options import (
+    CHANNELS,
+    FORMATS,
+    MAX_MARGIN_PERCENT,
+    MAX_MARGIN_PX,
+    MAX_SIDE,
+    NAMED_SIZES,
+    OPTION_NAMES,
+    RemovalOptions,
+)
+from cutout.errors import Throttled
+from cutout.openapi.catalogue import (
+    JSON,
+    base_headers_of,
+    ref,
+    removal_headers_of,
+    removebg_error_codes,
+)
+from cutout.openapi.models import IMAGE_TYPES
+from cutout.service.requests import MAX_INLINE_BYTES
+from cutout.service.uploads import MAX_UPLOAD_BYTES
+
+
+def option_schema(name: str, *, default_size: str | None = None) -> dict[str, Any]:
+    """The schema of one engine option, with its values and default from the engine."""
+    defaults = {f.name: f.default for f in fields(RemovalOptions)}
+    schemas: dict[str, dict[str, Any]] = {
+        "format": {"type": "string", "enum": list(FORMATS), "default": defaults["format"],
+                   "description": "Output format; `jpg` has no alpha and is flattened onto "
+                                  "`bg_color` (white by default)."},
+        "channels": {"type": "string", "enum": list(CHANNELS), "default": defaults["channels"],
+                     "description": "The cutout (`rgba`) or only its mask (`alpha`)."},
+        "bg_color": {"type": "string", "pattern": engine_options._HEX.pattern + "|^[A-Za-z]+$",
+                     "description": "Flatten onto this colour: hex `#rgb`, `#rrggbb`, "
+                                    "`#rrggbbaa` (with or without `#`) or a CSS colour name."},
+        "size": {"oneOf": [
+            {"type": "string", "enum": list(NAMED_SIZES)},
+            {"type": "integer", "minimum": 1, "maximum": MAX_SIDE},
+            {"type": "string", "pattern": "^[0-9]+$"}],
+            "default": default_size or defaults["size"],
+            "description": "A named size ("
+                           + ", ".join(f"`{n}`: {_pixels(p)}" for n, p in NAMED_SIZES.items())
+                           + f") or a maximum side in pixels (1-{MAX_SIDE}); never upscaled."},
+        "crop": {"type": ["boolean", "string"], "default": defaults["crop"],
+                 "description": "Crop to the subject (`true`/`false`, also as strings)."},
+        "crop_margin": {"oneOf": [
+            {"type": "number", "minimum": 0, "maximum": MAX_MARGIN_PX},
+            {"type": "string", "pattern": engine_options._MARGIN.pattern}],
+            "default": defaults["crop_margin"],
+            "description": f"Margin around the crop: pixels (`30`, `30px`, up to "
+                           f"{MAX_MARGIN_PX}) or a percentage of the subject (`10%`, up to "
+                           f"{MAX_MARGIN_PERCENT:g})."},
+    }
+    if name not in schemas:
+        raise ValueError(f"option {name!r} has no OpenAPI schema: describe it in {__name__}")
+    return schemas[name]
+
+
+def _pixels(budget: int | None) -> str:
+    return "no downscaling" if budget is None else f"{budget / 1_000_000:g} MP"
+
+
+def query_option(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": option_schema(name)}
+
+
+def native_removal_body() -> dict[str, Any]:
+    options = {name: option_schema(name) for name in OPTION_NAMES}
+    aliases = {alias: {"type": "string", "description": f"Another name of `{name}`."}
+               for alias, name in ALIASES.items()}
+    sources = {
+        "image_file": {"type": "string", "contentMediaType": "application/octet-stream",
+                       "description": "The image file (multipart only)."},
+        "image_base64": {"type": "string",
+                         "description": "The image as base64 or a `data:` URL."},
+        "upload_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{32,64}$",
+                      "description": "The `upload_id` of `POST /v1/uploads`."},
+    }
+    missing = set(SOURCE_FIELDS) - set(sources)
+    if missing:
+        raise ValueError(f"image sources without an OpenAPI schema: {sorted(missing)}")
+    fields_schema = {"type": "object", "additionalProperties": False,
+                     "properties": {**sources, **aliases, **options}}
+    json_fields = {**fields_schema, "properties": {
+        name: schema for name, schema in fields_schema["properties"].items()
+        if name != "image_file"}}
+    raw = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    return {
+        "required": True,
+        "description": f"Exactly one image: a raw body, a multipart `image_file`, or "
+                       f"`image_base64` / `upload_id`. Inline images up to "
+                       f"{MAX_INLINE_BYTES // (1024 * 1024)} MB; larger ones through "
+                       f"`POST /v1/uploads` (up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB). "
+                       "`image_url` is refused: the service never fetches a URL.",
+        "content": {
+            "image/*": raw,
+            "application/octet-stream": raw,
+            "multipart/form-data": {"schema": fields_schema},
+            JSON: {"schema": json_fields},
+            "application/x-www-form-urlencoded": {"schema": json_fields},
+        },
+    }
+
+
+def removal_answers() -> dict[str, Any]:
+    return {"200": {
+        "description": "The image (inline), or JSON with a short-lived signed link when the "
+                       "input came through an upload or the result is too large to return "
+                       "inline.",
+        "headers": removal_headers_of(),
+        "content": {**{media: {"schema": {"type": "string", "contentMediaType": media}}
+                       for media in IMAGE_TYPES},
+                    JSON: {"schema": ref("ResultLink")}}}}
+
+
+REMOVEBG_FIELDS: dict[str, dict[str, Any]] = {
+    "image_file": {"type": "string", "contentMediaType": "application/octet-stream",
+                   "description": "The image file (multipart)."},
+    "image_file_b64": {"type": "string", "description": "The image as base64 or a `data:` URL."},
+    "image_url": {"type": "string", "description": "Never fetched: "
+                  "`400 image_url_not_supported`."},
+    "bg_image_url": {"type": "string", "description": "Never fetched: "
+                     "`400 image_url_not_supported`."},
+    "bg_image_file": {"type": "string", "contentMediaType": "application/octet-stream",
+                      "description": "Refused: `400 unsupported_option` (use `bg_color`)."},
+}
+
+
+def _removebg_field(name: str) -> dict[str, Any]:
+    if name == "format":
+        return {"type": "string", "enum": list(removebg_request.FORMATS), "default": "auto",
+                "description": "`auto`: `jpg` for a full-colour result on an opaque "
+                               "`bg_color`, `png` otherwise; `zip` is refused "
+                               "(`400 unsupported_option`)."}
+    if name == "size":
+        schema = option_schema("size", default_size=removebg_request.DEFAULT_SIZE)
+        names = [*schema["oneOf"][0]["enum"], *removebg_request.SIZE_ALIASES]
+        return {**schema, "oneOf": [{"type": "string", "enum": names}, *schema["oneOf"][1:]]}
+    if name in removebg_request.PASSED:
+        return option_schema(name)
+    if name in removebg_request.IGNORED:
+        return {"type": ["string", "number", "boolean"],
+                "description": "Accepted and ignored."}
+    if name in removebg_request.DEFAULT_ONLY:
+        default = removebg_request.DEFAULT_ONLY[name]
+        return {"type": ["string", "boolean"], "default": default,
+                "description": f"Only `{default}` (remove.bg's default); anything else is "
+                               "`400 unsupported_option`."}
+    if name in REMOVEBG_FIELDS:
+        return REMOVEBG_FIELDS[name]
+    raise ValueError(f"remove.bg field {name!r} has no OpenAPI schema: describe it in {__name__}")
+
+
+def removebg_text_fields() -> list[str]:
+    return [name for name in removebg_request.FIELDS
+            if name not in ("image_file", "bg_image_file")]
+
+
+def removebg_query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": _removebg_field(name)}
+
+
+def removebg_body() -> dict[str, Any]:
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {name: _removebg_field(name) for name in removebg_request.FIELDS}}
+    text = {**schema, "properties": {name: _removebg_field(name)
+                                     for name in removebg_text_fields()}}
+    return {"required": True, "description": "Exactly one of `image_file`, `image_file_b64` "
+            "(`image_url` is refused). A raw image body is the native route's form.",
+            "content": {"multipart/form-data": {"schema": schema}, JSON: {"schema": text},
+                        "application/x-www-form-urlencoded": {"schema": text}}}
+
+
+def removebg_answers() -> dict[str, Any]:
+    headers = removal_headers_of({"X-Type": DETECTED_TYPE, "X-Credits-Charged": CREDITS_CHARGED})
+    answers: dict[str, Any] = {"200": {
+        "description": "The image, or `{\"data\": {...}}` when the first `Accept` value is "
+                       "`application/json`.",
+        "headers": headers,
+        "content": {**{media: {"schema": {"type": "string", "contentMediaType": media}}
+                       for media in IMAGE_TYPES},
+                    JSON: {"schema": ref("RemoveBgResult")}}}}
+    for status, codes in sorted(removebg_error_codes().items()):
+        listed = ", ".join(f"`{code}`" for code in codes)
+        answer: dict[str, Any] = {"description": f"Error: {listed}.",
+                                  "headers": base_headers_of(),
+                                  "content": {JSON: {"schema": ref("RemoveBgErrors")}}}
+        if status == Throttled.status:
+            answer["headers"] = {**answer["headers"], "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"}}
+        answers[str(status)] = answer
+    return answers
+
+
