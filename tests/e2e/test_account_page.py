@@ -406,3 +406,21 @@ def test_cutout_privacy_says_why_a_wrong_key_gets_nothing(page_api):
         capture_output=True, text=True, timeout=60)
     assert finished.returncode == 1
     assert "the API answered 403" in finished.stderr
+
+
+def test_the_local_bucket_admits_only_the_pages_own_origin(page_api):
+    # Given a signed upload link of the running stack
+    upload = requests.post(f"{page_api.base_url}/v1/uploads",
+                           headers={"x-api-key": API_KEY}, timeout=30).json()
+
+    def preflight(origin: str) -> str | None:
+        answer = requests.options(upload["upload_url"], timeout=30, headers={
+            "Origin": origin, "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": ",".join(upload["headers"])})
+        return answer.headers.get("Access-Control-Allow-Origin")
+
+    # When the page's origin and another loopback origin preflight the signed PUT
+    # Then only the page's own origin is admitted
+    assert preflight(page_api.base_url) == page_api.base_url
+    assert preflight(f"http://127.0.0.1:{page_api.moto_port}") is None
+    assert preflight("http://evil.example") is None

@@ -41,8 +41,8 @@ IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 STAGE = "prod"
 # The account page's signed upload and result download cross from the API's origin to the
-# bucket's (a CORS request). The API listens on loopback at a port chosen at start.
-LOCAL_PAGE_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+# bucket's (a CORS request): the local API's loopback names, on its one port.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def page_cors_rule(origins: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -126,8 +126,6 @@ class MotoStack:
         self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
         s3 = _client("s3", endpoint)
         _create_bucket(s3, TRANSIENT_BUCKET, key_arn, "expire-after-one-day", 1)
-        s3.put_bucket_cors(Bucket=TRANSIENT_BUCKET, CORSConfiguration={"CORSRules": [
-            page_cors_rule(LOCAL_PAGE_ORIGINS)]})
         _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
                        TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
@@ -136,6 +134,17 @@ class MotoStack:
         self.resources = replace(self.resources, usage_plan_id=plan_id, rest_api_id=api_id)
         _publish_outputs(_client("cloudformation", endpoint), self.resources)
         return self.resources
+
+    def allow_page_origins(self, api_port: int) -> None:
+        """Let the account page served on `api_port` PUT and GET its signed links (CORS).
+
+        As the stack admits only the API's own origin: here the loopback names on that port.
+        """
+        if self.resources is None:
+            raise RuntimeError("start() first")
+        origins = [f"http://{name}:{api_port}" for name in LOOPBACK_NAMES]
+        self.resources.client("s3").put_bucket_cors(
+            Bucket=TRANSIENT_BUCKET, CORSConfiguration={"CORSRules": [page_cors_rule(origins)]})
 
     def stop(self) -> None:
         """Stop serving and release the port; safe to call twice."""

@@ -94,6 +94,8 @@ class LocalStack:
         except OSError as error:
             raise PortUnavailable(f"127.0.0.1:{self._moto_port} (moto)", error.strerror) from None
         _use_local_aws(resources)
+        # The account page's signed PUT and GET: the bucket admits this API's origin only.
+        self._moto.allow_page_origins(self._http.server_address[1])
         accounts = AccountStore.from_table_name(resources.accounts_table, resources.endpoint_url)
         usage_plan = UsagePlanKeys(resources.client("apigateway"))
         demo = create_demo_account(accounts, self._api_key,
