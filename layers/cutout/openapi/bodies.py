@@ -14,6 +14,7 @@ from cutout.api import removebg_request
 from cutout.api.removal_request import ALIASES, SOURCE_FIELDS
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE
 from cutout.engine import options as engine_options
+from cutout.engine.decode import SAFE_FORMATS
 from cutout.engine.options import (
     CHANNELS,
     FORMATS,
@@ -109,7 +110,7 @@ def native_removal_body() -> dict[str, Any]:
                        f"`POST /v1/uploads` (up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB). "
                        "`image_url` is refused: the service never fetches a URL.",
         "content": {
-            "image/*": raw,
+            **{f"image/{name.lower()}": raw for name in SAFE_FORMATS},
             "application/octet-stream": raw,
             "multipart/form-data": {"schema": fields_schema},
             JSON: {"schema": json_fields},

@@ -162,15 +162,20 @@ def _catalogue_schemas(schemas: dict[str, Any]) -> dict[str, Any]:
                                       "description": "`403 forbidden` only: the authorizer's "
                                                      "verdict."}
     removebg = RemoveBgErrors.model_json_schema(ref_template=defs)
+    codes = error_codes()
     removebg_item = removebg.pop("$defs")["RemoveBgError"]
     removebg_item["properties"]["code"]["enum"] = sorted(
         {code for codes in removebg_error_codes().values() for code in codes})
     removebg_item["properties"]["title"]["examples"] = sorted(set(TITLES.values()))
     error.pop("$defs", None)
     return {
-        "ErrorCode": {"type": "string", "oneOf": [
-            {"const": code, "description": f"HTTP {status}. {meaning}"}
-            for code, (status, meaning) in error_codes().items()]},
+        # An enum that generated clients read as one type; each code's status and meaning
+        # ride along in the description and in x-enum-descriptions.
+        "ErrorCode": {"type": "string", "enum": list(codes),
+                      "description": "Stable error codes: " + "; ".join(
+                          f"`{code}` (HTTP {status})" for code, (status, _) in codes.items()),
+                      "x-enum-descriptions": {code: f"HTTP {status}. {meaning}"
+                                              for code, (status, meaning) in codes.items()}},
         "Error": error, "ErrorDetail": detail,
         "RemoveBgErrors": removebg, "RemoveBgError": removebg_item,
         **{name: schema for name, schema in schemas.items() if name not in ("Error",)},
