@@ -74,7 +74,7 @@ class CutoutStack(Stack):
                       REMOVE_BACKGROUND: inference.function, UPLOADS: zip_functions.uploads,
                       ACCOUNT: zip_functions.account,
                   })
-        allow_page_transfers(storage.transient_bucket, api.rest_api, settings)
+        allow_page_transfers(storage.transient_bucket, api.rest_api, settings, network)
         monitored = {"RemoveBackground": inference.function,
                      "Authorizer": zip_functions.authorizer, "Account": zip_functions.account,
                      "Uploads": zip_functions.uploads}

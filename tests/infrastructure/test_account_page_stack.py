@@ -53,6 +53,23 @@ def test_a_custom_domain_is_the_pages_origin():
     assert rule["AllowedOrigins"] == ["https://api.example.com"]
 
 
+def test_a_private_api_admits_its_endpoint_specific_name_too():
+    # Given an enterprise deployment with a PRIVATE API (clients may lack private DNS)
+    synth = synthesize(
+        vpc_id="vpc-0123456789abcdef0", vpc_cidr="10.20.0.0/16",
+        subnet_ids="subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb",
+        availability_zones="eu-west-1a,eu-west-1b", api_endpoint_type="PRIVATE",
+        api_vpc_endpoint_id="vpce-0123456789abcdef0", create_vpc_endpoints=False,
+        manage_api_logging_role=False)
+    transient = next(p for n, p in _buckets(synth).items() if "Transient" in n)
+    # Then the page's origins are the API's execute-api name and its endpoint-specific name
+    (rule,) = transient["CorsConfiguration"]["CorsRules"]
+    rendered = json.dumps(rule["AllowedOrigins"])
+    assert len(rule["AllowedOrigins"]) == 2
+    assert "-vpce-0123456789abcdef0.execute-api." in rendered
+    assert "*" not in rendered
+
+
 def test_inference_may_only_add_to_an_accounts_usage_counters(synth):
     # Given the inference role's statements
     updates = [s for s in statements(synth, "InferenceBase")
