@@ -179,3 +179,17 @@ def test_the_runtime_allow_list_reads_what_the_stack_sets(synth):
 
 def _logical(synth, prefix: str) -> str:
     return next(k for k in synth.raw["Resources"] if k.startswith(prefix))
+
+
+def test_both_routes_reach_the_api_function_behind_the_authorizer(synth):
+    resources = synth.raw["Resources"]
+    batches = [k for k, v in synth.resources("AWS::ApiGateway::Resource").items()
+               if v["Properties"]["PathPart"] in ("batches", "{batch_id}")]
+    methods = [v["Properties"] for v in synth.resources("AWS::ApiGateway::Method").values()
+               if v["Properties"]["ResourceId"].get("Ref") in batches]
+    assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST"]
+    inference = next(k for k in resources if k.startswith("InferenceFunction")
+                     and resources[k]["Type"] == "AWS::Lambda::Function")
+    for method in methods:
+        assert method["AuthorizationType"] == "CUSTOM" and method["ApiKeyRequired"] is True
+        assert inference in json.dumps(method["Integration"]["Uri"])
