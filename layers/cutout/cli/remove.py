@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             job.target.write_bytes(result.data)
         except (CutoutError, OSError) as error:
             failures += 1
-            message = getattr(error, "message", None) or error.strerror or str(error)
+            message = (error.message if isinstance(error, CutoutError)
+                       else error.strerror or str(error))
             tqdm.write(f"cutout: {job.source}: {message}", file=sys.stderr)
     done = len(jobs) - failures
     print(f"{done} of {len(jobs)} image(s) written", file=sys.stderr)

@@ -154,7 +154,8 @@ class TransientStore:
         outside = [key for key in keys if not key.startswith(TRANSIENT_PREFIXES)]
         if outside:
             raise ValueError(f"only keys under {TRANSIENT_PREFIXES} are deleted here")
-        deleted, failure_codes = 0, []
+        deleted = 0
+        failure_codes: list[str] = []
         for start in range(0, len(keys), DELETE_BATCH):
             batch = keys[start:start + DELETE_BATCH]
             response = self._s3.delete_objects(
