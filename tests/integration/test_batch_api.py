@@ -4,6 +4,7 @@ local runner (the Distributed Map's contract on a thread pool) and the real engi
 from __future__ import annotations
 
 import json
+
 import pytest
 import requests
 from batch_support import (
