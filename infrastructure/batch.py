@@ -9,8 +9,9 @@ gets what starting and reading jobs needs. Built only when the allow-lists name 
 from __future__ import annotations
 
 import json
+from typing import cast
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, CfnElement, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
@@ -60,7 +61,7 @@ def batch_resources(scope: Construct, settings: DeploymentSettings) -> dict[str,
 def allow_listed_buckets(scope: Construct, settings: DeploymentSettings) -> list[s3.IBucket]:
     """Every allow-listed bucket, imported by name once (for the S3 endpoint's policy too)."""
     names = dict.fromkeys([*settings.batch_source_buckets, *settings.batch_destination_buckets])
-    return [scope.node.try_find_child(f"BatchBucket-{name}")
+    return [cast(s3.IBucket, scope.node.try_find_child(f"BatchBucket-{name}"))
             or s3.Bucket.from_bucket_name(scope, f"BatchBucket-{name}", name) for name in names]
 
 
@@ -77,8 +78,7 @@ class Batch(Construct):
         sources = [buckets[name] for name in settings.batch_source_buckets]
         destinations = [buckets[name] for name in settings.batch_destination_buckets]
 
-        self.worker = self._worker(settings, network, key, environment, retention)
-        role = self.worker.role
+        self.worker, role = self._worker(settings, network, key, environment, retention)
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
         _grant_counters(role, table)
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
@@ -95,16 +95,19 @@ class Batch(Construct):
 
         self.state_machine = self._state_machine(settings, key, transient_bucket, sources,
                                                  retention)
-        self._grant_api(api_function.role, table, transient_bucket, sources)
+        if api_function.role is None:
+            raise ValueError("the API function has no role to grant batch access to")
+        self._grant_api(cast(iam.Role, api_function.role), table, transient_bucket, sources)
 
     def _worker(self, settings: DeploymentSettings, network: Network, key: kms.IKey,
-                environment: dict[str, str], retention: logs.RetentionDays) -> lambda_.Function:
+                environment: dict[str, str], retention: logs.RetentionDays,
+                ) -> tuple[lambda_.Function, iam.Role]:
         description = "cutout batch-worker: cuts out one batch of a catalogue job"
         base = FunctionBase(self, "WorkerBase", description=description, key=key,
                             retention=retention)
         platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
             else ecr_assets.Platform.LINUX_AMD64
-        return lambda_.DockerImageFunction(
+        worker = lambda_.DockerImageFunction(
             self, "Worker", description=description,
             code=lambda_.DockerImageCode.from_image_asset(
                 str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=["batch_items.handler"],
@@ -114,6 +117,7 @@ class Batch(Construct):
             **base.function_options(settings, network,
                                     {**environment, "POWERTOOLS_SERVICE_NAME": "batch-worker"},
                                     key))
+        return worker, base.role
 
     def _state_machine(self, settings: DeploymentSettings, key: kms.IKey,
                        transient_bucket: s3.IBucket, sources: list[s3.IBucket],
@@ -124,13 +128,14 @@ class Batch(Construct):
             tolerated_failure_percent=settings.batch_tolerated_failure_percent)
         # Execution data (object keys) stays out of the logs; states and errors go in.
         log_group = logs.LogGroup(self, "Logs", retention=retention, encryption_key=key)
+        role = iam.Role(self, "StateMachineRole", description="cutout batch state machine",
+                        assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
         machine = sfn.StateMachine(
             self, "StateMachine", state_machine_name=state_machine_name(self),
             definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
                                 include_execution_data=False),
-            tracing_enabled=True)
-        role = machine.role
+            tracing_enabled=True, role=role)
         for bucket in sources:  # the ItemReader lists the source prefix
             grant_list(role, bucket, "s3:ListBucket")
         self.worker.grant_invoke(role)
@@ -157,11 +162,10 @@ class Batch(Construct):
                     "this one function, nothing else.")
         return machine
 
-    def _grant_api(self, role: iam.IRole | None, table: dynamodb.ITable,
+    def _grant_api(self, role: iam.Role, table: dynamodb.ITable,
                    transient_bucket: s3.IBucket, sources: list[s3.IBucket]) -> None:
         """Starting a job (checks, the job's item, the execution) and reading it (its
         counters, the map run's count, the report merged and signed)."""
-        assert role is not None
         grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         for bucket in sources:  # "a prefix with nothing in it" is refused before a start
             grant_list(role, bucket, "s3:ListBucket")
@@ -222,4 +226,4 @@ def _as_nag(scope: Construct, resource: str, suffix: str = "*") -> str:
 
 
 def _logical(construct: Construct) -> str:
-    return Stack.of(construct).get_logical_id(construct.node.default_child)
+    return Stack.of(construct).get_logical_id(cast(CfnElement, construct.node.default_child))
