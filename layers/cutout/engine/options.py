@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from PIL import ImageColor
 
 from cutout.errors import InvalidOption
+from cutout.flags import parse_flag
 
 FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg"}
 CHANNELS = ("rgba", "alpha")
@@ -39,7 +40,7 @@ MAX_MARGIN_PX = 500
 MAX_MARGIN_PERCENT = 50.0
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _MARGIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(px|%)?\s*$")
-OPTION_NAMES = ("format", "channels", "bg_color", "size", "crop", "crop_margin")
+OPTION_NAMES = ("format", "channels", "bg_color", "size", "crop", "crop_margin", "edge")
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,10 @@ def _text(params: Mapping[str, object], name: str, default: str) -> str:
 
 def _flag(params: Mapping[str, object], name: str) -> bool:
     text = _text(params, name, "false").lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise InvalidOption(f"{name} must be true or false; got {text!r}")
+    flag = parse_flag(text)
+    if flag is None:
+        raise InvalidOption(f"{name} must be true or false; got {text!r}")
+    return flag
 
 
 def _size(text: str) -> tuple[str, int | None, int | None]:
