@@ -37,7 +37,7 @@ def sweeper_available() -> bool:
 
 
 class ZipFunctions(Construct):
-    """Exposes `authorizer`, `account`, `uploads` and `sweeper` (None until it exists)."""
+    """Exposes `authorizer`, `account`, `uploads` and `sweeper` (None when no sweeper runs)."""
 
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
                  network: Network, key: kms.IKey, table: dynamodb.ITable,

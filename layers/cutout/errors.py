@@ -102,6 +102,17 @@ class TrainingDeletionFailed(CutoutError):
     status = 503
 
 
+class ServiceUnavailable(CutoutError):
+    """AWS (S3, DynamoDB, KMS) throttled, failed or timed out after the client's own retries;
+    nothing was left half-written, so the same request may be sent again after `Retry-After`."""
+
+    code = "service_unavailable"
+    status = 503
+    # What the client reads: the detail (service, operation, AWS code) stays in our logs.
+    public_message = ("a service this API depends on is busy or failing; retry after the "
+                      "Retry-After delay and quote the request id if it persists")
+
+
 class ResultTooLarge(CutoutError):
     """The encoded result does not fit a synchronous response; use the upload flow."""
 
@@ -109,7 +120,7 @@ class ResultTooLarge(CutoutError):
     status = 413
 
 
-# --- added for the service (issue 3) ---------------------------------------------------
+# --- request sources, keys, uploads and accounts ----------------------------------------
 class MissingSource(InvalidRequest):
     """The request names no image: no body, no `image_file`, `image_base64` or `upload_id`."""
 

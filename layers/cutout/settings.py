@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 
 from cutout.errors import ConfigurationError
+from cutout.flags import parse_flag
 
 DEFAULT_MAX_PIXELS = 36_000_000
 
@@ -90,10 +91,8 @@ def _parse(name: str, raw: str, kind: object) -> object:
         except ValueError:
             raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
     if kind == "bool":
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+        flag = parse_flag(raw)
+        if flag is None:
+            raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+        return flag
     return raw

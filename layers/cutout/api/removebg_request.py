@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, pick_image_source
-from cutout.engine.options import RemovalOptions, parse_color
+from cutout.engine.options import OPTION_NAMES, RemovalOptions, parse_color
 from cutout.errors import (
     ImageTooLarge,
     ImageUrlRefused,
@@ -44,8 +44,9 @@ SOURCES = SourceRules(
     too_large=FileTooLarge,
     too_large_message=("the image is over the 6 MB one request carries here; send a smaller "
                        "file, or use the native POST /v1/uploads flow"))
-# Passed to the engine as they are (the engine validates them and names a bad value).
-PASSED = ("size", "format", "channels", "bg_color", "crop", "crop_margin")
+# Passed to the engine as they are (the engine validates them and names a bad value): the
+# engine's options, which remove.bg's names match (`edge` and webp go beyond remove.bg).
+PASSED = OPTION_NAMES
 DEFAULT_SIZE = "preview"  # remove.bg's default, unlike the native route's `full`
 SIZE_ALIASES = {"50mp": "full"}
 FORMATS = ("auto", "png", "jpg", "jpeg", "webp")  # webp beyond remove.bg; zip is refused

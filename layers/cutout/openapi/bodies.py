@@ -17,6 +17,8 @@ from cutout.engine import options as engine_options
 from cutout.engine.decode import SAFE_FORMATS
 from cutout.engine.options import (
     CHANNELS,
+    EDGE_DESCRIPTION,
+    EDGES,
     FORMATS,
     MAX_MARGIN_PERCENT,
     MAX_MARGIN_PX,
@@ -58,6 +60,8 @@ def option_schema(name: str, *, default_size: str | None = None) -> dict[str, An
             "description": "A named size ("
                            + ", ".join(f"`{n}`: {_pixels(p)}" for n, p in NAMED_SIZES.items())
                            + f") or a maximum side in pixels (1-{MAX_SIDE}); never upscaled."},
+        "edge": {"type": "string", "enum": list(EDGES), "default": defaults["edge"],
+                 "description": EDGE_DESCRIPTION},
         "crop": {"type": ["boolean", "string"], "default": defaults["crop"],
                  "description": "Crop to the subject (`true`/`false`, also as strings)."},
         "crop_margin": {"oneOf": [
