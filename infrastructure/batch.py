@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from aws_cdk import ArnFormat, CfnElement, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
@@ -24,6 +24,15 @@ from constructs import Construct
 
 from cutout.data import schema
 from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX
+from infrastructure.batch_access import (
+    as_nag,
+    executions_arn,
+    grant_buckets,
+    grant_counters,
+    logical_id,
+    state_machine_arn,
+    state_machine_name,
+)
 from infrastructure.batch_definition import batch_definition
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table
@@ -35,19 +44,6 @@ from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
 
 WORKER_TIMEOUT_SECONDS = 300  # a batch of images; the worker stops taking items 15 s early
-BATCH_COUNTERS = ("done", "skipped", "failed")
-
-
-def state_machine_name(scope: Construct) -> str:
-    return f"{Stack.of(scope).stack_name}-batches"
-
-
-def state_machine_arn(scope: Construct) -> str:
-    """Known before the state machine exists, so every function's environment can carry it
-    without a dependency cycle (the state machine references the worker)."""
-    return Stack.of(scope).format_arn(service="states", resource="stateMachine",
-                                      resource_name=state_machine_name(scope),
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
 
 
 def batch_resources(scope: Construct, settings: DeploymentSettings) -> dict[str, str]:
@@ -80,16 +76,16 @@ class Batch(Construct):
 
         self.worker, role = self._worker(settings, network, key, environment, retention)
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
-        _grant_counters(role, table)
+        grant_counters(role, table)
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
         grant_objects(role, training_store, schema.TRAINING_PREFIX,
                       "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
         grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
         grant_key(role, key, *KEY_WRITE)
-        _grant_buckets(role, sources, "s3:GetObject")  # read only: never Put or Delete
+        grant_buckets(role, sources, "s3:GetObject")  # read only: never Put or Delete
         # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing
         # output a 404 rather than a 403.
-        _grant_buckets(role, destinations, "s3:GetObject", "s3:PutObject")
+        grant_buckets(role, destinations, "s3:GetObject", "s3:PutObject")
         for bucket in destinations:
             grant_list(role, bucket, "s3:ListBucket")
 
@@ -144,7 +140,7 @@ class Batch(Construct):
                       "s3:AbortMultipartUpload")
         grant_key(role, key, "kms:Decrypt", "kms:GenerateDataKey")
         # A Distributed Map runs its children as executions of this same state machine.
-        arn, executions = state_machine_arn(self), _executions_arn(self)
+        arn, executions = state_machine_arn(self), executions_arn(self)
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["states:StartExecution"], resources=[arn]))
         role.add_to_principal_policy(iam.PolicyStatement(
@@ -154,10 +150,10 @@ class Batch(Construct):
                     "CloudWatch Logs delivery (logs:CreateLogDelivery and the other vended-log "
                     "actions) and X-Ray tracing have no resource-level permissions; CDK writes "
                     "them for the state machine's KMS-encrypted log group and tracing.")
-        acknowledge(role, f"AwsSolutions-IAM5[Resource::{_as_nag(self, 'execution')}]",
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::{as_nag(self, 'execution')}]",
                     "The Distributed Map's child executions are named by Step Functions; the "
                     "grant is limited to executions of this one state machine.")
-        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{_logical(self.worker)}.Arn>:*]",
+        acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id(self.worker)}.Arn>:*]",
                     "Invoke on the batch worker's versions and aliases (CDK's grant_invoke): "
                     "this one function, nothing else.")
         return machine
@@ -171,7 +167,7 @@ class Batch(Construct):
             grant_list(role, bucket, "s3:ListBucket")
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:GetObject", "s3:PutObject")
         grant_list(role, transient_bucket, "s3:ListBucket", prefix=BATCHES_PREFIX)
-        executions = _executions_arn(self)
+        executions = executions_arn(self)
         map_runs = Stack.of(self).format_arn(
             service="states", resource="mapRun", resource_name=f"{state_machine_name(self)}/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME)
@@ -181,49 +177,7 @@ class Batch(Construct):
             actions=["states:DescribeExecution", "states:ListMapRuns"], resources=[executions]))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["states:DescribeMapRun"], resources=[map_runs]))
-        for resource in (_as_nag(self, "execution"), _as_nag(self, "mapRun", "/*")):
+        for resource in (as_nag(self, "execution"), as_nag(self, "mapRun", "/*")):
             acknowledge(role, f"AwsSolutions-IAM5[Resource::{resource}]",
                         "Executions and map runs are named per job at run time; the grant is "
                         "limited to those of this deployment's one batch state machine.")
-
-
-def _grant_buckets(role: iam.IRole, buckets: list[s3.IBucket], *actions: str) -> None:
-    if not buckets:
-        return
-    role.add_to_principal_policy(iam.PolicyStatement(
-        actions=list(actions), resources=[b.arn_for_objects("*") for b in buckets]))
-    for bucket in buckets:
-        acknowledge(role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-                          f"{bucket.bucket_name}/*]",
-                    f"An allow-listed batch bucket (deployment setting): jobs name their own "
-                    f"prefixes at run time, so the grant is {', '.join(actions)} on its "
-                    f"objects; no delete, no other bucket.")
-
-
-def _grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
-    """UpdateItem of a job's counters only (not its state, not an account or key item)."""
-    role.add_to_principal_policy(iam.PolicyStatement(
-        actions=["dynamodb:UpdateItem"], resources=[table.table_arn],
-        conditions={
-            "ForAllValues:StringEquals": {
-                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY,
-                                        *BATCH_COUNTERS]},
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
-            "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-        }))
-
-
-def _executions_arn(scope: Construct) -> str:
-    return Stack.of(scope).format_arn(
-        service="states", resource="execution", resource_name=f"{state_machine_name(scope)}*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME)
-
-
-def _as_nag(scope: Construct, resource: str, suffix: str = "*") -> str:
-    """A states ARN as cdk-nag names it in a finding id (pseudo parameters in <>)."""
-    return (f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:{resource}:"
-            f"{state_machine_name(scope)}{suffix}")
-
-
-def _logical(construct: Construct) -> str:
-    return Stack.of(construct).get_logical_id(cast(CfnElement, construct.node.default_child))
