@@ -34,6 +34,7 @@ from cutout.openapi.catalogue import (
     forbidden_reasons,
     ref,
     removebg_error_codes,
+    with_gateway_refusals,
 )
 from cutout.openapi.models import REQUEST_MODELS, RESPONSE_MODELS
 
@@ -45,7 +46,7 @@ _PAGE_TYPES = {".js": "text/javascript", ".css": "text/css", "": "text/html"}
 # Operations whose answers the post-step writes whole (they are not one JSON model).
 _SPECIAL = {
     "remove_background": lambda: bodies.removal_answers(),
-    "remove_background_removebg": lambda: bodies.removebg_answers(),
+    "remove_background_removebg": lambda: with_gateway_refusals(bodies.removebg_answers()),
 }
 
 

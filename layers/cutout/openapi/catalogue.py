@@ -100,6 +100,44 @@ def error_codes() -> dict[str, tuple[int, str]]:
     return codes
 
 
+def gateway_refusals() -> dict[int, list[str]]:
+    """The codes the gateway itself answers on any authorized route, by status.
+
+    Gateway responses belong to the whole API (`cutout.api.gateway_errors`), so these reach
+    the remove.bg route in our `Error` shape too. `route_not_found` is left out: it answers
+    paths and methods the API does not have, never a documented operation.
+    """
+    by_status: dict[int, list[str]] = {}
+    for error in GATEWAY_ERRORS:
+        if error.status and error.response_type != "MISSING_AUTHENTICATION_TOKEN":
+            codes = by_status.setdefault(error.status, [])
+            if error.code not in codes:
+                codes.append(error.code)
+    return by_status
+
+
+def with_gateway_refusals(answers: dict[str, Any]) -> dict[str, Any]:
+    """The remove.bg route's answers plus the gateway's own, which come in the `Error` shape
+    (API Gateway cannot shape one route's gateway responses differently): a missing key is
+    401 there too, and a status both may answer takes either shape."""
+    merged = dict(answers)
+    for status, codes in gateway_refusals().items():
+        listed = ", ".join(f"`{code}`" for code in codes)
+        own = merged.get(str(status))
+        answer: dict[str, Any] = {"description": "", "headers": base_headers_of(),
+                                  "content": {JSON: {"schema": ref("Error")}}}
+        if own is not None:
+            schema = own["content"][JSON]["schema"]
+            answer = {**own, "content": {JSON: {"schema": {"anyOf": [schema, ref("Error")]}}}}
+        if status == Throttled.status:
+            answer["headers"] = {**answer["headers"], "Retry-After": {
+                "$ref": "#/components/headers/Retry-After"}}
+        answer["description"] = (f"{answer['description']} The gateway's own refusal: "
+                                 f"{listed}, in the `Error` shape.").strip()
+        merged[str(status)] = answer
+    return dict(sorted(merged.items()))
+
+
 def forbidden_reasons() -> list[str]:
     """The `reason` values of a 403: the codes of the key refusals the authorizer denies."""
     return [cls.code for cls in error_classes()
@@ -107,18 +145,28 @@ def forbidden_reasons() -> list[str]:
 
 
 def error_answers(errors: Iterable[type[CutoutError]]) -> dict[str, Any]:
+    """The native error answers of a route that can raise `errors`, one per status."""
     by_status: dict[int, list[str]] = {}
     for cls in errors:
         by_status.setdefault(cls.status, [])
         if cls.code not in by_status[cls.status]:
             by_status[cls.status].append(cls.code)
+    return answers_by_status(by_status, "Error")
+
+
+# Statuses whose answers say when to come back.
+RETRY_STATUSES = (429, 503)
+
+
+def answers_by_status(by_status: dict[int, list[str]], schema: str) -> dict[str, Any]:
+    """One documented answer per status, listing its codes, in the error shape `schema`."""
     answers = {}
     for status in sorted(by_status):
         codes = ", ".join(f"`{code}`" for code in by_status[status])
         answer: dict[str, Any] = {"description": f"Error: {codes}.",
                                   "headers": base_headers_of(),
-                                  "content": {JSON: {"schema": ref("Error")}}}
-        if status == Throttled.status:
+                                  "content": {JSON: {"schema": ref(schema)}}}
+        if status in RETRY_STATUSES:
             answer["headers"] = {**answer["headers"], "Retry-After": {
                 "$ref": "#/components/headers/Retry-After"}}
         answers[str(status)] = answer
