@@ -27,10 +27,9 @@ from cutout.engine.options import (
     OPTION_NAMES,
     RemovalOptions,
 )
-from cutout.errors import Throttled
 from cutout.openapi.catalogue import (
     JSON,
-    base_headers_of,
+    answers_by_status,
     ref,
     removal_headers_of,
     removebg_error_codes,
@@ -201,15 +200,7 @@ def removebg_answers() -> dict[str, Any]:
         "content": {**{media: {"schema": {"type": "string", "contentMediaType": media}}
                        for media in IMAGE_TYPES},
                     JSON: {"schema": ref("RemoveBgResult")}}}}
-    for status, codes in sorted(removebg_error_codes().items()):
-        listed = ", ".join(f"`{code}`" for code in codes)
-        answer: dict[str, Any] = {"description": f"Error: {listed}.",
-                                  "headers": base_headers_of(),
-                                  "content": {JSON: {"schema": ref("RemoveBgErrors")}}}
-        if status == Throttled.status:
-            answer["headers"] = {**answer["headers"], "Retry-After": {
-                "$ref": "#/components/headers/Retry-After"}}
-        answers[str(status)] = answer
+    answers.update(answers_by_status(removebg_error_codes(), "RemoveBgErrors"))
     return answers
 
 
