@@ -3,15 +3,16 @@
 A soft-edge pixel (hair, fur, motion blur) is a mix I = a*F + (1-a)*B of the subject's
 colour F and the old background's B. Keeping I ("straight colour") leaves a fringe of the
 old background (a green screen gives a green halo). Blur-fusion (Forte & Pitie 2021,
-"Approximate Fast Foreground Colour Estimation") estimates F from the local, alpha-weighted
-averages of foreground and background colour:
+"Approximate Fast Foreground Colour Estimation") estimates F from local, weighted
+averages Fb of the foreground colour and Bb of the background colour:
 
     F = Fb + a * (I - a*Fb - (1-a)*Bb)
 
 run twice, as in the paper: a wide pass with F = B = I, then a narrow pass that averages
 the first estimate. The averages are smooth maps, so they are computed on a reduced copy
-(long side at most `WORKING_SIDE`); only the final, per-pixel formula runs at full size,
-and only on the soft band. Cost at 12 MP: a few tens of milliseconds.
+(long side at most `WORKING_SIDE`) on a helper thread while the cutout is composed; only
+the final, per-pixel formula runs at full size, only on tiles that hold soft pixels, split
+over two threads. Measured cost: benchmarks/bench_edges.py.
 
 What changes: the colour where 0 < alpha < `OPAQUE_ENOUGH`. Alpha itself and "colour 0
 where alpha is 0" do not change. Pixels at 250-254 keep their straight colour: they are
@@ -32,14 +33,14 @@ WORKING_SIDE = 320  # long side of the reduced copy the local averages are compu
 WIDE_RADIUS = 0.06  # first pass: box radius as a fraction of the working long side
 NARROW_RADIUS = 0.01  # second pass
 # The paper weights by a; a^2 leans on the surer pixels: on a soft green-screen edge it
-# halves the error at low alpha (tests/unit/test_edges.py), and the benchmark agrees.
+# halves the error at low alpha, and on the benchmark it is level with a.
 WEIGHT_POWER = 2
 TILE = 64  # the band is found tile by tile, so opaque and empty areas cost nothing
 _EPS = 1e-4
 _BAND_LUT = [0] + [255] * (OPAQUE_ENOUGH - 1) + [0] * (256 - OPAQUE_ENOUGH)
 
 
-@dataclass
+@dataclass(frozen=True)
 class EdgePlan:
     """What the per-pixel pass needs, computed from the picture before the cutout exists."""
 
@@ -110,11 +111,11 @@ def local_averages(
     side = max(rgb.size)
     wide = max(1, round(WIDE_RADIUS * side))
     narrow = max(1, round(NARROW_RADIUS * side))
-    fb, bb = _fusion(image, image, image, weight, wide)
-    return _fusion(image, _estimate(image, weight, fb, bb), bb, weight, narrow)
+    fb, bb = _fusion(image, image, weight, wide)
+    return _fusion(_estimate(image, weight, fb, bb), bb, weight, narrow)
 
 
-def _fusion(image, foreground, background, alpha, radius: int):
+def _fusion(foreground, background, alpha, radius: int):
     """Weighted local means of the foreground colour (weights a^p) and of the background
     colour (weights (1-a)^p)."""
     a = alpha[..., None]
