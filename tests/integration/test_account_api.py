@@ -99,7 +99,7 @@ def test_a_request_without_authorizer_context_is_refused(handlers):
     assert answer.json()["error"]["code"] == "unauthorized"
 
 
-def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, logs):
+def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, settings, logs):
     # Given an account handler whose table does not exist (a broken deployment)
     from integration_support import LocalContext, answer_of, load_function
 
@@ -108,7 +108,7 @@ def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, logs):
     from cutout.service.accounts import AccountService
 
     broken = AccountService(AccountStore.from_table_name("no-such-table"))
-    handler = load_function("account").make_handler(broken)
+    handler = load_function("account").make_handler(broken, settings=settings)
     event = proxy_event("GET", "/v1/account", authorizer={"account_id": "acct_x",
                                                           "key_prefix": "co_live_x"})
     # When a client reads its account

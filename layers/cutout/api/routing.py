@@ -12,23 +12,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.events import Principal, principal
+from cutout.api.events import Principal, body_bytes, header, principal
 from cutout.api.routes import route_named
 
 F = TypeVar("F", bound=Callable[..., Any])
+_TRACER = Tracer()  # Tracer instances share one configuration: the function's
 
 
 def handles(router: Router, operation: str) -> Callable[[F], F]:
-    """Register the decorated function as the handler of route `operation`."""
+    """Register the decorated function as the handler of route `operation`, traced.
+
+    Traces keep neither the answer (an image, a signed link) nor exception text.
+    """
     route = route_named(operation)
 
     def register(function: F) -> F:
         if function.__name__ != operation:
             raise ValueError(f"the handler of {operation!r} is named {function.__name__!r}")
-        router.route(route.router_path, route.method)(function)
+        traced = _TRACER.capture_method(capture_response=False, capture_error=False)(function)
+        router.route(route.router_path, route.method)(traced)
         return function
 
     return register
@@ -63,6 +68,17 @@ class Call:
     @property
     def telemetry(self) -> Telemetry:
         return self.router.context["telemetry"]
+
+    def body(self) -> bytes:
+        """The request body, decoded by `isBase64Encoded`."""
+        return body_bytes(self.event)
+
+    def header(self, name: str) -> str | None:
+        return header(self.event, name)
+
+    @property
+    def query(self) -> dict[str, str] | None:
+        return self.event.query_string_parameters
 
     def dependency(self, name: str) -> Any:
         """A collaborator the function handed in (`api_handler(dependencies=...)`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,8 +18,11 @@ from cutout.api.telemetry import NAMESPACE
 Handler = Callable[[dict, Any], dict]
 
 
+@cache
 def telemetry(service: str) -> tuple[Logger, Tracer, Metrics]:
-    """The logger, tracer and metrics of one function."""
+    """The logger, tracer and metrics of one function, made once per process (as a module-level
+    Logger would be): a second Logger of the same service would find the first one's handlers
+    and never register its own formatter."""
     return (Logger(service=service), Tracer(service=service),
             Metrics(namespace=NAMESPACE, service=service))
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cutout.api.events import body_bytes
 from cutout.api.opt_in_request import parse_opt_in
 from cutout.api.responses import json_response
 from cutout.api.routing import Call, handles
 from cutout.api.views import account_view
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 
 
 @handles(router, "get_account")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def get_account() -> Response:
     account_id = call.caller.account_id
     account = call.dependency("accounts").get_account(account_id)
@@ -29,10 +25,9 @@ def get_account() -> Response:
 
 
 @handles(router, "set_training_opt_in")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def set_training_opt_in() -> Response:
     caller = call.caller
-    opt_in = parse_opt_in(body_bytes(call.event))
+    opt_in = parse_opt_in(call.body())
     outcome = call.dependency("accounts").set_opt_in(caller.account_id, opt_in,
                                                      changed_by=caller.key_prefix)
     telemetry = call.telemetry

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,12 +11,10 @@ from cutout.api.routing import Call, handles
 from cutout.service.privacy import privacy_document
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 
 
 @handles(router, "get_privacy")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def get_privacy() -> Response:
     account = call.dependency("accounts").get_account(call.caller.account_id)
     call.telemetry.metrics.add_metric(name="PrivacyReads", unit=MetricUnit.Count, value=1)

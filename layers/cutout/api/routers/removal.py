@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.events import body_bytes, header
 from cutout.api.removal_request import parse_removal_request
 from cutout.api.responses import (
     image_response,
@@ -19,18 +17,14 @@ from cutout.api.telemetry import removal_done
 from cutout.api.views import result_link_view
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 
 
 @handles(router, "remove_background")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def remove_background() -> Response:
-    event, caller = call.event, call.caller
-    request = parse_removal_request(body_bytes(event), header(event, "content-type"),
-                                    event.query_string_parameters)
-    removal = call.dependency("removals").remove(request, caller.account_id, call.request_id,
-                                                 inline_limit=inline_limit())
+    request = parse_removal_request(call.body(), call.header("content-type"), call.query)
+    removal = call.dependency("removals").remove(request, call.caller.account_id,
+                                                 call.request_id, inline_limit=inline_limit())
     removal_done(call.telemetry, removal)
     result = removal.result
     headers = removal_headers(result.width, result.height, result.foreground, result.timings,

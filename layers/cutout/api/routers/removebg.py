@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.events import body_bytes, header
 from cutout.api.removebg import RESULT_TOO_LARGE, removebg_response
 from cutout.api.removebg_request import parse_removebg_request
 from cutout.api.responses import inline_limit
@@ -16,20 +14,16 @@ from cutout.errors import ResultTooLarge
 from cutout.service.removebg import remove_for_removebg
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 
 
 @handles(router, "remove_background_removebg")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def remove_background_removebg() -> Response:
-    event, caller = call.event, call.caller
-    request = parse_removebg_request(body_bytes(event), header(event, "content-type"),
-                                     event.query_string_parameters)
+    request = parse_removebg_request(call.body(), call.header("content-type"), call.query)
     try:
-        removal = remove_for_removebg(call.dependency("removals"), request, caller.account_id,
-                                      call.request_id, inline_limit())
+        removal = remove_for_removebg(call.dependency("removals"), request,
+                                      call.caller.account_id, call.request_id, inline_limit())
     except ResultTooLarge:
         raise ResultTooLarge(RESULT_TOO_LARGE) from None
     removal_done(call.telemetry, removal)
-    return removebg_response(removal, header(event, "accept"), call.request_id)
+    return removebg_response(removal, call.header("accept"), call.request_id)

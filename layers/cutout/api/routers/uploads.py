@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
@@ -13,12 +12,10 @@ from cutout.api.routing import Call, handles
 from cutout.api.views import upload_view
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 
 
 @handles(router, "create_upload")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def create_upload() -> Response:
     upload = call.dependency("uploads").create(call.caller.account_id)
     telemetry = call.telemetry
