@@ -30,8 +30,9 @@ node:  ## a Node that jsii supports (22+), only when the system one is older
 serve: $(STAMP)  ## run the whole API locally (moto stands in for AWS)
 	$(BIN)/cutout serve
 
-test: $(STAMP)  ## lint, then every test (unit, integration, infrastructure, e2e): what CI runs
+test: $(STAMP)  ## lint, type check, then every test (unit, integration, infra, e2e): what CI runs
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 quick: $(STAMP)  ## lint, then every test not marked slow: the loop for local work

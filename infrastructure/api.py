@@ -62,7 +62,7 @@ class Api(Construct):
             description="cutout background removal API",
             endpoint_configuration=apigw.EndpointConfiguration(
                 types=[apigw.EndpointType.PRIVATE if private else apigw.EndpointType.REGIONAL],
-                vpc_endpoints=[network.api_endpoint] if private else None),
+                vpc_endpoints=[network.private_api_endpoint] if private else None),
             policy=_private_api_policy(network) if private else None,
             binary_media_types=["*/*"],
             # With a custom domain, it is the one URL (the execute-api URL carries the same
@@ -143,7 +143,7 @@ class Api(Construct):
         if network.api_endpoint_needs_own_url:  # no private DNS: the endpoint-specific name
             stack = Stack.of(self)
             self.url = (f"https://{self.rest_api.rest_api_id}-"
-                        f"{network.api_endpoint.vpc_endpoint_id}.execute-api.{stack.region}."
+                        f"{network.private_api_endpoint.vpc_endpoint_id}.execute-api.{stack.region}."
                         f"{stack.url_suffix}/{settings.stage_name}/")
         self.domain: apigw.DomainName | None = None
         if settings.domain_name:
@@ -181,7 +181,7 @@ def _private_api_policy(network: Network) -> iam.PolicyDocument:
             effect=iam.Effect.DENY, principals=anyone, actions=invoke,
             resources=["execute-api:/*"],
             conditions={"StringNotEquals": {
-                "aws:SourceVpce": network.api_endpoint.vpc_endpoint_id}}),
+                "aws:SourceVpce": network.private_api_endpoint.vpc_endpoint_id}}),
     ])
 
 

@@ -8,6 +8,7 @@ handlers answer with, including the request id a customer quotes to support.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
@@ -107,7 +108,7 @@ def apply_tls_policy(api: apigw.RestApi, tls_policy: str) -> None:
     `SecurityPolicy`, plus `EndpointAccessMode: STRICT` for an enhanced policy: requests
     must arrive through the API's own endpoint type, with a matching SNI host).
     """
-    resource: apigw.CfnRestApi = api.node.default_child
+    resource = cast(apigw.CfnRestApi, api.node.default_child)
     resource.security_policy = tls_policy
     if enhanced(tls_policy):
         resource.endpoint_access_mode = "STRICT"

@@ -7,7 +7,9 @@ a reviewer can read exactly what every function may touch.
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from typing import cast
+
+from aws_cdk import CfnElement, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -33,11 +35,11 @@ def grant_list(role: iam.IRole, bucket: s3.IBucket, *actions: str,
         actions=list(actions), resources=[bucket.bucket_arn], conditions=conditions))
 
 
-def grant_objects(role: iam.Role, bucket: s3.IBucket, prefix: str, *actions: str) -> None:
+def grant_objects(role: iam.IRole, bucket: s3.IBucket, prefix: str, *actions: str) -> None:
     """Named object actions under one key prefix of one bucket."""
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
-    logical_id = Stack.of(bucket).get_logical_id(bucket.node.default_child)
+    logical_id = Stack.of(bucket).get_logical_id(cast(CfnElement, bucket.node.default_child))
     acknowledge(
         role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
         f"Objects are created per request with unguessable keys, so the grant can only "

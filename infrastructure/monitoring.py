@@ -7,6 +7,8 @@ notification channel the customer did not choose).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -24,7 +26,7 @@ class Monitoring(Construct):
     """Exposes `alarms` and `dashboard`."""
 
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
-                 api: apigw.RestApi, functions: dict[str, lambda_.IFunction]) -> None:
+                 api: apigw.RestApi, functions: Mapping[str, lambda_.IFunction]) -> None:
         super().__init__(scope, id)
         self.alarms: list[cloudwatch.Alarm] = []
         stage = api.deployment_stage

@@ -153,6 +153,13 @@ class Network(Construct):
                      "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
             resources=[table.table_arn, f"{table.table_arn}/index/{index}"]))
 
+    @property
+    def private_api_endpoint(self) -> ec2.IInterfaceVpcEndpoint:
+        """The execute-api endpoint of a PRIVATE API (only asked for in that mode)."""
+        if self.api_endpoint is None:
+            raise ValueError("the execute-api endpoint exists only when private_api is true")
+        return self.api_endpoint
+
     def _add_api_endpoint(self, settings: DeploymentSettings) -> ec2.IInterfaceVpcEndpoint:
         """The execute-api endpoint a PRIVATE API is reached through, open to the VPC's CIDR.
 

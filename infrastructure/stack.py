@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -58,7 +60,7 @@ class CutoutStack(Stack):
                               **network.endpoint_environment}
                        for name in ("remove_background", "authorizer", "account", "uploads",
                                     "sweeper")}
-        data = {"key": storage.key, "table": accounts.table,
+        data: dict[str, Any] = {"key": storage.key, "table": accounts.table,
                 "transient_bucket": storage.transient_bucket,
                 "training_store": storage.training_store}
 

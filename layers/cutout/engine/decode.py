@@ -57,7 +57,7 @@ def decode_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
+            image: Image.Image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
             _check_pixels(image.size, max_pixels)
             stored_size = image.size
             source_pixels = image.size[0] * image.size[1]

@@ -153,7 +153,10 @@ def _box_sum(values: np.ndarray, radius: int) -> np.ndarray:
 def _maps_table(fb: np.ndarray, bb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per working cell, in 0..255: Fb, Fb - Bb and Bb, each as a (cells, 3) table."""
     fb, bb = fb * np.float32(255), bb * np.float32(255)
-    return tuple(np.ascontiguousarray(m.reshape(-1, 3)) for m in (fb, fb - bb, bb))
+    def table(m: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(m.reshape(-1, 3))
+
+    return table(fb), table(fb - bb), table(bb)
 
 
 def _tile_runs(flags: np.ndarray, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:

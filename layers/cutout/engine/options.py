@@ -124,7 +124,7 @@ def parse_color(text: str) -> tuple[int, int, int, int]:
             "bg_color must be a hex colour (#rgb, #rrggbb, #rrggbbaa) or a colour name; "
             f"got {text!r}"
         ) from None
-    return rgba if len(rgba) == 4 else (*rgba, 255)  # type: ignore[return-value]
+    return rgba if len(rgba) == 4 else (*rgba, 255)
 
 
 def _text(params: Mapping[str, object], name: str, default: str) -> str:

@@ -73,7 +73,7 @@ def _zlib_stream(source, height: int, row_bytes: int, level: int) -> bytes:
     def work(index: int) -> tuple[bytes, int, int]:
         rows = _filtered_rows(_rows(source, bounds[index], bounds[index + 1]))
         body = _deflate(rows, level, final=index == slices - 1)
-        return body, zlib.adler32(rows), rows.size
+        return body, zlib.adler32(rows.data), rows.size
 
     parts = [work(0)] if slices == 1 else list(_executor().map(work, range(slices)))
     checksum = 1
@@ -109,7 +109,7 @@ def _filtered_rows(pixels: np.ndarray) -> np.ndarray:
 
 def _deflate(rows: np.ndarray, level: int, final: bool) -> bytes:
     compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)
-    body = compressor.compress(memoryview(rows.reshape(-1)))
+    body = compressor.compress(rows.reshape(-1).data)
     return body + compressor.flush(isal_zlib.Z_FINISH if final else isal_zlib.Z_FULL_FLUSH)
 
 

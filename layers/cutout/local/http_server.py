@@ -173,6 +173,5 @@ def gateway_server(host: str, port: int, app: GatewayApp) -> BaseWSGIServer:
     server = make_server(host, bound_port, app, threaded=True, request_handler=_RequestHandler,
                          fd=listener.fileno())
     listener.close()  # werkzeug's server holds its own duplicate of the descriptor
-    server.daemon_threads = True
     server.quiet = app.quiet  # type: ignore[attr-defined]
     return server

@@ -99,7 +99,7 @@ def native_removal_body() -> dict[str, Any]:
     missing = set(SOURCE_FIELDS) - set(sources)
     if missing:
         raise ValueError(f"image sources without an OpenAPI schema: {sorted(missing)}")
-    fields_schema = {"type": "object", "additionalProperties": False,
+    fields_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
                      "properties": {**sources, **aliases, **options}}
     json_fields = {**fields_schema, "properties": {
         name: schema for name, schema in fields_schema["properties"].items()

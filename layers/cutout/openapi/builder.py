@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, Server, ServerVariable
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from cutout import __version__
@@ -38,7 +38,7 @@ from cutout.openapi.catalogue import (
 )
 from cutout.openapi.models import REQUEST_MODELS, RESPONSE_MODELS
 
-SECURITY = [{"apiKey": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}]
 # Schemas Powertools adds for its own request validation, which our API does not answer.
 _POWERTOOLS_ONLY = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 # The media type of a public page file, by the path's ending.
@@ -61,8 +61,9 @@ def build_document() -> dict[str, Any]:
         description="Generated from the code by `cutout openapi`; do not edit by hand.",
         servers=[Server(url="{base}", description="The stack's `ApiUrl` output, or "
                         "`http://127.0.0.1:8080` with `cutout serve`",
-                        variables={"base": {"default": "http://127.0.0.1:8080"}})],
-        security_schemes={"apiKey": APIKey(name=API_KEY_HEADER, in_=APIKeyIn.header)},
+                        variables={"base": ServerVariable(default="http://127.0.0.1:8080")})],
+        security_schemes={"apiKey": APIKey.model_validate(
+            {"type": "apiKey", "name": API_KEY_HEADER, "in": "header"})},
         security=SECURITY)
     document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
     return _post_step(document)

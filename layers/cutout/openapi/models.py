@@ -6,6 +6,8 @@ test validates every view's output against its model here, so the two cannot dri
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from cutout.engine.options import FORMATS, RemovalOptions
@@ -85,7 +87,7 @@ class ResultLink(_Strict):
     result_url: str = Field(description="A presigned GET of the result.",
                             json_schema_extra={"format": "uri"})
     expires_in: int = Field(description="Seconds the URL stays valid.")
-    content_type: str = Field(json_schema_extra={"enum": IMAGE_TYPES})
+    content_type: str = Field(json_schema_extra={"enum": cast(Any, IMAGE_TYPES)})
     width: int
     height: int
     foreground: Foreground | None
