@@ -15,7 +15,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cutout.api.gateway_errors import GATEWAY_ERRORS
+from cutout.api.gateway_errors import GATEWAY_ERRORS, RETRY_AFTER_CODES
 
 # The gateway's own answers, from the library's table (the local gateway raises the same).
 # ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key):
@@ -47,7 +47,7 @@ def error_template(code: str, message: str | None) -> str:
 def add_error_responses(api: apigw.RestApi) -> None:
     for response_type, status, code, message in ERROR_RESPONSES:
         headers = dict(GATEWAY_RESPONSE_HEADERS)
-        if code == "throttled":
+        if code in RETRY_AFTER_CODES:
             headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
         api.add_gateway_response(
             f"{response_type.response_type.title().replace('_', '')}Response",

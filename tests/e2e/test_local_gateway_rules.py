@@ -87,9 +87,10 @@ def test_context_values_arrive_as_strings_and_objects_are_a_configuration_error(
     context = flat.authorize("GET", "/v1/account", {"x-api-key": "k"})
     with pytest.raises(GatewayRefusal) as refused:
         nested.authorize("GET", "/v1/account", {"x-api-key": "k"})
-    # Then values are stringified as API Gateway does, and an object is a 500
+    # Then values are stringified as API Gateway does, and an object is an
+    # AUTHORIZER_CONFIGURATION_ERROR (the stack answers it 503 with Retry-After)
     assert (context["n"], context["b"]) == ("1", "true")
-    assert refused.value.status == 500
+    assert (refused.value.status, refused.value.code) == (503, "service_unavailable")
 
 
 def test_an_allow_without_a_usage_identifier_key_is_403_with_api_keys_required():

@@ -555,7 +555,9 @@ def test_the_request_validator_checks_parameters_and_body(synth):
 @pytest.mark.parametrize("response_type,status,code", [
     ("UNAUTHORIZED", "401", "unauthorized"), ("ACCESS_DENIED", "403", "forbidden"),
     ("THROTTLED", "429", "throttled"), ("REQUEST_TOO_LARGE", "413", "image_too_large"),
-    ("DEFAULT_4XX", None, "invalid_request"), ("DEFAULT_5XX", None, "internal_error")])
+    ("DEFAULT_4XX", None, "invalid_request"), ("DEFAULT_5XX", None, "internal_error"),
+    ("AUTHORIZER_CONFIGURATION_ERROR", "503", "service_unavailable"),
+    ("AUTHORIZER_FAILURE", "503", "service_unavailable")])
 def test_gateway_responses_use_our_error_shape(synth, response_type, status, code):
     responses = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse")
                  .values() if r["Properties"]["ResponseType"] == response_type]
@@ -572,7 +574,7 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
     assert headers["gatewayresponse.header.X-Request-Id"] == "context.requestId"
     assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
     assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
-    if response_type == "THROTTLED":
+    if code in ("throttled", "service_unavailable"):  # the same request may come back
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
         assert body["error"]["reason"] == "$context.authorizer.error_code"

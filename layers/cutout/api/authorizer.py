@@ -3,7 +3,10 @@
 Allow: a wildcard resource (`.../stage/*/*`, so a cached decision holds on every path), the
 account id and key prefix in the context, and the key's hash as `usageIdentifierKey` for
 usage plans. Unknown and revoked keys get a Deny (403); a missing key raises
-`Exception("Unauthorized")`, API Gateway's signal for 401.
+`Exception("Unauthorized")`, API Gateway's signal for 401. When the accounts table cannot
+answer (`ServiceUnavailable`) it fails closed by raising: API Gateway caches no error (a Deny
+would be cached for the TTL) and answers AUTHORIZER_CONFIGURATION_ERROR, which the stack's
+gateway response makes a 503 with `Retry-After` (`cutout.api.gateway_errors`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 
-from cutout.errors import Unauthorized
+from cutout.errors import ServiceUnavailable, Unauthorized
 from cutout.service.keys import Authenticator
 
 API_KEY_HEADER = "x-api-key"
@@ -44,6 +47,11 @@ def authorize(event: APIGatewayAuthorizerRequestEvent, authenticator: Authentica
         )
         response.deny_all_routes()
         return response.asdict()
+    except ServiceUnavailable as outage:
+        metrics.add_metric(name="AuthUnavailable", unit=MetricUnit.Count, value=1)
+        logger.warning("api key not checked: the accounts table is unavailable",
+                       extra={"error_code": outage.code, "detail": outage.message})
+        raise
     metrics.add_metric(name="AuthAllowed", unit=MetricUnit.Count, value=1)
     logger.append_keys(account_id=record.account_id, key_prefix=record.key_prefix)
     logger.info("api key accepted")

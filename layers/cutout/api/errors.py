@@ -30,7 +30,9 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
 
 def error_response(error: CutoutError, request_id: str, *, removebg: bool = False) -> Response:
     """The JSON answer for a library error, with the status its class carries."""
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(error, Throttled) else {}
+    # A throttle, and a 503 (an AWS outage behind us): the same request may come back later.
+    retry = isinstance(error, Throttled) or error.status == 503
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if retry else {}
     if removebg:
         return removebg_error_response(error.status, error.code, error.message, request_id,
                                        headers)
@@ -51,7 +53,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: A
         record_error(metrics, error.code)
         if error.status >= 500:  # the detail (paths, checksums, AWS codes) stays in our logs
             logger.error("server error detail", extra={"detail": error.message})
-            error = type(error)(SERVER_ERROR_MESSAGE)
+            error = type(error)(getattr(error, "public_message", SERVER_ERROR_MESSAGE))
         return error_response(error, request_id(), removebg=speaks_removebg(app.current_event))
 
     @app.not_found

@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
+# Refusals a client may retry as they are: they carry `Retry-After` (seconds).
+RETRY_AFTER_CODES = frozenset({"throttled", "service_unavailable"})
+RETRY_AFTER_SECONDS = 1
+KEY_NOT_CHECKED = ("The API key could not be checked just now; retry after the Retry-After "
+                   "delay.")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GatewayError("QUOTA_EXCEEDED", 429, "throttled", "The daily request quota is used up."),
     GatewayError("REQUEST_TOO_LARGE", 413, "image_too_large",
                  "The request is over 10 MB; upload large images with POST /v1/uploads."),
+    # The authorizer raised (the accounts table throttled or failed: it fails closed) or
+    # could not be reached; never cached, so a retry is checked afresh.
+    GatewayError("AUTHORIZER_CONFIGURATION_ERROR", 503, "service_unavailable", KEY_NOT_CHECKED),
+    GatewayError("AUTHORIZER_FAILURE", 503, "service_unavailable", KEY_NOT_CHECKED),
     GatewayError("DEFAULT_4XX", None, "invalid_request", None),
     GatewayError("DEFAULT_5XX", None, "internal_error", None),
 )

@@ -45,7 +45,7 @@ class Route:
 # Errors any authorized route may answer: the gateway's and the server's own.
 COMMON_ERRORS: tuple[type[errors.CutoutError], ...] = (
     errors.Unauthorized, errors.Forbidden, errors.ImageTooLarge, errors.Throttled,
-    errors.CutoutError, errors.ConfigurationError)
+    errors.CutoutError, errors.ConfigurationError, errors.ServiceUnavailable)
 
 _IMAGE_ERRORS = (
     errors.InvalidRequest, errors.InvalidOption, errors.MissingSource, errors.MultipleSources,

@@ -3,19 +3,91 @@
 boto3 honours `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_S3`...) by itself; we only pick
 path-style S3 addressing when an endpoint is set (moto's server on 127.0.0.1) and always
 sign with SigV4, which presigned URLs for SSE-KMS objects require.
+
+Every client built here answers an outage the same way: throttling, a 5xx, a KMS failure
+behind S3 or DynamoDB, or a timeout that is still there after botocore's own retries is
+raised as `ServiceUnavailable` (503 with `Retry-After`), from this one place. Its message
+names the service, operation and AWS code, never a key, a URL or the error's own text
+(a timeout's text holds the object's URL).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as AwsConnectionError
+
+from cutout.errors import ServiceUnavailable
 
 # What a caller outside the data layer may catch without importing botocore itself.
-AwsError = (BotoCoreError, ClientError)
+AwsError = (BotoCoreError, ClientError, ServiceUnavailable)
+
+# Error codes that mean "not now" (botocore's throttling and transient codes, and the KMS
+# failures S3 and DynamoDB pass on, with or without their `KMS.` prefix).
+OUTAGE_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException",
+    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
+    "RequestThrottled", "SlowDown", "PriorRequestNotComplete", "RequestTimeout",
+    "RequestTimeoutException", "InternalError", "InternalFailure", "InternalServerError",
+    "ServiceUnavailable", "ServiceUnavailableException", "KMSInternalException",
+    "KMSThrottlingException", "DependencyTimeoutException", "KeyUnavailableException",
+    # DynamoDB cancels a transaction item by item; these reasons are outages too.
+    "ThrottlingError", "ProvisionedThroughputExceeded",
+})
+OUTAGE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Signing is local, but it reads credentials, whose refresh can time out like a call.
+PRESIGNERS = ("generate_presigned_url", "generate_presigned_post")
+_SAFE_CODE = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def outage(error: BaseException) -> str | None:
+    """The AWS code (or exception name) of an outage worth retrying later; None otherwise."""
+    if isinstance(error, AwsConnectionError | HTTPClientError):
+        return type(error).__name__
+    if not isinstance(error, ClientError):
+        return None
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    reasons = {str(r.get("Code", "")) for r in error.response.get("CancellationReasons") or []}
+    if (code.removeprefix("KMS.") in OUTAGE_CODES or status in OUTAGE_STATUSES
+            or reasons & OUTAGE_CODES):
+        return _SAFE_CODE.sub("", code)[:64] or str(status)
+    return None
+
+
+def guarded(client: Any) -> Any:
+    """`client`, with every operation (paginators' and resources' calls included) raising
+    `ServiceUnavailable` for an outage; other errors pass unchanged (the stores read them)."""
+    service = client.meta.service_model.service_id
+    names = {**client.meta.method_to_api_mapping,
+             **{name: name for name in PRESIGNERS if hasattr(client, name)}}
+    base = type(client)
+    methods = {name: _guard(getattr(base, name), f"{service} {operation}")
+               for name, operation in names.items()}
+    client.__class__ = type(f"Guarded{base.__name__}", (base,), methods)
+    return client
+
+
+def _guard(method: Callable[..., Any], what: str) -> Callable[..., Any]:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (BotoCoreError, ClientError) as error:
+            code = outage(error)
+            if code is None:
+                raise
+            # `from None`: the original's text (a timeout names the object's URL) stays out.
+            raise ServiceUnavailable(f"{what} is unavailable ({code})") from None
+    call.__name__ = getattr(method, "__name__", "call")
+    call.__doc__ = method.__doc__
+    return call
 
 
 def _s3_endpoint(endpoint_url: str | None) -> str | None:
@@ -27,13 +99,20 @@ def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any
     """An S3 client that signs with SigV4 (path-style when talking to a local endpoint)."""
     style = "path" if _s3_endpoint(endpoint_url) else "auto"
     config = Config(signature_version="s3v4", s3={"addressing_style": style})
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+    return guarded(boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
+                                config=config))
+
+
+def dynamodb_resource(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """DynamoDB as a boto3 resource (native Python types in and out), its client guarded."""
+    resource = boto3.resource("dynamodb", endpoint_url=endpoint_url, region_name=region)
+    guarded(resource.meta.client)
+    return resource
 
 
 def dynamodb_table(name: str, endpoint_url: str | None = None, region: str | None = None) -> Any:
-    """The accounts table as a boto3 resource (native Python types in and out)."""
-    resource = boto3.resource("dynamodb", endpoint_url=endpoint_url, region_name=region)
-    return resource.Table(name)
+    """The accounts table as a boto3 resource."""
+    return dynamodb_resource(endpoint_url, region).Table(name)
 
 
 def apigateway_client(endpoint_url: str | None = None, region: str | None = None) -> Any:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cutout.data.accounts import AccountStore
-from cutout.data.aws import dynamodb_table, s3_client
+from cutout.data.aws import dynamodb_resource, s3_client
 from cutout.data.training import TrainingStore
 from cutout.data.transient import TransientStore
 from cutout.settings import Settings
@@ -21,9 +22,15 @@ class Stores:
 
     @classmethod
     def from_settings(cls, settings: Settings, endpoint_url: str | None = None) -> Stores:
-        s3 = s3_client(endpoint_url)
+        return cls.from_clients(settings, s3_client(endpoint_url),
+                                dynamodb_resource(endpoint_url))
+
+    @classmethod
+    def from_clients(cls, settings: Settings, s3: Any, dynamodb: Any) -> Stores:
+        """The stores over clients the caller built (`cutout.data.aws`): the fault tests
+        register failures on exactly these clients' events."""
         return cls(
-            accounts=AccountStore(dynamodb_table(settings.accounts_table, endpoint_url)),
+            accounts=AccountStore(dynamodb.Table(settings.accounts_table)),
             transient=TransientStore(s3, settings.transient_bucket, settings.kms_key_id),
             training=TrainingStore(s3, settings.training_bucket, settings.kms_key_id),
         )

@@ -82,7 +82,9 @@ def invocation_too_large() -> GatewayRefusal:
 
 
 def authorizer_misconfigured() -> GatewayRefusal:
-    return GatewayRefusal(500, "internal_error", "Authorizer configuration error")
+    """The authorizer raised or answered a malformed policy: API Gateway's
+    AUTHORIZER_CONFIGURATION_ERROR, answered 503 with `Retry-After` by the stack."""
+    return GatewayRefusal.of("AUTHORIZER_CONFIGURATION_ERROR")
 
 
 def bad_lambda_response(reason: str) -> GatewayRefusal:

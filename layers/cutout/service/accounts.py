@@ -1,8 +1,9 @@
 """Accounts, their keys and the training opt-in: the rules, on top of the stores.
 
 Opt-in is off by default and changes only by an explicit call. Every change is recorded
-with its time and the key prefix (or admin) that made it. Opting out flips the flag first,
-so capture stops at once, then deletes everything the account contributed.
+with its time and the key prefix (or admin) that made it. Opting out deletes everything the
+account contributed, flips the flag only once that worked (a failed deletion leaves the
+opt-in as it was), then deletes again what a capture wrote meanwhile.
 """
 
 from __future__ import annotations
@@ -88,15 +89,21 @@ class AccountService:
         return self._accounts.revoke_key(matches[0].key_hash, iso(self._clock()))
 
     def set_opt_in(self, account_id: str, opt_in: bool, changed_by: str) -> OptInOutcome:
-        """Record an opt-in change; an opt-out also deletes the account's training data."""
-        if not opt_in and self._training is None:
+        """Record an opt-in change; an opt-out also deletes the account's training data.
+
+        An opt-out deletes before it flips the flag: when S3 fails (`ServiceUnavailable`,
+        `TrainingDeletionFailed`, both 503) the client is told so and the opt-in is still
+        what it was, never "off" with data kept. After the flip it deletes again, so that
+        nothing captured concurrently is left behind (a capture re-reads the flag after
+        writing and takes its own objects back).
+        """
+        if opt_in:
+            return OptInOutcome(account=self._apply(account_id, opt_in, changed_by))
+        if self._training is None:
             raise ConfigurationError("opting out needs the training store to delete from")
+        deleted = self._training.delete_account_data(account_id)
         account = self._apply(account_id, opt_in, changed_by)
-        deleted = 0
-        if not opt_in:
-            # After the flag is off, so that nothing captured concurrently is left behind:
-            # the capture path re-reads the flag after writing and removes its own objects.
-            deleted = self._training.delete_account_data(account_id)  # type: ignore[union-attr]
+        deleted += self._training.delete_account_data(account_id)
         return OptInOutcome(account=account, deleted_training_objects=deleted)
 
     def _apply(self, account_id: str, opt_in: bool, changed_by: str) -> Account:

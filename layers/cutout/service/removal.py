@@ -5,10 +5,16 @@ written anywhere unless the account opted in to training, and then exactly the i
 the mask of a removal that succeeded go to the training store. A result leaves inline when
 it fits the caller's `inline_limit`; otherwise (or when the input came by upload) it is
 written to the transient bucket and leaves as a short-lived signed link.
+
+Under an AWS outage (`ServiceUnavailable`, 503) nothing is left half-written: a zero-retention
+upload is deleted before anything is written, a stored result whose link cannot be signed is
+deleted, and a training capture is best effort (the cutout is owed): a half-written or
+unconfirmed contribution is taken back and the request still succeeds.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -16,13 +22,21 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cutout.data.accounts import AccountStore
+from cutout.data.aws import AwsError
 from cutout.data.training import TrainingStore
 from cutout.data.transient import TransientStore
 from cutout.engine import CutoutResult, RemovalOptions
-from cutout.errors import ResultTooLarge
+from cutout.errors import (
+    CutoutError,
+    ResultTooLarge,
+    ServiceUnavailable,
+    TrainingDeletionFailed,
+)
 from cutout.service.requests import InlineImage, RemovalRequest, UploadedImage
 from cutout.service.uploads import MAX_UPLOAD_BYTES
 from cutout.service.usage import UsageMeter
+
+logger = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 # The stored input's media type comes from its own first bytes, never from a client string.
@@ -82,23 +96,20 @@ class RemovalService:
         """
         started = time.perf_counter()
         source = request.source
-        try:
-            image = self._read(source, account_id)
-            opted_in = self._accounts.get_account(account_id).opt_in
-            result = self._engine.remove(image, request.options, keep_mask=opted_in)
-            if require_foreground and result.foreground is None:
-                raise NoForeground("the model saw no subject to keep")
-            must_link = isinstance(source, UploadedImage) or len(result.data) > inline_limit
-            if must_link and not link_allowed:
-                raise ResultTooLarge("the result is too large to return inline")
-            # Captured only once the removal has succeeded and its answer is decided.
-            trained = opted_in and self._capture(account_id, request_id, image, result.mask_png)
-            result.mask_png = None  # the mask has served its only purpose
-            link = self.publish(result, account_id) if must_link else None
-            self._usage.record(account_id, result.width * result.height)  # counted on success
-        finally:
-            if self._zero_retention and isinstance(source, UploadedImage):
-                self._transient.delete_upload(account_id, source.upload_id)
+        # The opt-in first: a table outage must not use up the caller's upload.
+        opted_in = self._accounts.get_account(account_id).opt_in
+        image = self._read(source, account_id)
+        result = self._engine.remove(image, request.options, keep_mask=opted_in)
+        if require_foreground and result.foreground is None:
+            raise NoForeground("the model saw no subject to keep")
+        must_link = isinstance(source, UploadedImage) or len(result.data) > inline_limit
+        if must_link and not link_allowed:
+            raise ResultTooLarge("the result is too large to return inline")
+        link = self.publish(result, account_id) if must_link else None
+        # Captured only once the removal has succeeded and its answer (its link) is decided.
+        trained = opted_in and self._capture(account_id, request_id, image, result.mask_png)
+        result.mask_png = None  # the mask has served its only purpose
+        self._usage.record(account_id, result.width * result.height)  # counted on success
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         return Removal(result=result, link=link, processing_ms=elapsed, trained=trained)
 
@@ -107,27 +118,67 @@ class RemovalService:
         result_id = secrets.token_urlsafe(24)
         key = self._transient.put_result(account_id, result_id, result.extension, result.data,
                                          result.content_type)
-        url = self._transient.presign_result(key, self._result_url_ttl)
+        try:
+            url = self._transient.presign_result(key, self._result_url_ttl)
+        except Exception:
+            # The link is a stored result's only way out: without it, the result goes too.
+            _quietly(lambda: self._transient.delete_objects([key]), "result not deleted")
+            raise
         return ResultLink(url=url, expires_in=self._result_url_ttl)
 
     def _read(self, source: InlineImage | UploadedImage, account_id: str) -> bytes:
+        """The image; a zero-retention upload is deleted once read, before anything is written
+        (so a failed deletion, a 503, leaves nothing else behind). An upload S3 could not
+        serve was not read: it stays for the retry a 503 invites."""
         if isinstance(source, InlineImage):
             return source.data
-        return self._transient.read_upload(account_id, source.upload_id, MAX_UPLOAD_BYTES)
+        try:
+            image = self._transient.read_upload(account_id, source.upload_id, MAX_UPLOAD_BYTES)
+        except ServiceUnavailable:
+            raise
+        except Exception:  # read and refused (too large, not found): used up all the same
+            self._used_up(source, account_id)
+            raise
+        self._used_up(source, account_id)
+        return image
+
+    def _used_up(self, source: UploadedImage, account_id: str) -> None:
+        if self._zero_retention:
+            self._transient.delete_upload(account_id, source.upload_id)
 
     def _capture(self, account_id: str, request_id: str, image: bytes,
                  mask_png: bytes | None) -> bool:
         if mask_png is None:
             return False
         folder = request_id if _SAFE_ID.match(request_id) else secrets.token_hex(16)
-        self._training.put_contribution(account_id, folder, image, sniffed_media_type(image),
-                                        mask_png)
-        # An opt-out may have landed while we worked: its sweep could have run before our
-        # write, so look again and take our own contribution back if the flag is now off.
-        if not self._accounts.get_account(account_id).opt_in:
-            self._training.delete_contribution(account_id, folder)
-            return False
-        return True
+        try:
+            self._training.put_contribution(account_id, folder, image,
+                                            sniffed_media_type(image), mask_png)
+            # An opt-out may have landed while we worked: its sweep could have run before our
+            # write, so look again and take our own contribution back if the flag is now off.
+            kept = self._accounts.get_account(account_id).opt_in
+        except ServiceUnavailable as outage:
+            # Best effort: the input without its mask (or unconfirmed) is taken back below.
+            logger.warning("training contribution not stored", extra={"detail": outage.message})
+            kept = False
+        except Exception:
+            _quietly(lambda: self._training.delete_contribution(account_id, folder),
+                     "training contribution not taken back")
+            raise
+        if not kept:
+            _quietly(lambda: self._training.delete_contribution(account_id, folder),
+                     "training contribution not taken back")
+        return kept
+
+
+def _quietly(undo: Any, failure: str) -> None:
+    """Undo a write while answering another error (or a best-effort miss): log its failure by
+    error code, never raise it over the error the caller is owed."""
+    try:
+        undo()
+    except (*AwsError, TrainingDeletionFailed) as error:
+        detail = error.message if isinstance(error, CutoutError) else type(error).__name__
+        logger.error(failure, extra={"detail": detail})
 
 
 def sniffed_media_type(image: bytes) -> str:
