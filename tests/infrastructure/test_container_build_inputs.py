@@ -67,6 +67,14 @@ def test_the_base_image_is_pinned_by_digest():
     assert "Updating the base image" in (REPO_ROOT / "docs" / "deploy.md").read_text()
 
 
+def _unshipped(path) -> bool:
+    """Part of the library no function imports (infrastructure/layer.py NOT_SHIPPED)."""
+    from infrastructure.layer import NOT_SHIPPED
+
+    library = REPO_ROOT / "layers" / "cutout"
+    return path.is_relative_to(library) and path.relative_to(library).parts[0] in NOT_SHIPPED
+
+
 def test_every_path_the_dockerfile_copies_exists_and_is_in_the_build_context():
     ignore = cdk.IgnoreStrategy.docker(str(REPO_ROOT),
                                        (REPO_ROOT / ".dockerignore").read_text().splitlines())
@@ -80,8 +88,9 @@ def test_every_path_the_dockerfile_copies_exists_and_is_in_the_build_context():
                 files = [match] if match.is_file() else [p for p in match.rglob("*")
                                                          if p.is_file()]
                 for path in files:
-                    if "__pycache__" not in path.parts:
-                        assert not ignore.ignores(str(path)), f"{path} is excluded"
+                    if "__pycache__" in path.parts or _unshipped(path):
+                        continue
+                    assert not ignore.ignores(str(path)), f"{path} is excluded"
 
 
 def test_the_build_context_leaves_out_the_venv_tests_and_build_output():
