@@ -557,7 +557,10 @@ def test_the_request_validator_checks_parameters_and_body(synth):
     ("THROTTLED", "429", "throttled"), ("REQUEST_TOO_LARGE", "413", "image_too_large"),
     ("DEFAULT_4XX", None, "invalid_request"), ("DEFAULT_5XX", None, "internal_error"),
     ("AUTHORIZER_CONFIGURATION_ERROR", "503", "service_unavailable"),
-    ("AUTHORIZER_FAILURE", "503", "service_unavailable")])
+    ("AUTHORIZER_FAILURE", "503", "service_unavailable"),
+    # each with a code of its own, not DEFAULT_4XX's 403 invalid_request
+    ("MISSING_AUTHENTICATION_TOKEN", "404", "route_not_found"),
+    ("INVALID_API_KEY", "403", "forbidden"), ("WAF_FILTERED", "403", "request_blocked")])
 def test_gateway_responses_use_our_error_shape(synth, response_type, status, code):
     responses = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse")
                  .values() if r["Properties"]["ResponseType"] == response_type]
@@ -578,6 +581,19 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
         assert body["error"]["reason"] == "$context.authorizer.error_code"
+
+
+def test_every_gateway_refusal_the_local_gateway_raises_is_a_gateway_response(synth):
+    # Given the library's table of the gateway's own answers (the local gateway's source)
+    from cutout.api.gateway_errors import GATEWAY_ERRORS
+
+    deployed = {r["Properties"]["ResponseType"]: r["Properties"]
+                for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()}
+    # Then the stack shapes every one of them, with the same status
+    for error in GATEWAY_ERRORS:
+        assert error.response_type in deployed, error.response_type
+        assert deployed[error.response_type].get("StatusCode") == (
+            str(error.status) if error.status else None), error.response_type
 
 
 def test_no_waf_and_no_custom_domain_by_default(synth):
