@@ -490,3 +490,67 @@ def test_a_sweep_that_s3_fails_is_a_failed_run_that_logs_no_key(
     # object is still there for the next run, and no log names it
     assert key in bucket_keys(settings.transient_bucket)
     assert_clean_logs(all_logs(logs, caplog), key, caller.account_id, png_image)
+
+
+# --- batches ---------------------------------------------------------------------------------
+def batch_gateway(settings, stores, faults) -> Gateway:
+    """The container function with batches on (local runner) over the faulted clients."""
+    from batch_support import batch_settings
+
+    from cutout.data.batch_objects import BatchBuckets, BatchReports
+    from cutout.data.batch_stores import BatchData
+    from cutout.data.batches import BatchStore
+    from cutout.service.batch_setup import build_batch_service
+    from cutout.service.keys import Authenticator
+    from cutout.service.removal import build_removal_service
+
+    configured = batch_settings(settings)
+    data = BatchData(store=BatchStore(faults.dynamodb.Table(settings.accounts_table)),
+                     buckets=BatchBuckets(faults.s3, settings.kms_key_id),
+                     reports=BatchReports(faults.s3, settings.transient_bucket,
+                                          settings.kms_key_id))
+    removals = build_removal_service(configured, stores=stores)
+    handler = load_function("remove_background").make_handler(
+        removals, settings=configured,
+        batch_service=build_batch_service(configured, removals, data))
+    authorizer = load_function("authorizer").make_handler(Authenticator(stores.accounts))
+    return Gateway(authorizer, {"remove_background": handler})
+
+
+def batch_items(settings) -> list[dict]:
+    table = boto3.resource("dynamodb", region_name=REGION).Table(settings.accounts_table)
+    return [item for item in table.scan()["Items"] if "batch_id" in item]
+
+
+@pytest.mark.parametrize("service,operation,kind", [
+    ("dynamodb", "PutItem", "throttled"), ("s3", "ListObjectsV2", "timeout")])
+def test_a_batch_that_cannot_be_recorded_is_a_503_and_starts_nothing(
+        settings, stores, faults, caller, png_image, logs, caplog, service, operation, kind):
+    # Given a catalogue image, and the table (recording the job) or S3 (checking the source)
+    # failing
+    from batch_support import DESTINATION_BUCKET, SOURCE_BUCKET, keys, put, start
+
+    gateway = batch_gateway(settings, stores, faults)
+    put(SOURCE_BUCKET, "shoot/a.png", png_image)
+    fault = S3_FAULTS[kind] if service == "s3" else DYNAMODB_FAULTS[kind]
+    faults.fail(service, operation, fault)
+    # When a job is started
+    answer = start(gateway, caller, f"s3://{SOURCE_BUCKET}/shoot/",
+                   f"s3://{DESTINATION_BUCKET}/cutouts/")
+    # Then it is a 503 with Retry-After, no job is recorded and nothing is written
+    assert_unavailable(answer)
+    assert batch_items(settings) == []
+    assert keys(DESTINATION_BUCKET) == []
+    assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image)
+
+
+def test_a_batch_status_that_cannot_be_read_is_a_503(settings, stores, faults, caller, logs,
+                                                     caplog):
+    # Given the table failing after the authorizer's key lookup
+    gateway = batch_gateway(settings, stores, faults)
+    faults.fail("dynamodb", "GetItem", DYNAMODB_FAULTS["internal"], skip=1)
+    # When a job's status is read
+    answer = gateway.request("GET", f"/v1/batches/{'a' * 32}", key=caller.secret)
+    # Then it is a 503 with Retry-After
+    assert_unavailable(answer)
+    assert_clean_logs(all_logs(logs, caplog), caller.secret)

@@ -120,6 +120,11 @@ def apigateway_client(endpoint_url: str | None = None, region: str | None = None
     return boto3.client("apigateway", endpoint_url=endpoint_url, region_name=region)
 
 
+def stepfunctions_client(region: str | None = None) -> Any:
+    """Step Functions, to start and read batch jobs' executions."""
+    return guarded(boto3.client("stepfunctions", region_name=region))
+
+
 def current_region() -> str:
     """The region the data-layer clients talk to (Lambda's AWS_REGION; the local stack's)."""
     return boto3.session.Session().region_name or "unknown"

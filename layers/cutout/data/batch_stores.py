@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import boto3
-
-from cutout.data.aws import dynamodb_table, s3_client
+from cutout.data.aws import dynamodb_table, s3_client, stepfunctions_client
 from cutout.data.batch_objects import BatchBuckets, BatchReports
 from cutout.data.batches import BatchStore
 from cutout.data.step_functions import StepFunctionsRunner
@@ -32,5 +30,4 @@ class BatchData:
 def step_functions_runner(state_machine_arn: str) -> StepFunctionsRunner:
     """The runner for a deployed state machine (its region is the ARN's)."""
     region = state_machine_arn.split(":")[3]
-    return StepFunctionsRunner(boto3.client("stepfunctions", region_name=region),
-                               state_machine_arn)
+    return StepFunctionsRunner(stepfunctions_client(region), state_machine_arn)
