@@ -17,4 +17,8 @@ def parse_opt_in(body: bytes) -> bool:
         raise InvalidRequest(_HOW) from None
     if not isinstance(document, dict) or not isinstance(document.get("opt_in"), bool):
         raise InvalidRequest(_HOW)
+    # Any other field is refused, as the document's `additionalProperties: false` says: a
+    # field we do not read (a typo, a guessed "delete_data") must not look as if it worked.
+    if set(document) != {"opt_in"}:
+        raise InvalidRequest(f"unknown field(s) {sorted(set(document) - {'opt_in'})}; {_HOW}")
     return document["opt_in"]
