@@ -9,6 +9,7 @@ clients the stores are built from (`Stores.from_clients`), over moto; nothing is
 from __future__ import annotations
 
 import base64
+import io
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.response import StreamingBody
 from integration_support import (
     REGION,
     SERVICES,
@@ -25,6 +27,7 @@ from integration_support import (
     bucket_keys,
     load_function,
 )
+from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
 from cutout.data import schema
 from cutout.data.aws import dynamodb_resource, s3_client
@@ -45,12 +48,12 @@ def client_error(code: str, status: int, operation: str) -> ClientError:
 
 # What S3 answers under load or failure (SSE-KMS objects fail with KMS's codes), and a read
 # timeout whose text names the object's URL (which must not reach a log or a client).
+LEAKED_URL = "https://cutout-test-transient.s3.amazonaws.com/uploads/leaked-object-key"
 S3_FAULTS = {
     "throttled": lambda op: client_error("SlowDown", 503, op),
     "internal": lambda op: client_error("InternalError", 500, op),
     "kms": lambda op: client_error("KMS.KMSInternalException", 500, op),
-    "timeout": lambda op: ReadTimeoutError(
-        endpoint_url="https://cutout-test-transient.s3.amazonaws.com/uploads/leaked-object-key"),
+    "timeout": lambda op: ReadTimeoutError(endpoint_url=LEAKED_URL),
 }
 DYNAMODB_FAULTS = {
     "throttled": lambda op: client_error("ProvisionedThroughputExceededException", 400, op),
@@ -93,6 +96,22 @@ class Faults:
                 raise fault(operation)
 
         client.meta.events.register(handle.name, inject, unique_id=handle.name)
+        return handle
+
+    def break_body(self, operation: str) -> Fault:
+        """S3 answers `operation`, then its body times out mid-stream (as a slow GET does)."""
+        handle = Fault(self.s3.meta.events, f"after-call.s3.{operation}")
+
+        class TimingOut(io.RawIOBase):
+            def read(self, amt: int | None = None) -> bytes:
+                raise Urllib3ReadTimeout(None, LEAKED_URL, "Read timed out.")
+
+        def inject(parsed: dict, **_: Any) -> None:
+            handle.calls += 1
+            if "Body" in parsed:
+                parsed["Body"] = StreamingBody(TimingOut(), 1024)
+
+        self.s3.meta.events.register(handle.name, inject, unique_id=handle.name)
         return handle
 
 
@@ -237,6 +256,22 @@ def test_an_upload_that_cannot_be_read_is_a_503_and_kept_for_the_retry(
     assert keys_under(settings.transient_bucket, schema.RESULTS_PREFIX) == []
     assert keys_under(settings.transient_bucket, schema.UPLOADS_PREFIX)
     assert bucket_keys(settings.training_bucket) == []
+    assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image, UPLOAD_ID)
+
+
+def test_an_upload_whose_body_times_out_mid_stream_is_a_503_and_kept(
+        settings, stores, faults, caller, png_image, logs, caplog):
+    # Given a zero-retention deployment, an upload, and its GET timing out mid-body
+    put_upload(settings, caller.account_id, UPLOAD_ID, png_image)
+    gateway = removal_gateway(settings, stores, zero_retention=True)
+    broken = faults.break_body("GetObject")
+    # When the upload is cut out
+    answer = remove_upload(gateway, caller, UPLOAD_ID)
+    # Then it is a 503 (not a 500), and the upload that was never read stays for the retry
+    assert broken.calls == 1
+    assert_unavailable(answer)
+    assert keys_under(settings.transient_bucket, schema.UPLOADS_PREFIX)
+    assert keys_under(settings.transient_bucket, schema.RESULTS_PREFIX) == []
     assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image, UPLOAD_ID)
 
 

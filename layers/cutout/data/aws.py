@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
+from botocore.response import StreamingBody
 
 from cutout.errors import ServiceUnavailable
 
@@ -75,16 +77,41 @@ def guarded(client: Any) -> Any:
     return client
 
 
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        code = outage(error)
+        if code is None:
+            raise
+        # `from None`: the original's text (a timeout names the object's URL) stays out.
+        raise ServiceUnavailable(f"{what} is unavailable ({code})") from None
+
+
+class GuardedBody:
+    """A response's streaming body whose reads translate an outage too (a GET's body can
+    time out or break mid-stream, after the call itself returned)."""
+
+    def __init__(self, body: StreamingBody, what: str) -> None:
+        self._body = body
+        self._what = what
+
+    def read(self, amt: int | None = None) -> bytes:
+        with _translated(self._what):
+            return self._body.read(amt)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._body, name)
+
+
 def _guard(method: Callable[..., Any], what: str) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (BotoCoreError, ClientError) as error:
-            code = outage(error)
-            if code is None:
-                raise
-            # `from None`: the original's text (a timeout names the object's URL) stays out.
-            raise ServiceUnavailable(f"{what} is unavailable ({code})") from None
+        with _translated(what):
+            result = method(self, *args, **kwargs)
+        if isinstance(result, dict) and isinstance(result.get("Body"), StreamingBody):
+            result["Body"] = GuardedBody(result["Body"], what)
+        return result
     call.__name__ = getattr(method, "__name__", "call")
     call.__doc__ = method.__doc__
     return call
