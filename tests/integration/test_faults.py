@@ -62,6 +62,9 @@ DYNAMODB_FAULTS = {
     "timeout": lambda op: ConnectTimeoutError(
         endpoint_url="https://dynamodb.us-east-1.amazonaws.com/leaked-table-url"),
 }
+# Signing a link (not a call): botocore's query-string signers end in `-query`.
+PRESIGNING = {"event": "before-sign",
+              "when": lambda event: str(event.get("signature_version")).endswith("-query")}
 LEAKED_BY_FAULTS = ("leaked-object-key", "leaked-table-url", "amazonaws.com")
 
 
@@ -85,12 +88,15 @@ class Faults:
     dynamodb: Any  # the resource; its client is `dynamodb.meta.client`
 
     def fail(self, service: str, operation: str, fault: Any, *, skip: int = 0,
-             event: str = "before-call") -> Fault:
-        """Raise `fault(operation)` from every call of `operation` after the first `skip`."""
+             event: str = "before-call", when: Any = None) -> Fault:
+        """Raise `fault(operation)` from every call of `operation` after the first `skip`
+        (only for events whose arguments satisfy `when`, if given)."""
         client = self.s3 if service == "s3" else self.dynamodb.meta.client
         handle = Fault(client.meta.events, f"{event}.{service}.{operation}")
 
-        def inject(**_: Any) -> None:
+        def inject(**arguments: Any) -> None:
+            if when is not None and not when(arguments):
+                return
             handle.calls += 1
             if handle.calls > skip:
                 raise fault(operation)
@@ -233,10 +239,11 @@ def test_a_result_whose_link_cannot_be_signed_is_deleted(settings, stores, fault
     # Given an upload, and signing the result's link failing (credentials refresh timed out)
     put_upload(settings, caller.account_id, UPLOAD_ID, png_image)
     gateway = removal_gateway(settings, stores)
-    faults.fail("s3", "GetObject", S3_FAULTS["timeout"], event="before-sign")
+    signing = faults.fail("s3", "GetObject", S3_FAULTS["timeout"], **PRESIGNING)
     # When the upload is cut out
     answer = remove_upload(gateway, caller, UPLOAD_ID)
     # Then it is a 503 and the stored result went with its link: no orphan object
+    assert signing.calls == 1
     assert_unavailable(answer)
     assert keys_under(settings.transient_bucket, schema.RESULTS_PREFIX) == []
     assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image, UPLOAD_ID)
@@ -355,6 +362,20 @@ def test_a_capture_whose_opt_in_cannot_be_confirmed_is_taken_back(
     assert bucket_keys(settings.training_bucket) == []
 
 
+def test_a_usage_counter_that_cannot_be_written_never_costs_the_cutout(
+        settings, stores, faults, caller, png_image, logs, caplog):
+    # Given the table throttling the day's usage counter
+    gateway = removal_gateway(settings, stores)
+    counter = faults.fail("dynamodb", "UpdateItem", DYNAMODB_FAULTS["throttled"])
+    # When an image is cut out
+    answer = remove_inline(gateway, caller, png_image)
+    # Then the cutout is answered all the same (counting is best effort)
+    assert counter.calls == 1
+    assert answer.status == 200
+    assert answer.body.startswith(b"\x89PNG")
+    assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image)
+
+
 # --- remove.bg route -----------------------------------------------------------------------
 def test_the_removebg_route_answers_a_503_in_its_own_shape(settings, stores, faults, caller,
                                                            png_image, logs, caplog):
@@ -374,10 +395,11 @@ def test_the_removebg_route_answers_a_503_in_its_own_shape(settings, stores, fau
 # --- uploads ---------------------------------------------------------------------------------
 def test_an_upload_link_that_cannot_be_signed_is_a_503(gateway, faults, caller, logs, caplog):
     # Given signing failing (the credentials refresh timed out)
-    faults.fail("s3", "PutObject", S3_FAULTS["timeout"], event="before-sign")
+    signing = faults.fail("s3", "PutObject", S3_FAULTS["timeout"], **PRESIGNING)
     # When an upload is asked for
     answer = gateway.request("POST", "/v1/uploads", key=caller.secret)
     # Then it is a 503 with Retry-After
+    assert signing.calls == 1
     assert_unavailable(answer)
     assert_clean_logs(all_logs(logs, caplog), caller.secret)
 
@@ -442,6 +464,33 @@ def test_an_opt_out_whose_deletion_fails_leaves_the_opt_in_unchanged(
     assert accounts.opt_in_history(caller.account_id) == history
     assert bucket_keys(settings.training_bucket) == stored
     assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image)
+
+
+def test_an_opt_out_whose_objects_s3_refuses_one_by_one_leaves_the_opt_in_unchanged(
+        settings, stores, faults, accounts, caller, gateway, png_image):
+    # Given an opted-in account with a contribution, and S3 answering DeleteObjects with a
+    # per-key refusal (a 200 whose `Errors` list the keys it kept)
+    accounts.set_opt_in(caller.account_id, True, changed_by="test")
+    stored = contribute(settings, stores, caller, png_image)
+
+    @dataclass
+    class Answered:
+        status_code: int = 200
+
+    def refuse(**_: Any) -> tuple[Answered, dict]:
+        return Answered(), {"Errors": [{"Key": key, "Code": "InternalError"} for key in stored],
+                            "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    faults.s3.meta.events.register("before-call.s3.DeleteObjects", refuse)
+    # When the account opts out
+    answer = gateway.request("PUT", OPT_IN, key=caller.secret,
+                             headers={"Content-Type": "application/json"}, body=OFF)
+    # Then it is a 503 the client may retry, and the account is still opted in
+    assert answer.status == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["error"]["code"] == "training_deletion_failed"
+    assert accounts.get_account(caller.account_id).opt_in is True
+    assert bucket_keys(settings.training_bucket) == stored
 
 
 def test_an_opt_out_retried_after_the_outage_deletes_everything(
