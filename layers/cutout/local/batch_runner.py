@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from cutout.clock import utc_now
 from cutout.data.batch_objects import BatchBuckets
 from cutout.data.step_functions import RunProgress
 
@@ -91,4 +91,4 @@ def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return utc_now().isoformat(timespec="seconds").replace("+00:00", "Z")

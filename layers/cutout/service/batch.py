@@ -10,7 +10,6 @@ short-lived signed link. The work itself is `cutout.service.batch_items`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +21,7 @@ from cutout.batch_errors import (
     DestinationInsideSource,
     EmptySource,
 )
+from cutout.clock import Clock, utc_now
 from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
 
 if TYPE_CHECKING:
@@ -127,14 +127,14 @@ class BatchService:
 
     def __init__(self, store: BatchStore, buckets: BatchBuckets, reports: BatchReports,
                  runner: BatchRunner | None, allow: AllowList, *, report_url_ttl: int = 300,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Clock | None = None) -> None:
         self._store = store
         self._buckets = buckets
         self._reports = reports
         self._runner = runner
         self._allow = allow
         self._report_url_ttl = report_url_ttl
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or utc_now
 
     def start(self, account_id: str, request: BatchRequest) -> BatchRecord:
         """Check everything, record the job, start it; the job's id is returned at once."""

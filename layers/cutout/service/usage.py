@@ -7,20 +7,15 @@ pixels of the result it produced); shown on the account page and in `GET /v1/acc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cutout.clock import Clock, utc_now
 from cutout.data.accounts import AccountStore, DailyUsage
 from cutout.data.aws import AwsError
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def utc_day(moment: datetime) -> str:
