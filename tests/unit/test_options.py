@@ -78,12 +78,30 @@ def test_invalid_values_name_the_field(field, value, fragment):
         RemovalOptions.from_params({field: value})
 
 
-def test_the_api_parser_knows_exactly_the_engine_options():
-    # the request parser keeps its own list so zip functions need not import Pillow
-    from cutout.engine.options import OPTION_NAMES as ENGINE_OPTIONS
-    from cutout.engine.options import OPTION_NAMES as API_OPTIONS
+# A value other than the default for every engine option (a new option must add one here).
+NON_DEFAULT = {"format": "webp", "channels": "alpha", "bg_color": "#102030", "size": "640",
+               "crop": "true", "crop_margin": "12", "edge": "straight"}
 
-    assert tuple(API_OPTIONS) == tuple(ENGINE_OPTIONS)
+
+def test_both_api_parsers_carry_every_engine_option_to_the_engine():
+    # Given every option the engine defines, each with a value other than its default
+    from urllib.parse import urlencode
+
+    from cutout.api.removal_request import parse_removal_request
+    from cutout.api.removebg_request import parse_removebg_request
+    from cutout.engine.options import OPTION_NAMES
+
+    assert set(NON_DEFAULT) == set(OPTION_NAMES)
+    for name, value in NON_DEFAULT.items():
+        expected = getattr(RemovalOptions.from_params({name: value}), name)
+        assert expected != getattr(RemovalOptions(), name), name
+        # When the native route reads it from the query and remove.bg's from a form field
+        native = parse_removal_request(b"\x89PNG", "image/png", {name: value})
+        form = urlencode({"image_file_b64": "iVBORw0KGgo=", name: value}).encode()
+        removebg = parse_removebg_request(form, "application/x-www-form-urlencoded")
+        # Then both hand the engine the same parsed option (remove.bg's size default aside)
+        assert getattr(native.options, name) == expected, name
+        assert getattr(removebg.options, name) == expected, name
 
 
 def test_jpeg_with_a_translucent_background_is_a_clear_400():
