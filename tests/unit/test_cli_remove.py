@@ -71,3 +71,22 @@ def test_usage_errors_are_clear(tmp_path, args, message):
     (tmp_path / "x.jpg").write_bytes(encoded(disc_picture(), "JPEG"))
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_edge_option_reaches_the_engine(tmp_path):
+    # Given a photo cut out twice, once per soft-edge rule
+    source = tmp_path / "photo.jpg"
+    source.write_bytes((PHOTOS / "chelsea.jpg").read_bytes())
+    for edge in ("straight", "decontaminated"):
+        result = run("remove", source, "-o", tmp_path / f"{edge}.png", "--size", "200",
+                     "--edge", edge)
+        assert result.returncode == 0, result.stderr
+    # Then the alpha is the same and only the soft edge's colour differs
+    import numpy as np
+
+    straight = np.asarray(decoded((tmp_path / "straight.png").read_bytes()))
+    clean = np.asarray(decoded((tmp_path / "decontaminated.png").read_bytes()))
+    assert (straight[..., 3] == clean[..., 3]).all()
+    soft = (straight[..., 3] > 0) & (straight[..., 3] < 250)
+    assert soft.any() and (straight[soft, :3] != clean[soft, :3]).any()
+    assert (straight[~soft, :3] == clean[~soft, :3]).all()

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cutout.engine.options import FORMATS, NAMED_SIZES
+from cutout.engine.options import EDGES, FORMATS, NAMED_SIZES
 from cutout.errors import CutoutError
 from cutout.settings import DEFAULT_MAX_PIXELS
 
@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--crop", action="store_true", help="crop to the subject")
     parser.add_argument("--crop-margin", default="0", help="margin around the crop: px or %%")
+    parser.add_argument("--edge", default=EDGES[0], choices=EDGES,
+                        help="soft-edge colour: the subject's own (decontaminated) or the input's")
     parser.add_argument("--model", default="u2netp", help="model name from models/manifest.json")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     parser.add_argument("--threads", type=int, default=0, help="inference threads (0 = auto)")
@@ -66,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                 "size": args.size,
                 "crop": args.crop,
                 "crop_margin": args.crop_margin,
+                "edge": args.edge,
             }
         )
         jobs = plan_jobs(args.inputs, args.output, options.format)
