@@ -31,6 +31,11 @@ class StepFunctionsRunner:
         self._client = client
         self._state_machine_arn = state_machine_arn
 
+    def execution_for(self, name: str) -> str:
+        """An execution's ARN is its state machine's, with `execution` and its name."""
+        prefix, _, machine = self._state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{machine}:{name}"
+
     def start(self, name: str, execution_input: dict[str, Any]) -> str:
         """Start one execution; returns its ARN."""
         response = self._client.start_execution(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,8 +43,11 @@ class ThreadPoolRunner:
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
 
+    def execution_for(self, name: str) -> str:
+        return f"local:{name}"
+
     def start(self, name: str, execution_input: dict[str, Any]) -> str:
-        execution = f"local:{name}:{uuid.uuid4().hex[:8]}"
+        execution = self.execution_for(name)
         with self._lock:
             self._runs[execution] = _Run()
         threading.Thread(target=self._run, args=(execution, execution_input),

@@ -88,6 +88,11 @@ class AllowList:
 class BatchRunner(Protocol):
     """Step Functions in AWS, a thread pool in the local stack."""
 
+    def execution_for(self, name: str) -> str:
+        """The id the execution named `name` will have: known before it starts, so the job
+        is recorded with it first and nothing can start that the record does not name."""
+        ...
+
     def start(self, name: str, execution_input: dict[str, Any]) -> str: ...
 
     def progress(self, execution: str) -> RunProgress: ...
@@ -147,18 +152,18 @@ class BatchService:
                 "outputs as inputs; choose a destination outside the source prefix")
         if not self._buckets.has_objects(source.bucket, source.prefix):
             raise EmptySource(f"nothing to cut out under {source.uri}")
+        batch_id = uuid.uuid4().hex
         record = BatchRecord(
-            account_id=account_id, batch_id=uuid.uuid4().hex, source=source.uri,
+            account_id=account_id, batch_id=batch_id, source=source.uri,
             destination=destination.uri, options=dict(request.params),
-            overwrite=request.overwrite, state=RUNNING, created_at=_iso(self._clock()))
-        self._store.create(record)
+            overwrite=request.overwrite, state=RUNNING, created_at=_iso(self._clock()),
+            execution=runner.execution_for(batch_id))
+        self._store.create(record)  # recorded with its execution id before anything runs
         try:
-            execution = runner.start(record.batch_id, execution_input(record, source,
-                                                                      destination))
+            runner.start(record.batch_id, execution_input(record, source, destination))
         except Exception:
             self._store.finish(account_id, record.batch_id, "FAILED", _iso(self._clock()), 0)
             raise
-        self._store.set_execution(account_id, record.batch_id, execution)
         return record
 
     def status(self, account_id: str, batch_id: str) -> BatchStatus:
