@@ -85,3 +85,19 @@ def cfn_lint_errors(synth: Synth) -> list[str] | None:
          str(synth.outdir / "cutout.template.json")],
         capture_output=True, text=True, timeout=300)
     return [line for line in result.stdout.splitlines() if ":E" in line]
+
+
+def assert_no_foreign_cors(synth) -> None:
+    """Only the transient bucket may carry a CORS rule, and it admits only the API's origin.
+
+    The withdrawn cors_allowed_origins setting let any listed origin call S3 from a page.
+    """
+    for name, bucket in synth.resources("AWS::S3::Bucket").items():
+        rules = bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
+        if rules:
+            assert name.startswith("StorageTransientBucket"), name
+        for rule in rules:
+            origins = json.dumps(rule["AllowedOrigins"])
+            assert "*" not in origins and "example.com" not in origins.replace(
+                "api.example.com", ""), origins
+            assert "execute-api" in origins or "https://api.example.com" in origins, origins

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_synth import cfn_lint_errors, describe, statements, synthesize
+from infra_synth import assert_no_foreign_cors, cfn_lint_errors, describe, statements, synthesize
 
 from cutout.api.routes import ROUTES
 from infrastructure import functions
@@ -109,17 +109,7 @@ def test_with_every_feature_on_no_cors_preflight_skips_the_authorizer(synth):
 
 
 def test_no_bucket_admits_a_foreign_browser_origin(synth):
-    # The withdrawn cors_allowed_origins setting let any listed origin call S3 from a page;
-    # a CORS rule may now only admit the API's own origin, and only on the transient bucket.
-    for name, bucket in synth.resources("AWS::S3::Bucket").items():
-        rules = bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
-        if rules:
-            assert name.startswith("StorageTransientBucket"), name
-        for rule in rules:
-            origins = json.dumps(rule["AllowedOrigins"])
-            assert "*" not in origins and "example.com" not in origins.replace(
-                "api.example.com", ""), origins
-            assert "execute-api" in origins or "https://api.example.com" in origins, origins
+    assert_no_foreign_cors(synth)
 
 
 def test_functions_follow_the_architecture_setting(synth):

@@ -11,7 +11,7 @@ from dataclasses import fields
 
 import pytest
 from aws_cdk.assertions import Match
-from infra_synth import cfn_lint_errors, describe, statements, synthesize
+from infra_synth import assert_no_foreign_cors, cfn_lint_errors, describe, statements, synthesize
 
 from cutout.api.routes import REMOVE_BACKGROUND, ROUTES
 from cutout.data import schema
@@ -150,17 +150,7 @@ def test_only_the_training_store_has_server_access_logs(synth):
 
 
 def test_no_bucket_admits_a_foreign_browser_origin(synth):
-    # The withdrawn cors_allowed_origins setting let any listed origin call S3 from a page;
-    # a CORS rule may now only admit the API's own origin, and only on the transient bucket.
-    for name, bucket in synth.resources("AWS::S3::Bucket").items():
-        rules = bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", [])
-        if rules:
-            assert name.startswith("StorageTransientBucket"), name
-        for rule in rules:
-            origins = json.dumps(rule["AllowedOrigins"])
-            assert "*" not in origins and "example.com" not in origins.replace(
-                "api.example.com", ""), origins
-            assert "execute-api" in origins or "https://api.example.com" in origins, origins
+    assert_no_foreign_cors(synth)
 
 
 # --- accounts table ------------------------------------------------------------------------
