@@ -15,7 +15,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cutout.api.gateway_errors import GATEWAY_ERRORS, RETRY_AFTER_CODES
+from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 
 # The gateway's own answers, from the library's table (the local gateway raises the same).
 # ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key):
@@ -25,7 +25,6 @@ ERROR_RESPONSES = tuple(
     (apigw.ResponseType.of(error.response_type),
      str(error.status) if error.status else None, error.code, error.message)
     for error in GATEWAY_ERRORS)
-RETRY_AFTER_SECONDS = 1
 # Headers every gateway answer carries, like every handler answer. Values are mapping
 # expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is
 # a static string.
@@ -47,8 +46,8 @@ def error_template(code: str, message: str | None) -> str:
 def add_error_responses(api: apigw.RestApi) -> None:
     for response_type, status, code, message in ERROR_RESPONSES:
         headers = dict(GATEWAY_RESPONSE_HEADERS)
-        if code in RETRY_AFTER_CODES:
-            headers["Retry-After"] = f"'{RETRY_AFTER_SECONDS}'"
+        headers.update({name: f"'{value}'"
+                        for name, value in retry_after(int(status) if status else None).items()})
         api.add_gateway_response(
             f"{response_type.response_type.title().replace('_', '')}Response",
             type=response_type, status_code=status, response_headers=headers,

@@ -13,12 +13,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from cutout.api.gateway_errors import retry_after
 from cutout.api.removebg import removebg_error_response, speaks_removebg
 from cutout.api.responses import json_response
 from cutout.api.telemetry import record_error
-from cutout.errors import CutoutError, Throttled
+from cutout.errors import CutoutError
 
-RETRY_AFTER_SECONDS = "1"
 SERVER_ERROR_MESSAGE = (
     "something went wrong on our side; quote the request id when you contact support"
 )
@@ -30,9 +30,7 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
 
 def error_response(error: CutoutError, request_id: str, *, removebg: bool = False) -> Response:
     """The JSON answer for a library error, with the status its class carries."""
-    # A throttle, and a 503 (an AWS outage behind us): the same request may come back later.
-    retry = isinstance(error, Throttled) or error.status == 503
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if retry else {}
+    headers = retry_after(error.status)
     if removebg:
         return removebg_error_response(error.status, error.code, error.message, request_id,
                                        headers)

@@ -11,11 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
-# Refusals a client may retry as they are: they carry `Retry-After` (seconds).
-RETRY_AFTER_CODES = frozenset({"throttled", "service_unavailable"})
+# Answers a client may retry as they are (a throttle, or an outage behind the API), whoever
+# gives them (the gateway or a handler): they carry `Retry-After`, in seconds.
+RETRY_STATUSES = (429, 503)
 RETRY_AFTER_SECONDS = 1
 KEY_NOT_CHECKED = ("The API key could not be checked just now; retry after the Retry-After "
                    "delay.")
+
+
+def retry_after(status: int | None) -> dict[str, str]:
+    """The `Retry-After` header an answer of `status` carries (none for most)."""
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if status in RETRY_STATUSES else {}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from cutout.api.gateway_errors import RETRY_AFTER_CODES, RETRY_AFTER_SECONDS
+from cutout.api.gateway_errors import retry_after
 from cutout.api.routes import ROUTES, Route
 from cutout.local import gateway_responses as responses
 from cutout.local.authorizer import RequestAuthorizer
@@ -183,8 +183,7 @@ def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
         # the headers the stack's gateway responses set (infrastructure/api_edge.py)
         [("Content-Type", "application/json"), ("X-Request-Id", request_id),
          ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id),
-         *([("Retry-After", str(RETRY_AFTER_SECONDS))]
-           if refusal.code in RETRY_AFTER_CODES else [])],
+         *retry_after(refusal.status).items()],
         refusal.body(request_id),
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cutout import batch_errors  # noqa: F401 - defines the batch error classes
-from cutout.api.gateway_errors import GATEWAY_ERRORS
+from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
 from cutout.api.removebg_request import FileTooLarge, UnsupportedOption
 from cutout.api.responses import base_headers, removal_headers
@@ -26,6 +26,7 @@ from cutout.errors import (
     MissingSource,
     MultipleSources,
     ResultTooLarge,
+    ServiceUnavailable,
     Throttled,
     Unauthorized,
     UndecodableImage,
@@ -129,9 +130,7 @@ def with_gateway_refusals(answers: dict[str, Any]) -> dict[str, Any]:
         if own is not None:
             schema = own["content"][JSON]["schema"]
             answer = {**own, "content": {JSON: {"schema": {"anyOf": [schema, ref("Error")]}}}}
-        if status == Throttled.status:
-            answer["headers"] = {**answer["headers"], "Retry-After": {
-                "$ref": "#/components/headers/Retry-After"}}
+        answer = _with_retry_after(answer, status)
         answer["description"] = (f"{answer['description']} The gateway's own refusal: "
                                  f"{listed}, in the `Error` shape.").strip()
         merged[str(status)] = answer
@@ -154,10 +153,6 @@ def error_answers(errors: Iterable[type[CutoutError]]) -> dict[str, Any]:
     return answers_by_status(by_status, "Error")
 
 
-# Statuses whose answers say when to come back.
-RETRY_STATUSES = (429, 503)
-
-
 def answers_by_status(by_status: dict[int, list[str]], schema: str) -> dict[str, Any]:
     """One documented answer per status, listing its codes, in the error shape `schema`."""
     answers = {}
@@ -166,11 +161,16 @@ def answers_by_status(by_status: dict[int, list[str]], schema: str) -> dict[str,
         answer: dict[str, Any] = {"description": f"Error: {codes}.",
                                   "headers": base_headers_of(),
                                   "content": {JSON: {"schema": ref(schema)}}}
-        if status in RETRY_STATUSES:
-            answer["headers"] = {**answer["headers"], "Retry-After": {
-                "$ref": "#/components/headers/Retry-After"}}
-        answers[str(status)] = answer
+        answers[str(status)] = _with_retry_after(answer, status)
     return answers
+
+
+def _with_retry_after(answer: dict[str, Any], status: int) -> dict[str, Any]:
+    """`answer` documenting `Retry-After` where an answer of `status` carries it."""
+    if not retry_after(status):
+        return answer
+    return {**answer, "headers": {**answer["headers"], "Retry-After": {
+        "$ref": "#/components/headers/Retry-After"}}}
 
 
 def _sentence(class_name: str) -> str:
@@ -183,7 +183,7 @@ REMOVEBG_ERRORS = (MissingSource, MultipleSources, ImageUrlRefused, UnsupportedO
                    InvalidOption, InvalidRequest, UnsupportedMediaType, FileTooLarge,
                    ResolutionTooHigh, UndecodableImage, ImageTooComplex, UnknownForeground,
                    ResultTooLarge,
-                   Forbidden, Unauthorized, Throttled, CutoutError)
+                   Forbidden, Unauthorized, Throttled, ServiceUnavailable, CutoutError)
 
 
 def removebg_error_codes() -> dict[int, list[str]]:
@@ -211,7 +211,7 @@ HEADER_DESCRIPTIONS = {
     "Server-Timing": "Per stage: `decode;dur=..., infer;dur=..., ...` (milliseconds).",
     "X-Type": f"Always `{DETECTED_TYPE}` (the subject is found, not classified).",
     "X-Credits-Charged": f"Always `{CREDITS_CHARGED}`.",
-    "Retry-After": "Seconds to wait before retrying (429 only).",
+    "Retry-After": "Seconds to wait before retrying (429 and 503 only).",
 }
 
 
