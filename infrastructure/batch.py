@@ -22,20 +22,24 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cutout.data import schema
-from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX
+from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX, COUNTERS
 from infrastructure.batch_access import (
     as_nag,
     executions_arn,
     grant_buckets,
-    grant_counters,
-    logical_id,
     state_machine_arn,
     state_machine_name,
 )
 from infrastructure.batch_definition import batch_definition
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
-from infrastructure.grants import grant_list, grant_objects, grant_table
+from infrastructure.grants import (
+    grant_list,
+    grant_objects,
+    grant_table,
+    grant_training_capture,
+    grant_usage_counters,
+    logical_id,
+)
 from infrastructure.inference import DOCKERFILE
 from infrastructure.layer import REPO_ROOT
 from infrastructure.model_image import image_excludes
@@ -76,11 +80,9 @@ class Batch(Construct):
 
         self.worker, role = self._worker(settings, network, key, environment, retention)
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
-        grant_counters(role, table)
+        grant_usage_counters(role, table, *COUNTERS)  # a job's counters, nothing else
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
-        grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                      "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
-        grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
+        grant_training_capture(role, training_store)
         grant_key(role, key, *KEY_WRITE)
         grant_buckets(role, sources, "s3:GetObject")  # read only: never Put or Delete
         # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing

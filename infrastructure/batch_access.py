@@ -3,18 +3,12 @@ function's environment and policy can carry them without a dependency cycle."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from aws_cdk import ArnFormat, CfnElement, Stack
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cutout.data import schema
 from infrastructure.nag import acknowledge
-
-BATCH_COUNTERS = ("done", "skipped", "failed")
 
 
 def state_machine_name(scope: Construct) -> str:
@@ -42,19 +36,6 @@ def grant_buckets(role: iam.IRole, buckets: list[s3.IBucket], *actions: str) -> 
                     f"objects; no delete, no other bucket.")
 
 
-def grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
-    """UpdateItem of a job's counters only (not its state, not an account or key item)."""
-    role.add_to_principal_policy(iam.PolicyStatement(
-        actions=["dynamodb:UpdateItem"], resources=[table.table_arn],
-        conditions={
-            "ForAllValues:StringEquals": {
-                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY,
-                                        *BATCH_COUNTERS]},
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
-            "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
-        }))
-
-
 def executions_arn(scope: Construct) -> str:
     return Stack.of(scope).format_arn(
         service="states", resource="execution", resource_name=f"{state_machine_name(scope)}*",
@@ -66,6 +47,3 @@ def as_nag(scope: Construct, resource: str, suffix: str = "*") -> str:
     return (f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:{resource}:"
             f"{state_machine_name(scope)}{suffix}")
 
-
-def logical_id(construct: Construct) -> str:
-    return Stack.of(construct).get_logical_id(cast(CfnElement, construct.node.default_child))

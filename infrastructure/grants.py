@@ -13,6 +13,7 @@ from aws_cdk import CfnElement, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
 
 from cutout.data import schema
 from infrastructure.nag import acknowledge
@@ -35,13 +36,17 @@ def grant_list(role: iam.IRole, bucket: s3.IBucket, *actions: str,
         actions=list(actions), resources=[bucket.bucket_arn], conditions=conditions))
 
 
+def logical_id(construct: IConstruct) -> str:
+    """The template's logical id of a construct's resource (how cdk-nag names it)."""
+    return Stack.of(construct).get_logical_id(cast(CfnElement, construct.node.default_child))
+
+
 def grant_objects(role: iam.IRole, bucket: s3.IBucket, prefix: str, *actions: str) -> None:
     """Named object actions under one key prefix of one bucket."""
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
-    logical_id = Stack.of(bucket).get_logical_id(cast(CfnElement, bucket.node.default_child))
     acknowledge(
-        role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]",
+        role, f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{prefix}*]",
         f"Objects are created per request with unguessable keys, so the grant can only "
         f"name their key prefix: {', '.join(actions)} on '{prefix}*' of this one "
         f"bucket, nothing else in it.")
@@ -61,3 +66,11 @@ def grant_usage_counters(role: iam.IRole, table: dynamodb.ITable, *counters: str
             "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
             "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
         }))
+
+
+def grant_training_capture(role: iam.IRole, training_store: s3.IBucket) -> None:
+    """Write an opted-in account's input and mask, and take a contribution back (an opt-out
+    raced the capture) with every version of it."""
+    grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                  "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+    grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)

@@ -19,7 +19,13 @@ from constructs import Construct
 
 from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
-from infrastructure.grants import grant_list, grant_objects, grant_table, grant_usage_counters
+from infrastructure.grants import (
+    grant_list,
+    grant_objects,
+    grant_table,
+    grant_training_capture,
+    grant_usage_counters,
+)
 from infrastructure.layer import REPO_ROOT
 from infrastructure.model_image import image_excludes, memory_warning
 from infrastructure.network import Network
@@ -65,10 +71,7 @@ class Inference(Construct):
         # Listing lets S3 answer 404 rather than 403 for an upload id that does not exist,
         # so a client's wrong id is a clean "not found" instead of a server error.
         grant_list(role, transient_bucket, "s3:ListBucket")
-        # A contribution taken back (an opt-out raced the capture) goes with every version.
-        grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                      "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
-        grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
+        grant_training_capture(role, training_store)
         # Decrypt reads uploads and signs result GETs; GenerateDataKey writes results and
         # training copies (SSE-KMS). No kms:Encrypt: nothing encrypts with the key directly.
         grant_key(role, key, *KEY_WRITE)
