@@ -44,16 +44,20 @@ class DecodedImage:
 
 
 def decode_image(
-    data: bytes, max_pixels: int, at_least: tuple[int, int] | None = None
+    data: bytes, max_pixels: int, at_least: tuple[int, int] | None = None, *,
+    work_checked: bool = False,
 ) -> DecodedImage:
     """Decode, apply EXIF orientation, convert to sRGB and split off the alpha channel.
 
     With `at_least`, a JPEG much larger than that size is decoded at a reduced scale (the
     decoder's DCT scaling: a fraction of the time and memory); other inputs decode in full.
+    `work_checked`: these very bytes already passed `check_decode_work` (a second decode of
+    the same request), so their markers are not scanned again.
     """
     if not data:
         raise UndecodableImage("the request carried no image data")
-    check_decode_work(data)
+    if not work_checked:
+        check_decode_work(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -127,7 +127,7 @@ class Engine:
         if model_view.reduced:
             # The full decode (libjpeg) and the mask's upscale (Pillow) both release the GIL:
             # run them side by side.
-            full = _side_pool().submit(decode_image, data, self.max_pixels)
+            full = _side_pool().submit(decode_image, data, self.max_pixels, work_checked=True)
             with clock.stage("mask"):
                 mask = _upscale(small_mask, options.output_size(*model_view.full_size))
             with clock.stage("decode"):
