@@ -54,7 +54,9 @@ class LocalGateway:
     ) -> None:
         self._authorizer = authorizer
         self._functions = functions
-        self._routes = [route for route in routes if route.function in functions]
+        # each served route with its path pattern, compiled once
+        self._routes = [(route, _path_pattern(route.path)) for route in routes
+                        if route.function in functions]
         self._stage = stage
 
     def handle(
@@ -123,10 +125,10 @@ class LocalGateway:
         As API Gateway does, an unknown path and a known path with another method are the
         same refusal (MISSING_AUTHENTICATION_TOKEN, which the stack answers as a 404).
         """
-        for route in self._routes:
+        for route, pattern in self._routes:
             if route.method != method:
                 continue
-            match = _path_pattern(route.path).match(path)
+            match = pattern.match(path)
             if match:
                 return route, match.groupdict()
         raise responses.no_route(method, path)
