@@ -15,12 +15,16 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
+from cutout.data.aws import error_code
 from cutout.errors import AccountNotFound, Conflict, KeyNotFound
 
 PROFILE = "PROFILE"
 KEY_SK = "KEY"
 OPTIN_SK_PREFIX = "OPTIN#"
 USAGE_SK_PREFIX = "USAGE#"
+
+# What DynamoDB answers when a condition of the write (or of a transaction) did not hold.
+_CONDITION_FAILED = ("TransactionCanceledException", "ConditionalCheckFailedException")
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class AccountStore:
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise Conflict(f"account {account_id} already exists") from None
             raise
         return _account(item)
@@ -142,7 +146,7 @@ class AccountStore:
                          "ConditionExpression": "attribute_not_exists(pk)"}},
             ])
         except ClientError as error:
-            if _code(error) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+            if error_code(error) in _CONDITION_FAILED:
                 raise Conflict("the opt-in changed concurrently; read it again") from None
             raise
         return Account(account_id=account.account_id, created_at=account.created_at,
@@ -211,7 +215,7 @@ class AccountStore:
                          "ConditionExpression": "attribute_not_exists(pk)"}},
             ])
         except ClientError as error:
-            if _code(error) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+            if error_code(error) in _CONDITION_FAILED:
                 reasons = error.response.get("CancellationReasons") or []
                 first = reasons[0].get("Code") if reasons else None
                 if first == "ConditionalCheckFailed":
@@ -249,7 +253,7 @@ class AccountStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             record = self.get_key(key_hash)
             if record is None:
@@ -266,9 +270,6 @@ class AccountStore:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _account(item: dict[str, Any]) -> Account:

@@ -49,13 +49,22 @@ PRESIGNERS = ("generate_presigned_url", "generate_presigned_post")
 _SAFE_CODE = re.compile(r"[^A-Za-z0-9_.]")
 
 
+# The codes S3 answers a missing object with (a HEAD has no body: its code is the status).
+NOT_FOUND_CODES = ("404", "NoSuchKey", "NotFound")
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a client error ("" when it carries none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 def outage(error: BaseException) -> str | None:
     """The AWS code (or exception name) of an outage worth retrying later; None otherwise."""
     if isinstance(error, AwsConnectionError | HTTPClientError):
         return type(error).__name__
     if not isinstance(error, ClientError):
         return None
-    code = str(error.response.get("Error", {}).get("Code", ""))
+    code = error_code(error)
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     reasons = {str(r.get("Code", "")) for r in error.response.get("CancellationReasons") or []}
     if (code.removeprefix("KMS.") in OUTAGE_CODES or status in OUTAGE_STATUSES

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutout.data.aws import NOT_FOUND_CODES, error_code
 from cutout.data.batches import batch_object_prefix
 from cutout.errors import ImageTooLarge
 
@@ -69,9 +70,9 @@ class BatchBuckets:
         try:
             response = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes}")
         except ClientError as error:
-            if _code(error) == "InvalidRange":  # an empty object has no byte 0
+            if error_code(error) == "InvalidRange":  # an empty object has no byte 0
                 return b""
-            raise ObjectUnavailable(_code(error)) from None
+            raise ObjectUnavailable(error_code(error) or "Unknown") from None
         data = response["Body"].read(max_bytes + 1)
         if len(data) > max_bytes:
             raise ImageTooLarge(f"the object is over {max_bytes // (1024 * 1024)} MB")
@@ -81,9 +82,9 @@ class BatchBuckets:
         try:
             self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if _code(error) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(error) in NOT_FOUND_CODES:
                 return False
-            raise ObjectUnavailable(_code(error)) from None
+            raise ObjectUnavailable(error_code(error) or "Unknown") from None
         return True
 
     def write(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
@@ -95,7 +96,7 @@ class BatchBuckets:
                                 ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id,
                                 BucketKeyEnabled=True)
         except ClientError as error:
-            raise ObjectUnavailable(_code(error)) from None
+            raise ObjectUnavailable(error_code(error) or "Unknown") from None
 
 
 class BatchReports:
@@ -138,5 +139,3 @@ class BatchReports:
                             ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id)
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "") or "Unknown")

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
+from cutout.data.aws import error_code
 from cutout.errors import Conflict
 
 BATCH_SK_PREFIX = "BATCH#"
@@ -72,7 +73,7 @@ class BatchStore:
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise Conflict(f"batch {record.batch_id} already exists") from None
             raise
 
@@ -111,7 +112,7 @@ class BatchStore:
                 ConditionExpression="#state = :running", ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values)
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
@@ -127,9 +128,6 @@ class BatchStore:
         return {schema.PARTITION_KEY: schema.account_pk(account_id),
                 schema.SORT_KEY: batch_sk(batch_id)}
 
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def _record(item: dict[str, Any]) -> BatchRecord:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
+from cutout.data.aws import NOT_FOUND_CODES, error_code
 from cutout.data.batches import BATCHES_PREFIX
 from cutout.errors import ImageTooLarge, UploadNotFound
 
@@ -170,7 +171,6 @@ class TransientStore:
 
 
 def _status(error: ClientError) -> int:
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    if code in ("404", "NoSuchKey", "NotFound"):
+    if error_code(error) in NOT_FOUND_CODES:
         return 404
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
