@@ -12,3 +12,8 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """Now, in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+def iso_seconds(moment: datetime) -> str:
+    """`2026-12-02T04:40:33Z`: a moment in UTC to the second (job start and end times)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -14,6 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cutout.clock import iso_seconds
+
 
 @dataclass(frozen=True)
 class RunProgress:
@@ -47,7 +49,7 @@ class StepFunctionsRunner:
         described = self._client.describe_execution(executionArn=execution)
         ended = described.get("stopDate")
         return RunProgress(state=str(described["status"]), listed=self._listed(execution),
-                           ended_at=_iso(ended) if isinstance(ended, datetime) else None)
+                           ended_at=iso_seconds(ended) if isinstance(ended, datetime) else None)
 
     def _listed(self, execution: str) -> int | None:
         try:
@@ -58,7 +60,3 @@ class StepFunctionsRunner:
         except ClientError:
             return None  # the counts are informative; the job's own counters are the record
         return int(run.get("itemCounts", {}).get("total", 0))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

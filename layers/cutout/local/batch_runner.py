@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from cutout.clock import utc_now
+from cutout.clock import iso_seconds, utc_now
 from cutout.data.batch_objects import BatchBuckets
 from cutout.data.step_functions import RunProgress
 
@@ -58,7 +58,7 @@ class ThreadPoolRunner:
         with self._lock:
             run = self._runs.get(execution)
             if run is None:  # the local stack was restarted: its jobs went with it
-                return RunProgress(state="ABORTED", ended_at=_now())
+                return RunProgress(state="ABORTED", ended_at=iso_seconds(utc_now()))
             return RunProgress(state=run.state, listed=run.listed, ended_at=run.ended_at)
 
     def _run(self, execution: str, execution_input: dict[str, Any]) -> None:
@@ -78,7 +78,7 @@ class ThreadPoolRunner:
             state = "FAILED"
         with self._lock:
             self._runs[execution].state = state
-            self._runs[execution].ended_at = _now()
+            self._runs[execution].ended_at = iso_seconds(utc_now())
 
     def _counted(self, execution: str, items: Iterator[dict]) -> Iterator[dict]:
         for item in items:
@@ -90,7 +90,3 @@ class ThreadPoolRunner:
 def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
     while batch := list(islice(items, size)):
         yield batch
-
-
-def _now() -> str:
-    return utc_now().isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cutout.batch_errors import (
@@ -21,7 +20,7 @@ from cutout.batch_errors import (
     DestinationInsideSource,
     EmptySource,
 )
-from cutout.clock import Clock, utc_now
+from cutout.clock import Clock, iso_seconds, utc_now
 from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
 
 if TYPE_CHECKING:
@@ -156,13 +155,13 @@ class BatchService:
         record = BatchRecord(
             account_id=account_id, batch_id=batch_id, source=source.uri,
             destination=destination.uri, options=dict(request.params),
-            overwrite=request.overwrite, state=RUNNING, created_at=_iso(self._clock()),
+            overwrite=request.overwrite, state=RUNNING, created_at=iso_seconds(self._clock()),
             execution=runner.execution_for(batch_id))
         self._store.create(record)  # recorded with its execution id before anything runs
         try:
             runner.start(record.batch_id, execution_input(record, source, destination))
         except Exception:
-            self._store.finish(account_id, record.batch_id, "FAILED", _iso(self._clock()), 0)
+            self._store.finish(account_id, record.batch_id, "FAILED", iso_seconds(self._clock()), 0)
             raise
         return record
 
@@ -178,7 +177,7 @@ class BatchService:
             listed = progress.listed
             if progress.state in TERMINAL_STATES:
                 self._store.finish(account_id, batch_id, progress.state,
-                                   progress.ended_at or _iso(self._clock()), progress.listed)
+                                   progress.ended_at or iso_seconds(self._clock()), progress.listed)
                 record = self._store.get(account_id, batch_id) or record
                 listed = record.listed
         return BatchStatus(record=record, listed=listed, report=self._report(record))
@@ -203,7 +202,3 @@ class BatchService:
 
 def _names(value: str) -> frozenset[str]:
     return frozenset(name.strip() for name in value.split(",") if name.strip())
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
