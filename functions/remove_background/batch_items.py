@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from cutout.api.runtime import LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
+from cutout.data.batches import COUNTERS
 from cutout.service.batch_items import BatchItemProcessor
 from cutout.service.batch_setup import build_item_processor
 from cutout.service.removal import build_removal_service
@@ -37,7 +38,7 @@ def make_handler(processor: BatchItemProcessor | None = None,
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
         outcome = processor.process(event, context.get_remaining_time_in_millis)
-        for status in ("done", "skipped", "failed"):
+        for status in COUNTERS:
             metrics.add_metric(name=f"BatchItems{status.capitalize()}", unit=MetricUnit.Count,
                                value=outcome[status])
         # Counts only: keys can be customer file names, and they go to the report instead.

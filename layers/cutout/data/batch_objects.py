@@ -50,11 +50,8 @@ class BatchBuckets:
 
     def has_objects(self, bucket: str, prefix: str) -> bool:
         """Whether anything but folder markers (`.../`) lies under the prefix."""
-        paginator = self._s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            if any(not entry["Key"].endswith("/") for entry in page.get("Contents", [])):
-                return True
-        return False
+        # lazy: stops at the first page that holds an object
+        return any(not item["Key"].endswith("/") for item in self.list_items(bucket, prefix))
 
     def list_items(self, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
         """The objects under the prefix, shaped as Step Functions' S3 ItemReader lists them."""

@@ -83,11 +83,6 @@ class BatchStore:
         item = response.get("Item")
         return _record(item) if item else None
 
-    def set_execution(self, account_id: str, batch_id: str, execution: str) -> None:
-        self._table.update_item(
-            Key=self._key(account_id, batch_id), UpdateExpression="SET execution = :e",
-            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":e": execution})
-
     def add_counts(self, account_id: str, batch_id: str, done: int, skipped: int,
                    failed: int) -> None:
         """Atomically add one invocation's outcome; never creates a job that is not there."""

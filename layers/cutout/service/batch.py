@@ -167,13 +167,13 @@ class BatchService:
 
     def status(self, account_id: str, batch_id: str) -> BatchStatus:
         """The job's state and totals; when it has ended with failures, a link to the report."""
-        self._enabled_runner()
+        runner = self._enabled_runner()
         record = self._store.get(account_id, batch_id)
         if record is None:
             raise BatchNotFound("no batch with that id for this account")
         listed = record.listed
-        if record.state == RUNNING and self._runner is not None and record.execution:
-            progress = self._runner.progress(record.execution)
+        if record.state == RUNNING and record.execution:
+            progress = runner.progress(record.execution)
             listed = progress.listed
             if progress.state in TERMINAL_STATES:
                 self._store.finish(account_id, batch_id, progress.state,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutout.data.batch_objects import BatchBuckets, BatchReports, Failure, ObjectUnavailable
-from cutout.data.batches import BatchStore
+from cutout.data.batches import COUNTERS, BatchStore
 from cutout.engine.options import RemovalOptions
 from cutout.errors import CutoutError, InvalidRequest
 from cutout.service.batch import AllowList
@@ -29,7 +29,7 @@ from cutout.service.uploads import MAX_UPLOAD_BYTES
 
 logger = logging.getLogger(__name__)
 
-DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+DONE, SKIPPED, FAILED = COUNTERS  # an item's outcome names the job counter it adds to
 # Stop taking new items when less than this is left of the invocation (the slowest image
 # plus writing the counters), so an item is reported rather than lost to a timeout.
 TIME_MARGIN_MS = 15_000
