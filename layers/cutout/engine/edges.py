@@ -22,11 +22,13 @@ would move them by at most (1-a) of the F-B difference, 2 %.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+from cutout.engine.helper import side_pool
 
 OPAQUE_ENOUGH = 250  # of 255: from here up the colour is kept as it is
 WORKING_SIDE = 256  # long side of the reduced copy the local averages are computed on
@@ -50,21 +52,9 @@ class EdgePlan:
     factor: int
 
 
-_helper: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One helper thread (holds no request data between calls): numpy and Pillow release
-    the GIL, so the estimate runs beside the cutout's own compositing."""
-    global _helper
-    if _helper is None:
-        _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutout-edges")
-    return _helper
-
-
 def start(rgb: Image.Image, alpha: Image.Image) -> Future[EdgePlan | None]:
     """Begin the estimate on the helper thread; `finish` applies it to the cutout."""
-    return _pool().submit(plan, rgb, alpha)
+    return side_pool().submit(plan, rgb, alpha)
 
 
 def plan(rgb: Image.Image, alpha: Image.Image) -> EdgePlan | None:
@@ -83,7 +73,7 @@ def finish(cutout: Image.Image, pending: Future[EdgePlan | None]) -> Image.Image
     if edge_plan is None:
         return cutout
     boxes = edge_plan.boxes
-    helper = _pool().submit(_fix_boxes, cutout, boxes[1::2], edge_plan)
+    helper = side_pool().submit(_fix_boxes, cutout, boxes[1::2], edge_plan)
     fixed = _fix_boxes(cutout, boxes[::2], edge_plan) + helper.result()
     for box, pixels in fixed:
         cutout.paste(Image.fromarray(pixels, "RGBA"), box[:2])

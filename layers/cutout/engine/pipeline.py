@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from PIL import Image
 from cutout.engine.compose import Box, Composition, compose, final_alpha
 from cutout.engine.decode import DecodedImage, decode_image
 from cutout.engine.encode import encode
+from cutout.engine.helper import side_pool
 from cutout.engine.models import model_spec
 from cutout.engine.options import RemovalOptions
 from cutout.engine.png import encode_png
@@ -44,17 +44,6 @@ class CutoutResult:
     foreground: Box | None
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     mask_png: bytes | None = None  # only when asked for (training store)
-
-
-_side: ThreadPoolExecutor | None = None
-
-
-def _side_pool() -> ThreadPoolExecutor:
-    """One helper thread for work that overlaps the main thread's (holds no request data)."""
-    global _side
-    if _side is None:
-        _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutout-side")
-    return _side
 
 
 def _upscale(small_mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
@@ -127,7 +116,7 @@ class Engine:
         if model_view.reduced:
             # The full decode (libjpeg) and the mask's upscale (Pillow) both release the GIL:
             # run them side by side.
-            full = _side_pool().submit(decode_image, data, self.max_pixels, work_checked=True)
+            full = side_pool().submit(decode_image, data, self.max_pixels, work_checked=True)
             with clock.stage("mask"):
                 mask = _upscale(small_mask, options.output_size(*model_view.full_size))
             with clock.stage("decode"):
