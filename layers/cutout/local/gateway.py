@@ -59,6 +59,11 @@ class LocalGateway:
                         if route.function in functions]
         self._stage = stage
 
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The routes this gateway serves: the table's, where their function is loaded."""
+        return tuple(route for route, _ in self._routes)
+
     def handle(
         self,
         method: str,

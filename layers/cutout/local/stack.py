@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer
 
-from cutout.api.routes import ROUTES, Route
+from cutout.api.routes import Route
 from cutout.api.routes import functions as route_functions
 from cutout.data.accounts import AccountStore
 from cutout.data.usage_plans import UsagePlanKeys
@@ -100,16 +100,16 @@ class LocalStack:
         usage_plan = UsagePlanKeys(resources.client("apigateway"))
         demo = create_demo_account(accounts, self._api_key,
                                    (usage_plan, resources.usage_plan_id))
-        functions, routes = _load_functions()
+        functions = _load_functions()
         authorizer = RequestAuthorizer(
             functions.pop(AUTHORIZER_FUNCTION).invoke, ttl_seconds=self._authorizer_ttl,
             in_usage_plan=functools.partial(usage_plan.admits, resources.usage_plan_id),
         )
         invokers = {name: function.invoke for name, function in functions.items()}
-        self._app.gateway = LocalGateway(authorizer, invokers, routes)
+        gateway = self._app.gateway = LocalGateway(authorizer, invokers)
         host, port = self._host, self._http.server_address[1]
         display_host = f"[{host}]" if ":" in str(host) else host
-        return RunningStack(f"http://{display_host}:{port}", demo, resources, tuple(routes))
+        return RunningStack(f"http://{display_host}:{port}", demo, resources, gateway.routes)
 
     def serve_forever(self) -> None:
         """Answer requests until interrupted (Ctrl-C, SIGTERM) or `shutdown()`."""
@@ -150,7 +150,7 @@ def _use_local_aws(resources: LocalResources) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
-def _load_functions() -> tuple[dict[str, LocalFunction], tuple[Route, ...]]:
+def _load_functions() -> dict[str, LocalFunction]:
     """The authorizer and every function the route table names, each imported once."""
     directory = functions_dir()
     functions = {AUTHORIZER_FUNCTION: LocalFunction.load(AUTHORIZER_FUNCTION, directory)}
@@ -159,4 +159,4 @@ def _load_functions() -> tuple[dict[str, LocalFunction], tuple[Route, ...]]:
             functions[name] = LocalFunction.load(name, directory)
         except FileNotFoundError as missing:
             print(f"warning: {missing}; its routes are not served", file=sys.stderr)
-    return functions, tuple(route for route in ROUTES if route.function in functions)
+    return functions
