@@ -12,15 +12,12 @@ import json
 import os
 import sys
 import time
-import urllib.error
 import urllib.request
 from typing import Any
 
+from cutout.cli.api_client import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL, ApiCallFailed, call_api
 from cutout.local.demo import DEMO_KEY_ENV
 
-API_URL_ENV = "CUTOUT_API_URL"
-API_KEY_ENV = "CUTOUT_API_KEY"
-DEFAULT_API_URL = "http://127.0.0.1:8080"
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -113,27 +110,11 @@ def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) ->
     key = args.api_key or os.environ.get(API_KEY_ENV) or os.environ.get(DEMO_KEY_ENV)
     if not key:
         raise SystemExit(f"cutout: no API key: pass --api-key or set {API_KEY_ENV}")
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 - the operator's own API URL
-        args.api_url.rstrip("/") + path, data=data, method=method,
-        headers={"x-api-key": key, "Content-Type": "application/json",
-                 "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        detail = _error_text(error.read())
-        raise SystemExit(f"cutout: {method} {path}: {error.code} {detail}") from None
-    except urllib.error.URLError as error:
-        raise SystemExit(f"cutout: cannot reach {args.api_url}: {error.reason}") from None
-
-
-def _error_text(body: bytes) -> str:
-    try:
-        error = json.loads(body)["error"]
-        return f"{error['code']}: {error['message']}"
-    except (ValueError, KeyError, TypeError):
-        return body[:200].decode("utf-8", "replace")
+        answer: dict = call_api(args.api_url, key, method, path, body)
+    except ApiCallFailed as error:
+        raise SystemExit(f"cutout: {method} {path}: {error}") from None
+    return answer
 
 
 def _option(text: str) -> tuple[str, str]:

@@ -11,13 +11,13 @@ import json
 import os
 import sys
 import textwrap
-import urllib.error
-import urllib.request
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8080"
-URL_ENV = "CUTOUT_API_URL"
-KEY_ENV = "CUTOUT_API_KEY"
+from cutout.cli.api_client import API_KEY_ENV as KEY_ENV
+from cutout.cli.api_client import API_URL_ENV as URL_ENV
+from cutout.cli.api_client import DEFAULT_API_URL as DEFAULT_URL
+from cutout.cli.api_client import ApiCallFailed, call_api
+
 WIDTH = 88
 
 
@@ -63,16 +63,11 @@ class PrivacyUnavailable(Exception):
 
 def fetch_privacy(base_url: str, key: str) -> dict[str, Any]:
     """`GET <base_url>/v1/privacy` with the key in x-api-key (never in the URL)."""
-    request = urllib.request.Request(  # noqa: S310 - run() admits http(s) URLs only
-        f"{base_url}/v1/privacy", headers={"x-api-key": key, "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - http(s) only
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        raise PrivacyUnavailable(f"the API answered {error.code}: {_message(error)}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise PrivacyUnavailable(f"cannot reach {base_url}: {reason}") from None
+        document: dict[str, Any] = call_api(base_url, key, "GET", "/v1/privacy", timeout=30)
+    except ApiCallFailed as error:
+        raise PrivacyUnavailable(str(error)) from None
+    return document
 
 
 def format_answers(document: dict[str, Any], base_url: str) -> str:
@@ -97,10 +92,3 @@ def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
                          subsequent_indent=indent, break_long_words=False,
                          break_on_hyphens=False)
 
-
-def _message(error: urllib.error.HTTPError) -> str:
-    try:
-        body = json.loads(error.read() or b"{}")
-    except ValueError:
-        return error.reason or "no message"
-    return (body.get("error") or {}).get("message") or str(error.reason)
