@@ -3,8 +3,6 @@ account page's static files (`GET /account`, the only routes without the authori
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from cutout.api.responses import inline_limit
@@ -25,18 +23,17 @@ def make_handler(
 ) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
 
-    def dependencies() -> dict[str, Any]:
-        resolved = settings or Settings.from_env()
-        stores = Stores.from_settings(resolved)
-        return {
-            "accounts": service or AccountService(stores.accounts, stores.training),
-            "usage": UsageMeter(stores.accounts),
-            "deployment": Deployment.from_settings(resolved, current_region(), inline_limit()),
-            # The page's CSP admits the S3 origin the signed upload and result links use.
-            "signed_url_origin": stores.transient.signed_url_origin(),
-        }
-
-    return api_handler("account", ROUTERS, dependencies)
+    return api_handler("account", ROUTERS, {
+        "settings": lambda _: settings or Settings.from_env(),
+        "stores": lambda c: Stores.from_settings(c["settings"]),
+        "accounts": lambda c: service or AccountService(c["stores"].accounts,
+                                                        c["stores"].training),
+        "usage": lambda c: UsageMeter(c["stores"].accounts),
+        "deployment": lambda c: Deployment.from_settings(c["settings"], current_region(),
+                                                         inline_limit()),
+        # The page's CSP admits the S3 origin the signed upload and result links use.
+        "signed_url_origin": lambda c: c["stores"].transient.signed_url_origin(),
+    })
 
 
 # The Lambda entry point (configured from `CUTOUT_*` variables at the first call)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from cutout.api.routers import batches, removal, removebg
 from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
 from cutout.service.batch import BatchService
-from cutout.service.batch_setup import LazyBatchService, build_batch_service
+from cutout.service.batch_setup import build_batch_service
 from cutout.service.removal import RemovalService, build_removal_service
 from cutout.settings import Settings
 
@@ -21,12 +21,12 @@ def make_handler(
 ) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
 
-    def dependencies() -> dict:
-        removals = service or build_removal_service(settings or Settings.from_env())
-        return {"removals": removals, "batches": batch_service or LazyBatchService(
-            lambda: build_batch_service(settings or Settings.from_env(), removals))}
-
-    return api_handler("remove-background", ROUTERS, dependencies)
+    return api_handler("remove-background", ROUTERS, {
+        "settings": lambda _: settings or Settings.from_env(),
+        "removals": lambda c: service or build_removal_service(c["settings"]),
+        # built only when a batch route is called: removals never pay for (or fail on) it
+        "batches": lambda c: batch_service or build_batch_service(c["settings"], c["removals"]),
+    })
 
 
 # The Lambda entry point (configured from `CUTOUT_*` variables at the first call)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from cutout.api.routers import uploads
-from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
+from cutout.api.runtime import Collaborators, Handler, LazyEntryPoint, api_handler
 from cutout.data.stores import Stores
 from cutout.service.uploads import UploadService
 from cutout.settings import Settings
@@ -18,14 +18,15 @@ def make_handler(
 ) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
 
-    def dependencies() -> dict[str, UploadService]:
-        if service is not None:
-            return {"uploads": service}
-        current = settings or Settings.from_env()
-        return {"uploads": UploadService(Stores.from_settings(current).transient,
-                                         current.upload_url_ttl_seconds)}
+    def uploads(c: Collaborators) -> UploadService:
+        current: Settings = c["settings"]
+        return UploadService(Stores.from_settings(current).transient,
+                             current.upload_url_ttl_seconds)
 
-    return api_handler("uploads", ROUTERS, dependencies)
+    return api_handler("uploads", ROUTERS, {
+        "settings": lambda _: settings or Settings.from_env(),
+        "uploads": lambda c: service or uploads(c),
+    })
 
 
 # The Lambda entry point (configured from `CUTOUT_*` variables at the first call)

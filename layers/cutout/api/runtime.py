@@ -42,11 +42,11 @@ def resolve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
 
 
 def api_handler(service: str, routers: Sequence[Router],
-                dependencies: Callable[[], Mapping[str, Any]]) -> Handler:
+                dependencies: Mapping[str, Factory]) -> Handler:
     """A REST function: its routers, our error mapping and the Powertools decorators.
 
-    `dependencies` builds the collaborators (stores, services, engine) on the first
-    invocation and never again; they hold no request data.
+    `dependencies` names a factory per collaborator (stores, services, engine): each is
+    built the first time a route asks for it and never again; they hold no request data.
     """
     logger, tracer, metrics = telemetry(service)
     app = APIGatewayRestResolver()
@@ -69,20 +69,25 @@ def api_handler(service: str, routers: Sequence[Router],
 
 
 class Collaborators:
-    """The function's collaborators, built when a route first asks for one.
+    """The function's collaborators, each built the first time a route asks for it, then kept.
 
     Built inside the route, so that a missing setting is answered as our 500 (and named in
-    the logs) rather than escaping the resolver.
+    the logs) rather than escaping the resolver; built one by one, so that a route never
+    pays for (or fails on) a collaborator only another route uses. A factory receives this
+    object, to ask for the collaborators it is built from.
     """
 
-    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
-        self._build = build
-        self._built: Mapping[str, Any] | None = None
+    def __init__(self, factories: Mapping[str, Factory]) -> None:
+        self._factories = factories
+        self._built: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
-        if self._built is None:
-            self._built = dict(self._build())
+        if name not in self._built:
+            self._built[name] = self._factories[name](self)
         return self._built[name]
+
+
+Factory = Callable[[Collaborators], Any]
 
 
 class LazyEntryPoint:

@@ -4,7 +4,6 @@ pool, or none when the feature is off)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from cutout.service.batch import LOCAL_RUNNER, AllowList, BatchRunner, BatchService
@@ -44,21 +43,3 @@ def build_batch_service(settings: Settings, removals: RemovalService,
     return BatchService(data.store, data.buckets, data.reports, runner, allow,
                         report_url_ttl=settings.result_url_ttl_seconds)
 
-
-class LazyBatchService:
-    """A `BatchService` built on first use, so removals never pay for (or fail on) it."""
-
-    def __init__(self, build: Callable[[], BatchService]) -> None:
-        self._build = build
-        self._service: BatchService | None = None
-
-    def start(self, *args: Any, **kwargs: Any) -> Any:
-        return self._get().start(*args, **kwargs)
-
-    def status(self, *args: Any, **kwargs: Any) -> Any:
-        return self._get().status(*args, **kwargs)
-
-    def _get(self) -> BatchService:
-        if self._service is None:
-            self._service = self._build()
-        return self._service
