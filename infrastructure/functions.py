@@ -22,6 +22,7 @@ from constructs import Construct
 
 from cutout.data import schema
 from cutout.data.batches import BATCHES_PREFIX
+from cutout.service.retention import RUN_TIME
 from infrastructure.function_defaults import KEY_READ, FunctionBase, grant_key
 from infrastructure.grants import grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
@@ -79,8 +80,9 @@ class ZipFunctions(Construct):
         self.sweeper: lambda_.Function | None = None
         if sweeper_available():
             self.sweeper, role = self._function(
-                "Sweeper", "sweeper", "Deletes transient objects older than 24 hours",
-                timeout_seconds=300, code_dir=SWEEPER_DIR)
+                "Sweeper", "sweeper", "Deletes transient objects before they pass 24 hours",
+                # the run time the 24-hour arithmetic assumes (cutout.service.retention)
+                timeout_seconds=int(RUN_TIME.total_seconds()), code_dir=SWEEPER_DIR)
             for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX):
                 grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
             grant_list(role, transient_bucket, "s3:ListBucket")

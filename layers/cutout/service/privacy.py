@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cutout.service.retention import RETENTION
 from cutout.settings import Settings
 
 # The transient bucket's lifecycle rule (infrastructure/storage.py; the local stack's too).
 TRANSIENT_LIFECYCLE_DAYS = 1
-TRANSIENT_MAX_HOURS = 24
+TRANSIENT_MAX_HOURS = int(RETENTION.total_seconds() // 3600)  # the sweeper's bound
 
 # The AWS services a deployment uses; nothing leaves the customer's account.
 BASE_SERVICES = (
