@@ -13,7 +13,6 @@ from typing import cast
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -40,9 +39,7 @@ from infrastructure.grants import (
     grant_usage_counters,
     logical_id,
 )
-from infrastructure.inference import DOCKERFILE
-from infrastructure.layer import REPO_ROOT
-from infrastructure.model_image import image_excludes
+from infrastructure.inference import inference_image
 from infrastructure.nag import acknowledge
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -103,13 +100,9 @@ class Batch(Construct):
         description = "cutout batch-worker: cuts out one batch of a catalogue job"
         base = FunctionBase(self, "WorkerBase", description=description, key=key,
                             retention=retention)
-        platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
-            else ecr_assets.Platform.LINUX_AMD64
         worker = lambda_.DockerImageFunction(
             self, "Worker", description=description,
-            code=lambda_.DockerImageCode.from_image_asset(
-                str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=["batch_items.handler"],
-                exclude=image_excludes(settings)),  # the same image: only the chosen model
+            code=inference_image(settings, cmd=["batch_items.handler"]),  # the same image
             memory_size=settings.inference_memory_mb,
             timeout=Duration.seconds(WORKER_TIMEOUT_SECONDS),
             **base.function_options(settings, network,

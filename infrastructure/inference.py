@@ -34,6 +34,17 @@ from infrastructure.settings import DeploymentSettings
 DOCKERFILE = "functions/remove_background/Dockerfile"
 
 
+def inference_image(settings: DeploymentSettings, cmd: list[str] | None = None,
+                    ) -> lambda_.DockerImageCode:
+    """The inference image, built for the deployment's architecture, carrying only the
+    chosen model; `cmd` picks another entry point of the same image (the batch worker)."""
+    platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
+        else ecr_assets.Platform.LINUX_AMD64
+    return lambda_.DockerImageCode.from_image_asset(
+        str(REPO_ROOT), file=DOCKERFILE, platform=platform, cmd=cmd,
+        exclude=image_excludes(settings))
+
+
 class Inference(Construct):
     """Exposes `function` (the remove-background DockerImageFunction)."""
 
@@ -44,14 +55,10 @@ class Inference(Construct):
         super().__init__(scope, id)
         description = "cutout remove-background: runs the model on one image"
         base = FunctionBase(self, "Base", description=description, key=key, retention=retention)
-        platform = ecr_assets.Platform.LINUX_ARM64 if settings.architecture == "arm64" \
-            else ecr_assets.Platform.LINUX_AMD64
         self.function = lambda_.DockerImageFunction(
             self, "Function",
             description=description,
-            code=lambda_.DockerImageCode.from_image_asset(
-                str(REPO_ROOT), file=DOCKERFILE, platform=platform,
-                exclude=image_excludes(settings)),  # only the chosen model is in the image
+            code=inference_image(settings),
             # 3008 MB: about 1.7 vCPU of credit (1,769 MB = 1 vCPU), so ONNX Runtime's second
             # thread pays for itself, and the most a new account may use before a quota raise.
             memory_size=settings.inference_memory_mb,
