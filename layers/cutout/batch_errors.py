@@ -5,7 +5,7 @@ Every refusal happens before anything runs: a job that starts can only fail item
 
 from __future__ import annotations
 
-from cutout.errors import CutoutError, InvalidRequest, NotFound
+from cutout.errors import CutoutError, Forbidden, InvalidRequest, NotFound
 
 
 class BatchesNotEnabled(CutoutError):
@@ -27,10 +27,17 @@ class BucketNotAllowed(InvalidRequest):
     code = "bucket_not_allowed"
 
 
-class DestinationInsideSource(InvalidRequest):
-    """Outputs written under the source prefix would be listed as inputs by a later run."""
+class LocationsOverlap(InvalidRequest):
+    """Source and destination overlap (either inside the other, or a shared bucket's layout
+    broken): an output could be written over a source, or read as one by a later run."""
 
-    code = "destination_inside_source"
+    code = "locations_overlap"
+
+
+class LocationNotOwned(Forbidden):
+    """A prefix outside the calling account's own folder (`<account_id>/`) of the bucket."""
+
+    code = "location_not_owned"
 
 
 class EmptySource(InvalidRequest):

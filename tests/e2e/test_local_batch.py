@@ -18,12 +18,15 @@ import pytest
 from e2e_local_api import cutout_console_script
 from PIL import Image, ImageDraw
 
+from cutout.local.demo import DEMO_ACCOUNT_ID
 from cutout.local.moto_stack import CATALOGUE_BUCKET, TRAINING_BUCKET, TRANSIENT_BUCKET
 
 pytestmark = pytest.mark.slow
 
 GOOD, BROKEN = 204, 12
-SOURCE, DESTINATION = "shoot/", "cutouts/"
+# The catalogue bucket is both a source and a destination: sources lie in the account's
+# folder, outputs under its cutouts/ (docs/batch.md)
+SOURCE, DESTINATION = f"{DEMO_ACCOUNT_ID}/shoot/", f"{DEMO_ACCOUNT_ID}/cutouts/"
 
 
 def _picture(rng: random.Random, size: tuple[int, int], fmt: str) -> bytes:

@@ -15,11 +15,20 @@ from pathlib import Path
 
 import boto3
 import pytest
-from batch_support import DESTINATION_BUCKET, SOURCE_BUCKET, batch_settings, image, keys, put
+from batch_support import (
+    DESTINATION_BUCKET,
+    SOURCE_BUCKET,
+    batch_settings,
+    head,
+    image,
+    keys,
+    put,
+)
 from integration_support import FUNCTIONS, REGION, LocalContext
 
 from cutout.data.batch_stores import BatchData
 from cutout.data.batches import BatchRecord
+from cutout.errors import CutoutError
 from cutout.service.batch_items import output_key
 from cutout.service.batch_setup import build_item_processor
 from cutout.service.removal import build_removal_service
@@ -41,40 +50,46 @@ def job(settings, stores, caller):
     configured = batch_settings(settings)
     data = BatchData.from_settings(configured)
     batch_id = "0123456789abcdef0123456789abcdef"
+    me = f"{caller.account_id}/"
     data.store.create(BatchRecord(account_id=caller.account_id, batch_id=batch_id,
-                                  source=f"s3://{SOURCE_BUCKET}/shoot/",
-                                  destination=f"s3://{DESTINATION_BUCKET}/cutouts/"))
+                                  source=f"s3://{SOURCE_BUCKET}/{me}shoot/",
+                                  destination=f"s3://{DESTINATION_BUCKET}/{me}cutouts/"))
     processor = build_item_processor(configured, build_removal_service(configured,
                                                                        stores=stores), data)
     event = json.loads(EVENT.read_text().replace("ACCOUNT_ID", caller.account_id)
                        .replace("BATCH_ID", batch_id))
+    # every key and prefix inside the account's own folder, as the API requires
+    for item in event["Items"]:
+        item["Key"] = me + item["Key"]
+    for name in ("source_prefix", "destination_prefix"):
+        event["BatchInput"][name] = me + event["BatchInput"][name]
     return _worker_module().make_handler(processor), event, data, batch_id
 
 
 def test_each_item_of_a_distributed_map_batch_gets_its_own_outcome(job, caller, settings):
     # Given the sources the payload names (one missing, one not an image, a folder marker)
     handler, event, data, batch_id = job
-    put(SOURCE_BUCKET, "shoot/a.jpg", image("JPEG", (120, 90)))
-    put(SOURCE_BUCKET, "shoot/sub/b.jpeg", image("JPEG", (90, 120)))
-    put(SOURCE_BUCKET, "shoot/notes.png", b"not an image at all")
+    me = f"{caller.account_id}/"
+    put(SOURCE_BUCKET, f"{me}shoot/a.jpg", image("JPEG", (120, 90)))
+    put(SOURCE_BUCKET, f"{me}shoot/sub/b.jpeg", image("JPEG", (90, 120)))
+    put(SOURCE_BUCKET, f"{me}shoot/notes.png", b"not an image at all")
 
     # When the worker is invoked as Step Functions invokes it
     outcome = handler(event, LocalContext())
 
-    # Then one result per item, in order, and the totals
-    assert [(r["key"], r["status"], r.get("error") or r.get("reason")) for r in
-            outcome["items"]] == [
-        ("shoot/a.jpg", "done", None), ("shoot/sub/b.jpeg", "done", None),
-        ("shoot/sub/", "skipped", "folder_marker"),
-        ("shoot/notes.png", "failed", "undecodable_image"),
-        ("shoot/gone.png", "failed", "source_unreadable")]
-    assert (outcome["done"], outcome["skipped"], outcome["failed"]) == (2, 1, 2)
-    assert keys(DESTINATION_BUCKET) == ["cutouts/a.png", "cutouts/sub/b.png"]
-    # And the job's counters and failure part are recorded for the status route
+    # Then its answer is the totals only: Step Functions keeps it 90 days, keys are names
+    assert outcome == {"batch_id": batch_id, "done": 2, "skipped": 1, "failed": 2}
+    assert keys(DESTINATION_BUCKET) == [f"{me}cutouts/a.png", f"{me}cutouts/sub/b.png"]
+    # And the job's counters and failure part (each failed key, its code) are recorded
     record = data.store.get(caller.account_id, batch_id)
     assert (record.done, record.skipped, record.failed) == (2, 1, 2)
     parts = keys(settings.transient_bucket, f"batches/{caller.account_id}/{batch_id}/")
     assert len(parts) == 1
+    part = json.loads(boto3.client("s3", region_name=REGION).get_object(
+        Bucket=settings.transient_bucket, Key=parts[0])["Body"].read())
+    assert part == [{"key": f"{me}shoot/notes.png", "error": "undecodable_image"},
+                    {"key": f"{me}shoot/gone.png", "error": "source_unreadable",
+                     "s3_error": "NoSuchKey"}]
 
 
 def test_a_batch_naming_a_bucket_outside_the_allow_list_fails_the_invocation(job):
@@ -90,11 +105,11 @@ def test_a_batch_naming_a_bucket_outside_the_allow_list_fails_the_invocation(job
 def test_items_left_when_time_runs_out_are_reported_not_lost(job):
     # Given an invocation with less time left than one image may take
     handler, event, _, _ = job
-    put(SOURCE_BUCKET, "shoot/a.jpg", image("JPEG", (120, 90)))
+    put(SOURCE_BUCKET, f"{event['BatchInput']['source_prefix']}a.jpg", image("JPEG", (120, 90)))
     context = LocalContext(timeout_seconds=5)
     # When it runs, Then every item is failed with a code a rerun clears, nothing written
     outcome = handler(event, context)
-    assert {r["error"] for r in outcome["items"]} == {"time_budget_exceeded"}
+    assert (outcome["done"], outcome["failed"]) == (0, len(event["Items"]))
     assert keys(DESTINATION_BUCKET) == []
 
 
@@ -105,7 +120,7 @@ def test_the_accounts_training_opt_in_applies_to_batch_items_as_to_api_calls(
     handler, event, _, _ = job
     if opted_in:
         accounts.set_opt_in(caller.account_id, True, changed_by=caller.key_prefix)
-    put(SOURCE_BUCKET, "shoot/a.jpg", image("JPEG", (120, 90)))
+    put(SOURCE_BUCKET, event["Items"][0]["Key"], image("JPEG", (120, 90)))
     event["Items"] = event["Items"][:1]
     # When one image is cut out in a batch
     assert handler(event, LocalContext())["done"] == 1
@@ -115,12 +130,13 @@ def test_the_accounts_training_opt_in_applies_to_batch_items_as_to_api_calls(
 
 
 def test_the_source_is_never_modified(job):
-    handler, event, _, _ = job
-    put(SOURCE_BUCKET, "shoot/a.jpg", image("JPEG", (120, 90)))
+    handler, event, data, batch_id = job
+    key = event["Items"][0]["Key"]
+    put(SOURCE_BUCKET, key, image("JPEG", (120, 90)))
     s3 = boto3.client("s3", region_name=REGION)
-    before = s3.head_object(Bucket=SOURCE_BUCKET, Key="shoot/a.jpg")
-    handler({**event, "BatchInput": {**event["BatchInput"], "overwrite": True}}, LocalContext())
-    after = s3.head_object(Bucket=SOURCE_BUCKET, Key="shoot/a.jpg")
+    before = s3.head_object(Bucket=SOURCE_BUCKET, Key=key)
+    handler(event, LocalContext())
+    after = s3.head_object(Bucket=SOURCE_BUCKET, Key=key)
     assert (after["ETag"], after["LastModified"]) == (before["ETag"], before["LastModified"])
 
 
@@ -149,3 +165,54 @@ def test_a_jobs_report_and_result_files_fall_under_the_24_hour_sweep():
         young = StoredObject(key=key, last_modified=now - timedelta(hours=1))
         # Then the sweeper deletes the old one and keeps the young one
         assert rule.is_expired(old, now) and not rule.is_expired(young, now)
+
+
+def _location_event(event, account: str, **names) -> dict:
+    return {**event, "BatchInput": {**event["BatchInput"], **{
+        name: value.replace("ACCOUNT/", f"{account}/") for name, value in names.items()}}}
+
+
+@pytest.mark.parametrize("names", [
+    # another account's folder, as source or as destination (what a crafted payload names)
+    {"source_prefix": "OTHER/photos/"},
+    {"destination_prefix": "OTHER/photos/"},
+    # a source inside the destination (it would write over in/sub/y.png), and the reverse
+    {"source_prefix": "ACCOUNT/cutouts/in/sub/", "destination_bucket": SOURCE_BUCKET,
+     "destination_prefix": "ACCOUNT/cutouts/in/"},
+    {"source_prefix": "ACCOUNT/in/", "destination_bucket": SOURCE_BUCKET,
+     "destination_prefix": "ACCOUNT/in/cutouts/"},
+    # locations the API allows, but not the ones this job was recorded with
+    {"destination_prefix": "ACCOUNT/elsewhere/"},
+])
+def test_the_worker_refuses_a_payload_the_api_would_refuse_or_never_sent(
+        job, caller, other_caller, names):
+    # Given a payload naming locations other than the recorded job's own
+    handler, event, _, _ = job
+    names = {k: v.replace("OTHER/", f"{other_caller.account_id}/") for k, v in names.items()}
+    event = _location_event(event, caller.account_id, **names)
+    for item in event["Items"]:
+        put(SOURCE_BUCKET, item["Key"], image("JPEG", (64, 48)))
+    before = {key: head(SOURCE_BUCKET, key)["ETag"] for key in keys(SOURCE_BUCKET)}
+    # When / Then the invocation fails, and nothing is written or replaced
+    with pytest.raises(CutoutError):
+        handler(event, LocalContext())
+    assert keys(DESTINATION_BUCKET) == []
+    assert {key: head(SOURCE_BUCKET, key)["ETag"] for key in keys(SOURCE_BUCKET)} == before
+
+
+def test_a_write_without_overwrite_never_replaces_an_object(settings):
+    from cutout.data.batch_objects import OutputExists
+
+    # Given an object at a destination key (written after any check a job made)
+    buckets = BatchData.from_settings(batch_settings(settings)).buckets
+    put(DESTINATION_BUCKET, "acct/out/a.png", b"someone else's output")
+    # When a job without overwrite writes there, Then S3's condition refuses it, unchanged
+    with pytest.raises(OutputExists):
+        buckets.write(DESTINATION_BUCKET, "acct/out/a.png", b"mine", "image/png")
+    body = boto3.client("s3", region_name=REGION).get_object(
+        Bucket=DESTINATION_BUCKET, Key="acct/out/a.png")["Body"].read()
+    assert body == b"someone else's output"
+    # And with overwrite the same write replaces it; a new key is written either way
+    buckets.write(DESTINATION_BUCKET, "acct/out/a.png", b"mine", "image/png", replace=True)
+    buckets.write(DESTINATION_BUCKET, "acct/out/b.png", b"new", "image/png")
+    assert keys(DESTINATION_BUCKET) == ["acct/out/a.png", "acct/out/b.png"]

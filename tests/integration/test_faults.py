@@ -615,12 +615,13 @@ def test_a_batch_that_cannot_be_recorded_is_a_503_and_starts_nothing(
     from batch_support import DESTINATION_BUCKET, SOURCE_BUCKET, keys, put, start
 
     gateway = batch_gateway(settings, stores, faults)
-    put(SOURCE_BUCKET, "shoot/a.png", png_image)
+    me = f"{caller.account_id}/"  # batch prefixes lie in the account's own folder
+    put(SOURCE_BUCKET, f"{me}shoot/a.png", png_image)
     fault = S3_FAULTS[kind] if service == "s3" else DYNAMODB_FAULTS[kind]
     faults.fail(service, operation, fault)
     # When a job is started
-    answer = start(gateway, caller, f"s3://{SOURCE_BUCKET}/shoot/",
-                   f"s3://{DESTINATION_BUCKET}/cutouts/")
+    answer = start(gateway, caller, f"s3://{SOURCE_BUCKET}/{me}shoot/",
+                   f"s3://{DESTINATION_BUCKET}/{me}cutouts/")
     # Then it is a 503 with Retry-After, no job is recorded and nothing is written
     assert_unavailable(answer)
     assert batch_items(settings) == []

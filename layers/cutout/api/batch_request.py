@@ -57,7 +57,11 @@ def parse_location(value: Any, name: str) -> Location:
         raise InvalidLocation(f"{name}'s prefix must end with '/' (a folder), got {prefix!r}")
     if _CONTROL.search(prefix) or "//" in prefix or prefix.startswith("/"):
         raise InvalidLocation(f"{name}'s prefix has an empty folder name or a control character")
-    if len(prefix.encode()) > MAX_PREFIX_BYTES:
+    try:
+        size = len(prefix.encode("utf-8", errors="strict"))
+    except UnicodeEncodeError:  # a lone UTF-16 surrogate (`\ud800` in the JSON)
+        raise InvalidLocation(f"{name}'s prefix is not valid UTF-8 (a lone surrogate)") from None
+    if size > MAX_PREFIX_BYTES:
         raise InvalidLocation(f"{name}'s prefix is over {MAX_PREFIX_BYTES} bytes")
     return Location(bucket=bucket, prefix=prefix)
 

@@ -149,7 +149,8 @@ ROUTES: tuple[Route, ...] = (
             "batch id; the job runs on Step Functions."),
         success_status=202,
         errors=(errors.InvalidRequest, errors.InvalidOption, batch_errors.InvalidLocation,
-                batch_errors.BucketNotAllowed, batch_errors.DestinationInsideSource,
+                batch_errors.BucketNotAllowed, batch_errors.LocationsOverlap,
+                batch_errors.LocationNotOwned,
                 batch_errors.EmptySource, batch_errors.BatchesNotEnabled)),
     Route(
         operation="get_batch", method="GET", path="/v1/batches/{batch_id}",

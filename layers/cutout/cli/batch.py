@@ -76,6 +76,9 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"cutout: batch {args.batch_id} is still {status['state']}; the report comes "
               "when it ends", file=sys.stderr)
         return 1
+    while status.get("report_state") == "preparing":  # merged a step per status read
+        time.sleep(0.5)
+        status = _call(args, "GET", f"/v1/batches/{args.batch_id}")
     if not status["report_url"]:
         print("no failures", file=sys.stderr)
         return 0

@@ -1,9 +1,11 @@
 """S3 for catalogue batches: the customer's source and destination buckets, and the reports.
 
 Sources are only ever listed and read (ranged GET, bounded); destinations are checked (HEAD)
-and written with SSE-KMS under the stack's key; nothing here deletes or overwrites a source.
+and written with SSE-KMS under the stack's key, a write that must not replace an object with
+S3's conditional `PutObject` (`If-None-Match: *`); nothing here deletes or overwrites a source.
 Failure parts and the report live in the transient bucket under `batches/` (24-hour rule) and
-carry object keys and error codes, never image bytes.
+carry object keys and error codes, never image bytes. The report is merged from the parts in
+bounded steps (`merge_step`), each saved, so no single call grows with the job.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ from cutout.errors import ImageTooLarge
 SSE = "aws:kms"
 REPORT_NAME = "report.json"
 FAILURES_FOLDER = "failures/"
+MERGE_FOLDER = "merge/"  # one object per merge step: the failures merged so far, and where
+MAX_REPORT_FAILURES = 10_000  # the report's cap (about 1 MB); past it, `truncated: true`
+PARTS_PER_STEP = 100  # failure parts one merge step reads (a status read does one step)
+# S3's answers to a conditional write whose object exists (412), or is being written (409)
+_EXISTS_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+class OutputExists(Exception):
+    """A write with `overwrite` off found the object there (S3 checked it atomically)."""
 
 
 class ObjectUnavailable(Exception):
@@ -84,15 +95,22 @@ class BatchBuckets:
             raise ObjectUnavailable(error_code(error) or "Unknown") from None
         return True
 
-    def write(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        """Write one output, KMS-encrypted under the stack's key."""
+    def write(self, bucket: str, key: str, data: bytes, content_type: str, *,
+              replace: bool = False) -> None:
+        """Write one output, KMS-encrypted under the stack's key; `OutputExists` when the key
+        is taken and `replace` is off. S3 decides that atomically with the write (two jobs,
+        or two sources with one stem, cannot both write); moto checks it the same way, but
+        in two steps, so only AWS shows the atomicity itself."""
+        condition = {} if replace else {"IfNoneMatch": "*"}
         try:
             # A bucket key: one KMS call per bucket and key for a while, not one per object
             # (a million outputs would otherwise be a million GenerateDataKey calls).
             self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type,
                                 ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id,
-                                BucketKeyEnabled=True)
+                                BucketKeyEnabled=True, **condition)
         except ClientError as error:
+            if not replace and error_code(error) in _EXISTS_CODES:
+                raise OutputExists(key) from None
             raise ObjectUnavailable(error_code(error) or "Unknown") from None
 
 
@@ -111,20 +129,47 @@ class BatchReports:
                               **({"s3_error": f.s3_error} if f.s3_error else {})}
                              for f in failures])
 
-    def write_report(self, account_id: str, batch_id: str) -> tuple[str, int]:
-        """Merge the job's failure parts into one report; its object key and entry count."""
+    def merge_step(self, account_id: str, batch_id: str, failed: int, *,
+                   parts: int = PARTS_PER_STEP,
+                   max_failures: int = MAX_REPORT_FAILURES) -> str | None:
+        """Merge the next `parts` failure parts of an ended job; the report's key once it is
+        written, None while more steps are needed.
+
+        Each step starts from the last saved one (`merge/<n>.json`: the failures so far and
+        the last part merged), so a step that dies loses only itself. Two reads racing on one
+        step write the same object (the parts no longer change once the job has ended).
+        """
         prefix = batch_object_prefix(account_id, batch_id)
-        failures: list[dict[str, str]] = []
-        paginator = self._s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix + FAILURES_FOLDER):
-            for entry in page.get("Contents", []):
-                body = self._s3.get_object(Bucket=self._bucket, Key=entry["Key"])["Body"].read()
-                failures.extend(json.loads(body))
-        failures.sort(key=lambda f: f["key"])
+        step, merged, after = self._last_step(prefix)
+        listing = self._s3.list_objects_v2(
+            Bucket=self._bucket, Prefix=prefix + FAILURES_FOLDER, MaxKeys=parts,
+            **({"StartAfter": after} if after else {}))
+        for entry in listing.get("Contents", []):
+            if len(merged) >= max_failures:
+                break
+            merged.extend(self._get_json(entry["Key"]))
+            after = entry["Key"]
+        if listing.get("IsTruncated") and len(merged) < max_failures:
+            self._put_json(f"{prefix}{MERGE_FOLDER}{step + 1:08d}.json",
+                           {"after": after, "failures": merged})
+            return None
+        reported = sorted(merged, key=lambda f: f["key"])[:max_failures]
         key = prefix + REPORT_NAME
-        self._put_json(key, {"batch_id": batch_id, "failed": len(failures),
-                             "failures": failures})
-        return key, len(failures)
+        self._put_json(key, {"batch_id": batch_id, "failed": failed, "reported": len(reported),
+                             "truncated": failed > len(reported), "failures": reported})
+        return key
+
+    def _last_step(self, prefix: str) -> tuple[int, list[dict[str, str]], str]:
+        """The newest saved merge step: its number, its failures, the last part it merged."""
+        listing = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=prefix + MERGE_FOLDER)
+        steps = sorted(entry["Key"] for entry in listing.get("Contents", []))
+        if not steps:
+            return 0, [], ""
+        saved = self._get_json(steps[-1])
+        return int(steps[-1].rsplit("/", 1)[1].split(".")[0]), saved["failures"], saved["after"]
+
+    def _get_json(self, key: str) -> Any:
+        return json.loads(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
 
     def presign(self, key: str, expires_in: int) -> str:
         return self._s3.generate_presigned_url(

@@ -183,8 +183,12 @@ class Batch(BaseModel):
     status_url: str | None = None
     report_url: str | None = Field(default=None, description=(
         "A short-lived signed GET of the failure report (object key and error code per "
-        "failed item), once the job has ended with failures."))
+        "failed item), once the job has ended with failures and the report is written."))
     report_expires_in: int | None = None
+    report_state: str | None = Field(default=None, description=(
+        "`none` (nothing failed), `preparing` (failures; the report is being merged, read "
+        "the status again) or `ready` (report_url is set). The report lists at most 10,000 "
+        "failures (`truncated: true` past that)."))
 
 
 class BatchRequest(_Strict):

@@ -1,8 +1,10 @@
 """Catalogue batches: start a job over an S3 prefix, and tell its caller how it is going.
 
 Everything that can be refused is refused here, before anything runs: buckets outside the
-deployment's allow-list, a destination inside the source prefix, a prefix with nothing in
-it (options were validated by the engine's own parser at the edge). A job that starts can
+deployment's allow-list, a prefix outside the calling account's folder (`<account_id>/`),
+a source and destination that overlap either way, a prefix with nothing in it (options were
+validated by the engine's own parser at the edge). `check_locations` is the one rule, run
+again by the worker on every item batch. A job that starts can
 only fail item by item; those failures land in a report the caller reads through a
 short-lived signed link. The work itself is `cutout.service.batch_items`.
 """
@@ -17,11 +19,13 @@ from cutout.batch_errors import (
     BatchesNotEnabled,
     BatchNotFound,
     BucketNotAllowed,
-    DestinationInsideSource,
     EmptySource,
+    LocationNotOwned,
+    LocationsOverlap,
 )
 from cutout.clock import Clock, iso_seconds, utc_now
 from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
+from cutout.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from cutout.data.batch_objects import BatchBuckets, BatchReports
@@ -30,6 +34,10 @@ if TYPE_CHECKING:
 
 # `batch_state_machine_arn` of the local stack: run jobs on a thread pool in this process.
 LOCAL_RUNNER = "local"
+# In a bucket that is both a source and a destination, outputs go under
+# `<account_id>/cutouts/` and sources lie outside it: the two are disjoint by rule, so no job
+# of any account can write where another job reads.
+SHARED_BUCKET_OUTPUTS = "cutouts/"
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,15 @@ class Location:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def contains(self, other: Location) -> bool:
-        return self.bucket == other.bucket and other.prefix.startswith(self.prefix)
+    def overlaps(self, other: Location) -> bool:
+        """Same bucket, and either prefix inside the other (or equal)."""
+        return self.bucket == other.bucket and (other.prefix.startswith(self.prefix)
+                                                or self.prefix.startswith(other.prefix))
+
+
+def account_folder(account_id: str) -> str:
+    """The folder of every bucket that is the account's own (account ids hold no `/`)."""
+    return f"{account_id}/"
 
 
 @dataclass(frozen=True)
@@ -67,12 +82,25 @@ class AllowList:
 
     @classmethod
     def from_settings(cls, settings: Any) -> AllowList:
-        return cls(_names(settings.batch_source_buckets),
-                   _names(settings.batch_destination_buckets))
+        """The lists; refuses the stack's own buckets (jobs would reach every account's
+        transient objects or training data, and write outside the swept prefixes)."""
+        allow = cls(_names(settings.batch_source_buckets),
+                    _names(settings.batch_destination_buckets))
+        own = {settings.transient_bucket, settings.training_bucket} - {""}
+        named = sorted((allow.sources | allow.destinations) & own)
+        if named:
+            raise ConfigurationError(
+                f"batch buckets may not be the stack's own transient or training bucket: "
+                f"{', '.join(named)}")
+        return allow
 
     @property
     def enabled(self) -> bool:
         return bool(self.sources and self.destinations)
+
+    def shared(self, bucket: str) -> bool:
+        """Whether the bucket is on both lists (its layout then keeps outputs apart)."""
+        return bucket in self.sources and bucket in self.destinations
 
     def check(self, source_bucket: str, destination_bucket: str) -> None:
         if source_bucket not in self.sources:
@@ -82,6 +110,32 @@ class AllowList:
             raise BucketNotAllowed(
                 f"bucket {destination_bucket!r} is not an allowed batch destination "
                 f"(allowed: {', '.join(sorted(self.destinations))})")
+
+
+def check_locations(allow: AllowList, account_id: str, source: Location,
+                    destination: Location) -> None:
+    """Whether this account may read `source` and write `destination` (the API at the start
+    and the worker on every item batch): allow-listed buckets, both prefixes inside the
+    account's own folder, no overlap either way, and in a shared bucket outputs only under
+    `<account_id>/cutouts/` with sources outside it."""
+    allow.check(source.bucket, destination.bucket)
+    folder = account_folder(account_id)
+    for name, location in (("source", source), ("destination", destination)):
+        if not location.prefix.startswith(folder):
+            raise LocationNotOwned(
+                f"the {name} {location.uri} is outside this account's folder: batch prefixes "
+                f"begin with {folder!r} (s3://{location.bucket}/{folder}...)")
+    if source.overlaps(destination):
+        raise LocationsOverlap(
+            f"{source.uri} and {destination.uri} overlap: an output could be written over a "
+            "source, or read as one by a later run; choose prefixes neither inside the other")
+    outputs = folder + SHARED_BUCKET_OUTPUTS
+    for location, is_output in ((source, False), (destination, True)):
+        if allow.shared(location.bucket) and location.prefix.startswith(outputs) != is_output:
+            raise LocationsOverlap(
+                f"bucket {location.bucket!r} is both a source and a destination bucket: its "
+                f"outputs go under {outputs!r} and its sources lie outside it "
+                f"(the {'destination' if is_output else 'source'} was {location.uri})")
 
 
 class BatchRunner(Protocol):
@@ -103,6 +157,10 @@ class ReportLink:
     expires_in: int = 0
 
 
+# `report_state`: nothing failed (so far); failures, the report not written yet; written.
+REPORT_NONE, REPORT_PREPARING, REPORT_READY = "none", "preparing", "ready"
+
+
 @dataclass(frozen=True)
 class BatchStatus:
     """A job as its caller sees it."""
@@ -110,6 +168,7 @@ class BatchStatus:
     record: BatchRecord
     listed: int | None
     report: ReportLink | None
+    report_state: str = REPORT_NONE
 
 
 def execution_input(record: BatchRecord, source: Location, destination: Location) -> dict:
@@ -144,11 +203,7 @@ class BatchService:
         """Check everything, record the job, start it; the job's id is returned at once."""
         runner = self._enabled_runner()
         source, destination = request.source, request.destination
-        self._allow.check(source.bucket, destination.bucket)
-        if source.contains(destination):
-            raise DestinationInsideSource(
-                f"{destination.uri} is inside {source.uri}: a later run would read the "
-                "outputs as inputs; choose a destination outside the source prefix")
+        check_locations(self._allow, account_id, source, destination)
         if not self._buckets.has_objects(source.bucket, source.prefix):
             raise EmptySource(f"nothing to cut out under {source.uri}")
         batch_id = uuid.uuid4().hex
@@ -180,17 +235,26 @@ class BatchService:
                                    progress.ended_at or iso_seconds(self._clock()), progress.listed)
                 record = self._store.get(account_id, batch_id) or record
                 listed = record.listed
-        return BatchStatus(record=record, listed=listed, report=self._report(record))
+        report_state, report = self._report(record)
+        return BatchStatus(record=record, listed=listed, report=report,
+                           report_state=report_state)
 
-    def _report(self, record: BatchRecord) -> ReportLink | None:
-        if record.state not in TERMINAL_STATES or record.failed == 0:
-            return None
+    def _report(self, record: BatchRecord) -> tuple[str, ReportLink | None]:
+        """The report's state and link. A read of an ended job does at most one bounded
+        merge step (saved as it goes), so the status answers at once however many items
+        failed; `preparing` until a later read finds the report written."""
+        if record.failed == 0:
+            return REPORT_NONE, None
         key = record.report_key
         if key is None:
-            key, _ = self._reports.write_report(record.account_id, record.batch_id)
+            if record.state not in TERMINAL_STATES:
+                return REPORT_PREPARING, None
+            key = self._reports.merge_step(record.account_id, record.batch_id, record.failed)
+            if key is None:
+                return REPORT_PREPARING, None
             self._store.set_report(record.account_id, record.batch_id, key)
-        return ReportLink(url=self._reports.presign(key, self._report_url_ttl),
-                          expires_in=self._report_url_ttl)
+        return REPORT_READY, ReportLink(url=self._reports.presign(key, self._report_url_ttl),
+                                        expires_in=self._report_url_ttl)
 
     def _enabled_runner(self) -> BatchRunner:
         if self._runner is None or not self._allow.enabled:

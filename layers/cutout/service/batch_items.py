@@ -5,8 +5,11 @@ an ItemBatcher, `{"Items": [{"Key", "Size", "Etag", "LastModified", ...}], "Batc
 {...}}`; the local stack's runner sends the same. Each image goes through the API's own
 `RemovalService` (same engine, same limits, the account's training opt-in read and applied
 exactly as for an API call). An item that fails is reported with a stable error code and
-never fails the invocation: only a broken job (a bucket outside the allow-list, a malformed
-payload) raises. Sources are only read; outputs mirror the source keys.
+never fails the invocation: only a broken job (a location the account may not use, a job
+that is not recorded as sent, a malformed payload) raises. Sources are only read; outputs
+mirror the source keys. The answer carries counts only: Step Functions keeps a task's
+result in its execution history for 90 days, and keys are customer file names (they go to
+the failure parts, under the 24-hour rule).
 """
 
 from __future__ import annotations
@@ -18,11 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cutout.data.batch_objects import BatchBuckets, BatchReports, Failure, ObjectUnavailable
+from cutout.data.batch_objects import (
+    BatchBuckets,
+    BatchReports,
+    Failure,
+    ObjectUnavailable,
+    OutputExists,
+)
 from cutout.data.batches import COUNTERS, BatchStore
 from cutout.engine.options import RemovalOptions
 from cutout.errors import CutoutError, InvalidRequest
-from cutout.service.batch import AllowList
+from cutout.service.batch import AllowList, Location, check_locations
 from cutout.service.removal import RemovalService
 from cutout.service.requests import InlineImage, RemovalRequest
 from cutout.service.uploads import MAX_UPLOAD_BYTES
@@ -91,11 +100,11 @@ class BatchItemProcessor:
         self._max_bytes = max_bytes
 
     def process(self, event: Any, remaining_ms: Callable[[], int] | None = None) -> dict:
-        """Every item's outcome (done, skipped or failed with a code), and the totals."""
+        """The batch's totals (done, skipped, failed); failures go to the job's report."""
         if not isinstance(event, dict) or not isinstance(event.get("Items"), list):
             raise InvalidRequest("expected {'Items': [...], 'BatchInput': {...}}")
         job = BatchInput.from_event(event.get("BatchInput"))
-        self._allow.check(job.source_bucket, job.destination_bucket)
+        self._check_job(job)
         options = RemovalOptions.from_params(job.options)
         results: list[dict[str, str]] = []
         for item in event["Items"]:
@@ -107,6 +116,17 @@ class BatchItemProcessor:
                 continue
             results.append(self._one(job, options, key))
         return self._record(job, results)
+
+    def _check_job(self, job: BatchInput) -> None:
+        """The API's own location rule again, and the job as recorded for that account: a
+        payload naming other locations, or no recorded job, reads and writes nothing."""
+        source = Location(job.source_bucket, job.source_prefix)
+        destination = Location(job.destination_bucket, job.destination_prefix)
+        check_locations(self._allow, job.account_id, source, destination)
+        record = self._store.get(job.account_id, job.batch_id)
+        if record is None or (record.source, record.destination, record.overwrite) != (
+                source.uri, destination.uri, job.overwrite):
+            raise InvalidRequest("BatchInput does not match a job recorded for its account")
 
     def _one(self, job: BatchInput, options: RemovalOptions, key: str) -> dict[str, str]:
         if key.endswith("/"):  # a folder marker some tools create: nothing to cut out
@@ -127,7 +147,9 @@ class BatchItemProcessor:
                 RemovalRequest(InlineImage(image), options), job.account_id,
                 f"batch-{uuid.uuid4().hex}", inline_limit=sys.maxsize, link_allowed=False)
             self._buckets.write(job.destination_bucket, target, removal.result.data,
-                                removal.result.content_type)
+                                removal.result.content_type, replace=job.overwrite)
+        except OutputExists:  # written since the HEAD above (another job, a same-stem source)
+            return {"key": key, "status": SKIPPED, "reason": "output_exists", "output": target}
         except CutoutError as error:
             return {"key": key, "status": FAILED, "error": error.code}
         except ObjectUnavailable as refused:
@@ -147,5 +169,5 @@ class BatchItemProcessor:
             self._reports.put_failures(job.account_id, job.batch_id, uuid.uuid4().hex, failures)
         self._store.add_counts(job.account_id, job.batch_id, totals[DONE], totals[SKIPPED],
                                totals[FAILED])
-        return {"batch_id": job.batch_id, **totals, "items": results}
+        return {"batch_id": job.batch_id, **totals}
 

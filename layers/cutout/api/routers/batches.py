@@ -58,8 +58,10 @@ def record_view(record: BatchRecord, listed: int | None = None) -> dict[str, Any
 
 
 def status_view(status: BatchStatus) -> dict[str, Any]:
-    """The job; `report_url` (signed, short-lived) only once it has ended with failures."""
+    """The job; `report_url` (signed, short-lived) only once it has ended with failures and
+    its report is written (`report_state`: none, preparing, ready)."""
     report = status.report
     return {**record_view(status.record, status.listed),
+            "report_state": status.report_state,
             "report_url": report.url if report else None,
             "report_expires_in": report.expires_in if report else None}
