@@ -216,3 +216,44 @@ def test_a_write_without_overwrite_never_replaces_an_object(settings):
     buckets.write(DESTINATION_BUCKET, "acct/out/a.png", b"mine", "image/png", replace=True)
     buckets.write(DESTINATION_BUCKET, "acct/out/b.png", b"new", "image/png")
     assert keys(DESTINATION_BUCKET) == ["acct/out/a.png", "acct/out/b.png"]
+
+
+_TRACE_PROBE = """
+import json, boto3
+from aws_xray_sdk.core import patch, xray_recorder
+from moto import mock_aws
+import cutout.data.batch_objects  # what the API function and the worker import
+
+class Captured:
+    def __init__(self): self.sent = []
+    def send_entity(self, entity): self.sent.append(entity.to_dict())
+    def set_daemon_address(self, address): pass
+
+emitter = Captured()
+xray_recorder.configure(emitter=emitter, sampling=False, context_missing="LOG_ERROR")
+patch(["botocore"])
+with mock_aws():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="catalogue-in",
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    xray_recorder.begin_segment("probe")
+    s3.put_object(Bucket="catalogue-in", Key="teamc/photos/holiday-portrait.jpg", Body=b"x")
+    s3.get_object(Bucket="catalogue-in", Key="teamc/photos/holiday-portrait.jpg")
+    s3.list_objects_v2(Bucket="catalogue-in", Prefix="teamc/photos/")
+    xray_recorder.end_segment()
+print(json.dumps(emitter.sent, default=str))
+"""
+
+
+def test_x_ray_traces_of_s3_calls_carry_no_object_key_or_prefix():
+    import subprocess
+    import sys
+
+    # Given X-Ray's botocore patch as Powertools' Tracer applies it, with our data layer loaded
+    # (a child process: the patch cannot be undone in this one)
+    probe = subprocess.run([sys.executable, "-c", _TRACE_PROBE], capture_output=True,
+                           text=True, timeout=120, check=True)
+    # When S3 is called with a customer's file name, Then the trace has the calls, not the name
+    traced = probe.stdout
+    assert '"GetObject"' in traced and '"PutObject"' in traced and '"ListObjectsV2"' in traced
+    assert "holiday-portrait" not in traced and "teamc/photos" not in traced

@@ -21,6 +21,22 @@ from cutout.data.aws import NOT_FOUND_CODES, error_code
 from cutout.data.batches import batch_object_prefix
 from cutout.errors import ImageTooLarge
 
+
+def keep_object_keys_out_of_traces() -> None:
+    """X-Ray's botocore patch records S3 `Key`, `Prefix`, `CopySource` and the bucket of
+    every call (kept 30 days, beyond the 24-hour rule), and batch keys are customer file
+    names. Dropping S3 from its parameter list keeps the call (operation, time, status) in
+    the trace and its names out. Done where the calls with customer keys are made, so every
+    process that makes them has it (the API function and the batch worker)."""
+    try:
+        from aws_xray_sdk.ext import boto_utils
+    except ImportError:  # no X-Ray SDK: nothing records the calls
+        return
+    boto_utils.whitelist["services"].pop("s3", None)
+
+
+keep_object_keys_out_of_traces()
+
 SSE = "aws:kms"
 REPORT_NAME = "report.json"
 FAILURES_FOLDER = "failures/"
