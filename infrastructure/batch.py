@@ -42,7 +42,7 @@ from infrastructure.grants import (
 from infrastructure.inference import inference_image
 from infrastructure.nag import acknowledge
 from infrastructure.network import Network
-from infrastructure.settings import DeploymentSettings
+from infrastructure.settings import DeploymentSettings, SettingsError
 
 WORKER_TIMEOUT_SECONDS = 300  # a batch of images; the worker stops taking items 15 s early
 
@@ -62,6 +62,19 @@ def allow_listed_buckets(scope: Construct, settings: DeploymentSettings) -> list
             or s3.Bucket.from_bucket_name(scope, f"BatchBucket-{name}", name) for name in names]
 
 
+def refuse_own_buckets(stack_name: str, settings: DeploymentSettings) -> None:
+    """The stack's own buckets (transient, training, access logs) are named by CloudFormation
+    `<stack name>-<logical id>-<suffix>`, lower case: an allow-listed name of that form would
+    let jobs read every account's uploads or training data, or write outside the swept
+    prefixes. (The functions refuse the resolved names again at run time.)"""
+    own = f"{stack_name.lower()}-"
+    named = [n for n in (*settings.batch_source_buckets, *settings.batch_destination_buckets)
+             if n.lower().startswith(own)]
+    if named:
+        raise SettingsError(f"batch buckets may not be this stack's own buckets (names "
+                            f"beginning {own!r}): {', '.join(named)}")
+
+
 class Batch(Construct):
     """Exposes `worker` (the batch worker function) and `state_machine`."""
 
@@ -71,6 +84,7 @@ class Batch(Construct):
                  environment: dict[str, str], retention: logs.RetentionDays,
                  api_function: lambda_.IFunction) -> None:
         super().__init__(scope, id)
+        refuse_own_buckets(Stack.of(self).stack_name, settings)
         buckets = {b.bucket_name: b for b in allow_listed_buckets(Stack.of(self), settings)}
         sources = [buckets[name] for name in settings.batch_source_buckets]
         destinations = [buckets[name] for name in settings.batch_destination_buckets]

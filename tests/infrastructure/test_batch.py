@@ -193,3 +193,14 @@ def test_both_routes_reach_the_api_function_behind_the_authorizer(synth):
     for method in methods:
         assert method["AuthorizationType"] == "CUSTOM" and method["ApiKeyRequired"] is True
         assert inference in json.dumps(method["Integration"]["Uri"])
+
+
+@pytest.mark.parametrize("role", ["batch_source_buckets", "batch_destination_buckets"])
+def test_synthesis_refuses_allow_listing_the_stacks_own_buckets(role):
+    # Given the transient bucket's name as CloudFormation makes it (stack "cutout")
+    own = "cutout-storagetransientbucket0a1b2c3d-4e5f6a7b8c9d"
+    context = {"batch_source_buckets": [SOURCE], "batch_destination_buckets": [DESTINATION],
+               "interface_endpoints": ["states"], role: [own]}
+    # When / Then the stack is not built, and the message names the bucket
+    with pytest.raises(SettingsError, match=own):
+        synthesize(**context)

@@ -86,7 +86,8 @@ class AllowList:
         transient objects or training data, and write outside the swept prefixes)."""
         allow = cls(_names(settings.batch_source_buckets),
                     _names(settings.batch_destination_buckets))
-        own = {settings.transient_bucket, settings.training_bucket} - {""}
+        own = {getattr(settings, "transient_bucket", ""),  # the CDK settings name neither
+               getattr(settings, "training_bucket", "")} - {""}
         named = sorted((allow.sources | allow.destinations) & own)
         if named:
             raise ConfigurationError(
