@@ -35,8 +35,9 @@ def register(subparsers: Any) -> None:
     verbs = parser.add_subparsers(title="verbs", metavar="VERB", required=True)
 
     start = verbs.add_parser("start", help="start a job; prints its id")
-    start.add_argument("source", help="s3://bucket/prefix/ to read images from")
-    start.add_argument("destination", help="s3://bucket/prefix/ to write cutouts to")
+    start.add_argument("source", help="s3://bucket/<account id>/prefix/ to read images from")
+    start.add_argument("destination", help="s3://bucket/<account id>/prefix/ to write "
+                       "cutouts to (under <account id>/cutouts/ when the bucket is also a source)")
     start.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                        help="a removal option (format=webp, size=full, bg_color=#fff...)")
     start.add_argument("--overwrite", action="store_true",

@@ -29,7 +29,7 @@ def keep_object_keys_out_of_traces() -> None:
     the trace and its names out. Done where the calls with customer keys are made, so every
     process that makes them has it (the API function and the batch worker)."""
     try:
-        from aws_xray_sdk.ext import boto_utils
+        from aws_xray_sdk.ext import boto_utils  # type: ignore[import-untyped]
     except ImportError:  # no X-Ray SDK: nothing records the calls
         return
     boto_utils.whitelist["services"].pop("s3", None)
