@@ -129,13 +129,22 @@ def test_the_accounts_training_opt_in_applies_to_batch_items_as_to_api_calls(
     assert (len(kept) == 2) if opted_in else (kept == [])
 
 
-def test_the_source_is_never_modified(job):
+def test_the_source_is_never_modified(job, caller):
+    # Given a job recorded with overwrite on
     handler, event, data, batch_id = job
+    forced = "fedcba9876543210fedcba9876543210"
+    recorded = data.store.get(caller.account_id, batch_id)
+    data.store.create(BatchRecord(account_id=caller.account_id, batch_id=forced,
+                                  source=recorded.source, destination=recorded.destination,
+                                  overwrite=True))
     key = event["Items"][0]["Key"]
     put(SOURCE_BUCKET, key, image("JPEG", (120, 90)))
     s3 = boto3.client("s3", region_name=REGION)
     before = s3.head_object(Bucket=SOURCE_BUCKET, Key=key)
-    handler(event, LocalContext())
+    # When it runs, Then its source object is as it was
+    outcome = handler({**event, "BatchInput": {**event["BatchInput"], "batch_id": forced,
+                                               "overwrite": True}}, LocalContext())
+    assert outcome["done"] == 1
     after = s3.head_object(Bucket=SOURCE_BUCKET, Key=key)
     assert (after["ETag"], after["LastModified"]) == (before["ETag"], before["LastModified"])
 
