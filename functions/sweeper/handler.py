@@ -2,7 +2,10 @@
 that would otherwise pass 24 hours before the next run (results once their link expired).
 
 S3's lifecycle rule can lag by a day or more; this run keeps the 24-hour rule on our own
-schedule. It logs counts and prefixes only: object keys name accounts and uploads.
+schedule. Then, with the time left, it reconciles the training store: it deletes the training
+data of every account that is not opted in, which finishes the erasures opt-outs started
+(`cutout.service.erasure`). It logs counts and prefixes only: object keys name accounts and
+uploads.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from cutout.api.runtime import Handler, LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
 from cutout.clock import Clock, utc_now
 from cutout.data.stores import Stores
+from cutout.service.erasure import TrainingReconciler
 from cutout.service.retention import RetentionRule, Sweeper, SweepIncomplete
 from cutout.settings import Settings
 
@@ -31,30 +35,57 @@ TIME_MARGIN_MS = 20_000
 
 
 def make_handler(service: Sweeper | None = None, settings: Settings | None = None,
-                 clock: Clock | None = None) -> Handler:
+                 clock: Clock | None = None,
+                 reconciler: TrainingReconciler | None = None) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use.
 
-    `clock` is used only when the sweeper is built here (from `settings` or the environment).
+    `clock` is used only when the sweeper or the reconciler is built here (from `settings` or
+    the environment).
     """
+    stores: Stores | None = None
+
+    def current_stores() -> tuple[Settings, Stores]:
+        nonlocal stores
+        current = settings or Settings.from_env()
+        if stores is None:
+            stores = Stores.from_settings(current)
+        return current, stores
 
     def sweeper() -> Sweeper:
         nonlocal service
         if service is None:
-            current = settings or Settings.from_env()
+            current, built = current_stores()
             rule = RetentionRule(
                 sweep_interval=timedelta(minutes=current.sweep_interval_minutes),
                 result_link_life=timedelta(seconds=current.result_url_ttl_seconds))
-            service = Sweeper(Stores.from_settings(current).transient, rule,
-                              clock=clock or utc_now)
+            service = Sweeper(built.transient, rule, clock=clock or utc_now)
         return service
+
+    def training_reconciler() -> TrainingReconciler:
+        nonlocal reconciler
+        if reconciler is None:
+            _, built = current_stores()
+            reconciler = TrainingReconciler(built.training, built.accounts,
+                                            clock=clock or utc_now)
+        return reconciler
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,
                                   log_event=False, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
     @metrics.log_metrics
     def handle(event: dict, context: Any) -> dict:
-        report = sweeper().sweep(
-            out_of_time=lambda: context.get_remaining_time_in_millis() < TIME_MARGIN_MS)
+        def out_of_time() -> bool:
+            return bool(context.get_remaining_time_in_millis() < TIME_MARGIN_MS)
+
+        report = sweeper().sweep(out_of_time=out_of_time)
+        # The training store's reconciliation gets the time the sweep left (the 24-hour rule
+        # first); an unfinished pass is continued by the next run.
+        reconciled = training_reconciler().reconcile(out_of_time=out_of_time)
+        metrics.add_metric(name="TrainingObjectsReconciled", unit=MetricUnit.Count,
+                           value=reconciled.deleted)
+        if not reconciled.finished:
+            logger.warning("training reconciliation stopped for time; the next run continues",
+                           extra=reconciled.counts())
         metrics.add_metric(name="TransientObjectsExamined", unit=MetricUnit.Count,
                            value=report.examined)
         metrics.add_metric(name="ExpiredObjectsDeleted", unit=MetricUnit.Count,
@@ -69,8 +100,8 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
             # A failed invocation: the Errors alarm fires and EventBridge retries the run.
             raise SweepIncomplete(f"{report.failed} expired objects were not deleted "
                                   f"({report.failure_codes}); the next run retries them")
-        logger.info("sweep finished", extra=report.counts())
-        return report.counts()
+        logger.info("sweep finished", extra={**report.counts(), **reconciled.counts()})
+        return {**report.counts(), **reconciled.counts()}
 
     return handle
 

@@ -75,6 +75,20 @@ class Conflict(CutoutError):
     status = 409
 
 
+class AdminKeyRequired(Forbidden):
+    """Only a key created with `--scope admin` turns the training opt-in on (any key turns it
+    off)."""
+
+    code = "admin_key_required"
+
+
+class ErasureInProgress(Conflict):
+    """The account's opt-out is still deleting its training data; the opt-in can be turned
+    on again once `training_erasure.state` is `done`."""
+
+    code = "erasure_in_progress"
+
+
 class Throttled(CutoutError):
     code = "throttled"
     status = 429

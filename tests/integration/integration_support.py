@@ -87,9 +87,10 @@ class Caller:
     key_hash: str
 
 
-def new_caller(accounts: AccountService) -> Caller:
+def new_caller(accounts: AccountService, scope: str = "admin") -> Caller:
+    """The account's owner by default (an admin key); `scope="use"` for an application's key."""
     account = accounts.create_account()
-    key, record = accounts.issue_key(account.account_id)
+    key, record = accounts.issue_key(account.account_id, scope=scope)
     return Caller(account.account_id, key.secret, record.key_prefix, record.key_hash)
 
 

@@ -16,6 +16,7 @@ def test_a_new_account_is_not_opted_in(gateway, caller):
         "training_opt_in": False,
         "training_opt_in_changed_at": None,
         "training_opt_in_changed_by": None,
+        "training_erasure": None,
         "usage": {"month": answer.json()["usage"]["month"], "requests": 0,
                   "megapixels": 0.0, "days": []},
     }

@@ -24,10 +24,11 @@ def test_a_live_key_is_allowed_as_its_account_on_every_path(handlers, caller):
     statement = decision["policyDocument"]["Statement"][0]
     assert statement["Effect"] == "Allow"
     assert statement["Resource"] == ["arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*/*"]
-    # And names the account, the visible prefix and the usage-plan key (the key's sha256)
+    # And names the account, the visible prefix, the key's scope and the usage-plan key (the
+    # key's sha256)
     assert decision["principalId"] == caller.account_id
     assert decision["context"] == {"account_id": caller.account_id,
-                                   "key_prefix": caller.key_prefix}
+                                   "key_prefix": caller.key_prefix, "key_scope": "admin"}
     assert decision["usageIdentifierKey"] == hashlib.sha256(caller.secret.encode()).hexdigest()
 
 

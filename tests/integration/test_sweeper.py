@@ -101,7 +101,8 @@ def sweep(settings):
             handler = module.make_handler(settings=configured, clock=hours_ahead(hours))
         else:
             store = TransientStore(s3, settings.transient_bucket, settings.kms_key_id)
-            handler = module.make_handler(Sweeper(store, clock=hours_ahead(hours)))
+            handler = module.make_handler(Sweeper(store, clock=hours_ahead(hours)),
+                                          settings=settings)
         return handler(scheduled_event(), context or LocalContext())
 
     return run
@@ -179,9 +180,11 @@ def test_each_interval_deletes_an_upload_before_the_next_run_would_find_it_past_
     assert bucket_keys(settings.transient_bucket) == []
 
 
-def test_nothing_outside_uploads_and_results_is_touched(settings, sweep):
+def test_nothing_outside_uploads_and_results_is_touched(settings, sweep, accounts):
     # Given expired-age uploads and results, and beside them objects under other prefixes,
-    # in the transient bucket and in the training store
+    # in the transient bucket and in the training store of an opted-in account
+    accounts.create_account(ACCOUNT)
+    accounts.set_opt_in(ACCOUNT, True, changed_by="test")
     swept = put(settings.transient_bucket, *uploads(2), *results(2))
     bystanders = put(settings.transient_bucket,
                      schema.training_object_key(ACCOUNT, "req1", "input"),

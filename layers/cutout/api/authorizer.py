@@ -58,7 +58,8 @@ def authorize(event: APIGatewayAuthorizerRequestEvent, authenticator: Authentica
     response = APIGatewayAuthorizerResponse(
         principal_id=record.account_id, region=arn.region, aws_account_id=arn.aws_account_id,
         api_id=arn.api_id, stage=arn.stage,
-        context={"account_id": record.account_id, "key_prefix": record.key_prefix},
+        context={"account_id": record.account_id, "key_prefix": record.key_prefix,
+                 "key_scope": record.scope},
         usage_identifier_key=record.key_hash, partition=arn.partition,
     )
     response.allow_all_routes()

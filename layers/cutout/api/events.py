@@ -18,6 +18,7 @@ class Principal:
 
     account_id: str
     key_prefix: str
+    key_scope: str = "use"  # `admin` or `use` (cutout.data.accounts.SCOPES)
 
 
 def principal(event: Any) -> Principal:
@@ -27,7 +28,8 @@ def principal(event: Any) -> Principal:
     account_id = context.get("account_id") if isinstance(context, dict) else None
     if not account_id:
         raise Unauthorized("the request carries no authenticated account")
-    return Principal(account_id=str(account_id), key_prefix=str(context.get("key_prefix", "")))
+    return Principal(account_id=str(account_id), key_prefix=str(context.get("key_prefix", "")),
+                     key_scope=str(context.get("key_scope", "use")))
 
 
 def body_bytes(event: Any) -> bytes:

@@ -16,10 +16,20 @@ def account_view(account: Account, usage: MonthlyUsage | None = None) -> dict[st
         "training_opt_in": account.opt_in,
         "training_opt_in_changed_at": account.opt_in_changed_at,
         "training_opt_in_changed_by": account.opt_in_changed_by,
+        "training_erasure": erasure_view(account),
     }
     if usage is not None:
         view["usage"] = usage_view(usage)
     return view
+
+
+def erasure_view(account: Account) -> dict[str, Any] | None:
+    """The last opt-out's deletion: `in_progress` until nothing is left, then `done`."""
+    if account.erasure_state is None:
+        return None
+    return {"state": account.erasure_state, "deleted_objects": account.erasure_deleted,
+            "started_at": account.erasure_started_at,
+            "finished_at": account.erasure_finished_at}
 
 
 def usage_view(usage: MonthlyUsage) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from cutout.data.accounts import AccountStore
+from cutout.data.accounts import SCOPE_USE, SCOPES, AccountStore
 from cutout.data.aws import AwsError, apigateway_client, s3_client
 from cutout.data.training import TrainingStore
 from cutout.data.usage_plans import (
@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
     create.add_argument("--account-id", help="the id to use (default: a random acct_... id)")
     create.add_argument("--name", help="a label for humans")
     create.add_argument("--with-key", action="store_true", help="also issue a first API key")
+    _scope_option(create)
     _usage_plan_option(create)
     _account_option(_command(accounts, "get", "show an account", _accounts_get))
 
@@ -49,10 +50,13 @@ def register(subparsers: Any) -> None:
                           _keys_create)
     _account_option(key_create)
     key_create.add_argument("--label", help="a label for humans")
+    _scope_option(key_create)
     _usage_plan_option(key_create)
     _account_option(_command(keys, "list", "list an account's keys (never the secrets)",
                              _keys_list))
-    revoke = _command(keys, "revoke", "revoke a key at once", _keys_revoke)
+    revoke = _command(keys, "revoke", "revoke a key: refused from the next request on, except "
+                      "that a deployed API may let it through for up to the authorizer's cache "
+                      "TTL (300 s by default)", _keys_revoke)
     _account_option(revoke)
     revoke.add_argument("key", metavar="PREFIX_OR_HASH", help="the key's visible prefix or hash")
     revoke.add_argument("--usage-plan-id",
@@ -75,7 +79,7 @@ def _accounts_create(args: argparse.Namespace) -> Any:
     account = service.create_account(args.account_id, args.name)
     output: dict[str, Any] = {"account": asdict(account)}
     if plan is not None:
-        output["key"] = _issue(service, args, account.account_id, None, plan)
+        output["key"] = _issue(service, args, account.account_id, None, plan, args.scope)
     return output
 
 
@@ -87,7 +91,7 @@ def _keys_create(args: argparse.Namespace) -> Any:
     service = _service(args)
     service.get_account(args.account)  # a clear error for an unknown account
     plan = _usage_plan(args)
-    return {"key": _issue(service, args, args.account, args.label, plan)}
+    return {"key": _issue(service, args, args.account, args.label, plan, args.scope)}
 
 
 def _keys_list(args: argparse.Namespace) -> Any:
@@ -106,6 +110,7 @@ def _opt_in_get(args: argparse.Namespace) -> Any:
     history = [asdict(change) for change in service.opt_in_history(args.account)]
     return {"account_id": account.account_id, "training_opt_in": account.opt_in,
             "changed_at": account.opt_in_changed_at, "changed_by": account.opt_in_changed_by,
+            "erasure_state": account.erasure_state, "erasure_deleted": account.erasure_deleted,
             "history": history}
 
 
@@ -126,9 +131,10 @@ def _usage_plan(args: argparse.Namespace) -> tuple[UsagePlanKeys, str]:
 
 
 def _issue(service: AccountService, args: argparse.Namespace, account_id: str,
-           label: str | None, plan: tuple[UsagePlanKeys, str]) -> dict[str, Any]:
+           label: str | None, plan: tuple[UsagePlanKeys, str],
+           scope: str = SCOPE_USE) -> dict[str, Any]:
     keys, usage_plan_id = plan
-    new_key, record = service.issue_key(account_id, label)
+    new_key, record = service.issue_key(account_id, label, scope)
     view = {"api_key": new_key.secret, **_key_view(record), "usage_plan_id": usage_plan_id}
     try:
         view["usage_plan_api_key_id"] = keys.attach(record.key_hash, record.key_prefix,
@@ -143,7 +149,7 @@ def _issue(service: AccountService, args: argparse.Namespace, account_id: str,
 def _key_view(record: Any) -> dict[str, Any]:
     return {"key_prefix": record.key_prefix, "key_hash": record.key_hash,
             "account_id": record.account_id, "created_at": record.created_at,
-            "revoked_at": record.revoked_at, "label": record.label}
+            "revoked_at": record.revoked_at, "label": record.label, "scope": record.scope}
 
 
 def _service(args: argparse.Namespace) -> AccountService:
@@ -176,6 +182,13 @@ def _command(group: Any, name: str, help_text: str,
     parser.add_argument("--region", help="AWS region (default: boto3's)")
     parser.set_defaults(run=lambda args: _run(action, args))
     return parser
+
+
+def _scope_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scope", choices=SCOPES, default=SCOPE_USE,
+                        help="admin: may also turn the training opt-in on (for the account's "
+                        "owner); use (default): calls the API and may turn training off. Keys "
+                        "made before scopes existed count as use")
 
 
 def _account_option(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,14 @@ PROFILE = "PROFILE"
 KEY_SK = "KEY"
 OPTIN_SK_PREFIX = "OPTIN#"
 USAGE_SK_PREFIX = "USAGE#"
+ERASURE_IN_PROGRESS = "in_progress"
+ERASURE_DONE = "done"
+# Key scopes: only an `admin` key may turn the training opt-in on; `use` keys call the API.
+# A key stored before scopes existed has no scope attribute and counts as `use` (the safe
+# side: it can still turn training off, and the owner issues an admin key to turn it on).
+SCOPE_ADMIN = "admin"
+SCOPE_USE = "use"
+SCOPES = (SCOPE_ADMIN, SCOPE_USE)
 
 # What DynamoDB answers when a condition of the write (or of a transaction) did not hold.
 _CONDITION_FAILED = ("TransactionCanceledException", "ConditionalCheckFailedException")
@@ -36,6 +44,15 @@ class Account:
     opt_in_changed_by: str | None = None
     version: int = 0
     name: str | None = None
+    # The erasure an opt-out started: `in_progress` until nothing is left, then `done`.
+    erasure_state: str | None = None
+    erasure_started_at: str | None = None
+    erasure_finished_at: str | None = None
+    erasure_deleted: int = 0
+
+    @property
+    def erasing(self) -> bool:
+        return self.erasure_state == ERASURE_IN_PROGRESS
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class ApiKeyRecord:
     created_at: str
     revoked_at: str | None = None
     label: str | None = None
+    scope: str = SCOPE_USE
 
     @property
     def revoked(self) -> bool:
@@ -130,17 +148,22 @@ class AccountStore:
             "changed_at": changed_at,
             "changed_by": changed_by,
         }
+        values: dict[str, Any] = {":o": opt_in, ":t": changed_at, ":b": changed_by,
+                                  ":v": account.version, ":next": account.version + 1}
+        update = ("SET opt_in = :o, opt_in_changed_at = :t, opt_in_changed_by = :b, "
+                  "version = :next")
+        if not opt_in:  # the switch goes off together with the start of its erasure
+            update += (", erasure_state = :e, erasure_started_at = :t, erasure_deleted = :zero"
+                       " REMOVE erasure_finished_at")
+            values.update({":e": ERASURE_IN_PROGRESS, ":zero": 0})
         try:
             client.transact_write_items(TransactItems=[
                 {"Update": {
                     "TableName": self._table.name,
                     "Key": profile_key,
-                    "UpdateExpression": "SET opt_in = :o, opt_in_changed_at = :t, "
-                                        "opt_in_changed_by = :b, version = :next",
+                    "UpdateExpression": update,
                     "ConditionExpression": "attribute_exists(pk) AND version = :v",
-                    "ExpressionAttributeValues": {":o": opt_in, ":t": changed_at,
-                                                  ":b": changed_by, ":v": account.version,
-                                                  ":next": account.version + 1},
+                    "ExpressionAttributeValues": values,
                 }},
                 {"Put": {"TableName": self._table.name, "Item": history,
                          "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -149,9 +172,24 @@ class AccountStore:
             if error_code(error) in _CONDITION_FAILED:
                 raise Conflict("the opt-in changed concurrently; read it again") from None
             raise
-        return Account(account_id=account.account_id, created_at=account.created_at,
-                       opt_in=opt_in, opt_in_changed_at=changed_at, opt_in_changed_by=changed_by,
-                       version=account.version + 1, name=account.name)
+        return self.get_account(account.account_id)
+
+    def record_erasure(self, account_id: str, deleted: int, finished: bool, at: str) -> None:
+        """Add one erasure step's count; `finished` marks it done. Only an erasure in
+        progress on an opted-out account moves (a step that lost a race changes nothing)."""
+        update = "ADD erasure_deleted :n"
+        values: dict[str, Any] = {":n": deleted, ":e": ERASURE_IN_PROGRESS, ":off": False}
+        if finished:
+            update += " SET erasure_state = :done, erasure_finished_at = :t"
+            values.update({":done": ERASURE_DONE, ":t": at})
+        try:
+            self._table.update_item(
+                Key={schema.PARTITION_KEY: schema.account_pk(account_id), schema.SORT_KEY: PROFILE},
+                UpdateExpression=update, ExpressionAttributeValues=values,
+                ConditionExpression="erasure_state = :e AND opt_in = :off")
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
 
     def opt_in_history(self, account_id: str) -> list[OptInChange]:
         """Every recorded opt-in change of the account, oldest first."""
@@ -200,6 +238,7 @@ class AccountStore:
             "account_id": record.account_id,
             "key_prefix": record.key_prefix,
             "created_at": record.created_at,
+            "scope": record.scope,
         }
         if record.label:
             item["label"] = record.label
@@ -281,6 +320,10 @@ def _account(item: dict[str, Any]) -> Account:
         opt_in_changed_by=item.get("opt_in_changed_by"),
         version=int(item.get("version", 0)),
         name=item.get("name"),
+        erasure_state=item.get("erasure_state"),
+        erasure_started_at=item.get("erasure_started_at"),
+        erasure_finished_at=item.get("erasure_finished_at"),
+        erasure_deleted=int(item.get("erasure_deleted", 0)),
     )
 
 
@@ -292,4 +335,5 @@ def _key(item: dict[str, Any]) -> ApiKeyRecord:
         created_at=item["created_at"],
         revoked_at=item.get("revoked_at"),
         label=item.get("label"),
+        scope=item.get("scope", SCOPE_USE),
     )

@@ -6,6 +6,8 @@ Written only for accounts that opted in; an opt-out deletes everything under the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from cutout.data import schema
@@ -14,6 +16,15 @@ from cutout.errors import TrainingDeletionFailed
 SSE = "aws:kms"
 INPUT = "input"
 MASK = "mask.png"
+PAGE = 1000  # S3's most per ListObjectVersions page and per DeleteObjects call
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """One step of deleting a prefix: how many objects went, and whether nothing is left."""
+
+    deleted: int
+    finished: bool
 
 
 class TrainingStore:
@@ -38,25 +49,56 @@ class TrainingStore:
 
     def delete_contribution(self, account_id: str, request_id: str) -> None:
         """Delete one request's contribution, every version (an opt-out raced the capture)."""
-        self._delete_versions(schema.training_object_key(account_id, request_id, ""))
+        self.erase(schema.training_object_key(account_id, request_id, ""))
 
     def delete_account_data(self, account_id: str) -> int:
         """Delete everything the account contributed, every version; returns the object count.
 
         Versions and delete markers go too, so a versioned bucket keeps nothing behind.
         """
-        return self._delete_versions(schema.training_prefix(account_id))
+        return self.erase(schema.training_prefix(account_id)).deleted
 
-    def _delete_versions(self, prefix: str) -> int:
-        """Delete every version and delete marker under `prefix`; returns the object count."""
-        objects: list[dict[str, str]] = []
+    def erase_account_data(self, account_id: str, budget: int | None = None,
+                           out_of_time: Callable[[], bool] = lambda: False) -> Erasure:
+        """One step of an account's erasure: at most `budget` versions, or until `out_of_time`."""
+        return self.erase(schema.training_prefix(account_id), budget, out_of_time)
+
+    def erase(self, prefix: str, budget: int | None = None,
+              out_of_time: Callable[[], bool] = lambda: False) -> Erasure:
+        """Delete every version and delete marker under `prefix`, a page at a time.
+
+        Each round lists the first page still there (at most 1,000 versions) and deletes it,
+        so memory holds one page whatever the contribution's size, and a step that stops
+        (its budget used, or out of time) leaves nothing half-known: the next step, in
+        another request or the sweeper, lists again from the start.
+        """
+        deleted, removed = 0, 0  # objects (current versions); every version and marker
+        while budget is None or removed < budget:
+            if out_of_time():
+                return Erasure(deleted=deleted, finished=False)
+            page_size = PAGE if budget is None else min(PAGE, budget - removed)
+            page = self._s3.list_object_versions(Bucket=self._bucket, Prefix=prefix,
+                                                 MaxKeys=page_size)
+            entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+            if not entries:
+                return Erasure(deleted=deleted, finished=True)
+            batch = entries[:page_size]
+            removed += len(batch)
+            self._delete_batch([{"Key": e["Key"], "VersionId": e["VersionId"]} for e in batch])
+            # Counted as objects a client saw: current versions (older ones and markers go too).
+            deleted += sum(1 for e in batch if e.get("IsLatest", True) and "Size" in e)
+        # The budget is used up: finished only if nothing is left.
+        rest = self._s3.list_object_versions(Bucket=self._bucket, Prefix=prefix, MaxKeys=1)
+        left = rest.get("Versions", []) + rest.get("DeleteMarkers", [])
+        return Erasure(deleted=deleted, finished=not left)
+
+    def account_ids(self) -> Iterator[str]:
+        """The accounts with anything under `training/`, page by page (for the reconciler)."""
         paginator = self._s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
-            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                objects.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-        for start in range(0, len(objects), 1000):
-            self._delete_batch(objects[start:start + 1000])
-        return len({o["Key"] for o in objects})
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=schema.TRAINING_PREFIX,
+                                       Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                yield common["Prefix"][len(schema.TRAINING_PREFIX):].rstrip("/")
 
     def list_keys(self, account_id: str) -> list[str]:
         keys: list[str] = []

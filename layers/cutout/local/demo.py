@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cutout.clock import utc_now
-from cutout.data.accounts import AccountStore, ApiKeyRecord
+from cutout.data.accounts import SCOPE_ADMIN, AccountStore, ApiKeyRecord
 from cutout.data.usage_plans import UsagePlanKeys
 from cutout.service.accounts import AccountService, iso
 from cutout.service.keys import MAX_KEY_LENGTH, hash_key, visible_prefix
@@ -36,7 +36,8 @@ def create_demo_account(accounts: AccountStore, api_key: str | None = None,
     service = AccountService(accounts)
     account = service.create_account(DEMO_ACCOUNT_ID, name="Demo account (cutout serve)")
     if api_key is None:
-        new_key, record = service.issue_key(account.account_id, label="demo")
+        # The person running `cutout serve` owns the demo account: its key may turn training on.
+        new_key, record = service.issue_key(account.account_id, label="demo", scope=SCOPE_ADMIN)
         api_key = new_key.secret
     else:
         check_demo_key(api_key)
@@ -46,6 +47,7 @@ def create_demo_account(accounts: AccountStore, api_key: str | None = None,
             key_prefix=visible_prefix(api_key),
             created_at=iso(utc_now()),
             label="demo",
+            scope=SCOPE_ADMIN,
         )
         accounts.put_key(record)
     if usage_plan is not None:

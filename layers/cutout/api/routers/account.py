@@ -10,6 +10,10 @@ from cutout.api.opt_in_request import parse_opt_in
 from cutout.api.responses import json_response
 from cutout.api.routing import Call, handles
 from cutout.api.views import account_view
+from cutout.data.accounts import SCOPE_ADMIN
+
+# Counted on every accepted "on": each one starts keeping the account's images.
+OPT_IN_ENABLED_METRIC = "TrainingOptInEnabled"
 
 router = Router()
 call = Call(router)
@@ -18,7 +22,7 @@ call = Call(router)
 @handles(router, "get_account")
 def get_account() -> Response:
     account_id = call.caller.account_id
-    account = call.dependency("accounts").get_account(account_id)
+    account = call.dependency("accounts").account_status(account_id)
     usage = call.dependency("usage").this_month(account_id)
     call.telemetry.metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
     return json_response(200, account_view(account, usage), call.request_id)
@@ -28,10 +32,18 @@ def get_account() -> Response:
 def set_training_opt_in() -> Response:
     caller = call.caller
     opt_in = parse_opt_in(call.body())
-    outcome = call.dependency("accounts").set_opt_in(caller.account_id, opt_in,
-                                                     changed_by=caller.key_prefix)
     telemetry = call.telemetry
+    # Every attempt is logged with the key prefix and scope (never the key): a refused "on"
+    # from a use-scoped key is what a reviewer looks for.
+    telemetry.logger.info("training opt-in requested", extra={
+        "opt_in": opt_in, "key_prefix": caller.key_prefix, "key_scope": caller.key_scope})
+    outcome = call.dependency("accounts").set_opt_in(
+        caller.account_id, opt_in, changed_by=caller.key_prefix,
+        by_admin=caller.key_scope == SCOPE_ADMIN)
     telemetry.metrics.add_metric(name="OptInRequests", unit=MetricUnit.Count, value=1)
+    if opt_in:  # the alarm TrainingOptInTurnedOn watches this (infrastructure/monitoring.py)
+        telemetry.metrics.add_metric(name=OPT_IN_ENABLED_METRIC, unit=MetricUnit.Count,
+                                     value=1)
     telemetry.logger.info("training opt-in set", extra={
         "opt_in": opt_in, "deleted": outcome.deleted_training_objects})
     body = {**account_view(outcome.account),
