@@ -123,3 +123,46 @@ def test_a_server_fault_is_a_500_with_the_request_id_and_no_trace(aws, settings,
     assert "ResourceNotFound" not in answer.body.decode()
     # While our own logs have what an operator needs
     assert "unexpected error" in logs.text()
+
+
+def opt_in_put(gateway, secret: str, value: bool):
+    return gateway.request("PUT", "/v1/account/training-opt-in", key=secret,
+                           headers={"Content-Type": "application/json"},
+                           body='{"opt_in": %s}' % ("true" if value else "false"))
+
+
+def test_only_an_admin_key_turns_training_on_and_any_key_turns_it_off(gateway, accounts, logs):
+    from integration_support import new_caller
+
+    # Given an account's owner (an admin key) and the key baked into its application (use)
+    owner = new_caller(accounts, scope="admin")
+    app_key, _ = accounts.issue_key(owner.account_id, scope="use")
+    # When the application's key tries to turn training on, Then it is refused, nothing changes
+    refused = opt_in_put(gateway, app_key.secret, True)
+    assert refused.status == 403
+    assert refused.json()["error"]["code"] == "admin_key_required"
+    assert "--scope admin" in refused.json()["error"]["message"]
+    assert accounts.get_account(owner.account_id).opt_in is False
+    # When the owner turns it on, Then it is on, and the metric the alarm watches is counted
+    assert opt_in_put(gateway, owner.secret, True).status == 200
+    assert '"TrainingOptInEnabled":[1.0]' in logs.text()
+    # When the application's key turns it off, Then that works
+    assert opt_in_put(gateway, app_key.secret, False).status == 200
+    # And every change is recorded with the key prefix that made it
+    history = accounts.opt_in_history(owner.account_id)
+    assert [(c.opt_in, c.changed_by) for c in history] == [
+        (True, owner.key_prefix), (False, app_key.key_prefix)]
+
+
+def test_a_key_from_before_scopes_counts_as_a_use_key(gateway, accounts, stores, settings):
+    import boto3
+    from integration_support import REGION, new_caller
+
+    # Given a key stored before scopes existed (no scope attribute)
+    caller = new_caller(accounts, scope="admin")
+    table = boto3.resource("dynamodb", region_name=REGION).Table(settings.accounts_table)
+    table.update_item(Key={"pk": f"KEY#{caller.key_hash}", "sk": "KEY"},
+                      UpdateExpression="REMOVE #s", ExpressionAttributeNames={"#s": "scope"})
+    # When / Then it cannot turn training on, but can turn it off
+    assert opt_in_put(gateway, caller.secret, True).status == 403
+    assert opt_in_put(gateway, caller.secret, False).status == 200

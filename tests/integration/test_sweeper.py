@@ -308,3 +308,21 @@ def test_the_scheduled_sweeper_deletes_results_past_their_link_life(settings, mo
     # Then the results are gone and the upload waits for its 24 hours
     assert report["deleted"] == 2
     assert bucket_keys(settings.transient_bucket) == upload_keys
+
+
+def test_training_data_of_accounts_not_opted_in_is_deleted_and_opted_in_data_kept(
+        settings, sweep, accounts, stores):
+    # Given a contribution a failed take-back left behind (its account is opted out), one of
+    # an account that no longer exists, and one of an opted-in account
+    opted_out = accounts.create_account().account_id
+    opted_in = accounts.create_account().account_id
+    accounts.set_opt_in(opted_in, True, changed_by="test")
+    for account_id in (opted_out, "acct_gone0000000000", opted_in):
+        stores.training.put_contribution(account_id, "req1", b"in", "image/png", b"mask")
+    # When the sweeper runs
+    report = sweep(hours=0)
+    # Then only the opted-in account's contribution is left, and the run counts what went
+    assert sorted(bucket_keys(settings.training_bucket)) == sorted(
+        schema.training_object_key(opted_in, "req1", name) for name in ("input", "mask.png"))
+    assert report["training_objects_deleted"] == 4
+    assert report["training_finished"] is True

@@ -132,3 +132,63 @@ def test_opting_out_with_nothing_kept_is_harmless(gateway, caller, accounts):
     answer = set_opt_in(gateway, caller, False)
     assert answer["deleted_training_objects"] == 0
     assert accounts.opt_in_history(caller.account_id) == []
+
+
+# --- an opt-out larger than one request can delete -----------------------------------------
+BUDGET = 300  # objects one request deletes at most (the deployment's default is 5,000)
+
+
+def test_an_opt_out_larger_than_one_request_stops_capture_at_once_and_finishes(
+        settings, stores, handlers, caller, png_image):
+    from integration_support import Gateway, LocalContext
+
+    from cutout.service.accounts import AccountService
+
+    # Given an opted-in account whose contribution is more than two requests' budget
+    budgeted = AccountService(stores.accounts, stores.training, erasure_budget=BUDGET)
+    functions = {name: h for name, h in handlers.items() if name not in ("authorizer", "account")}
+    functions["account"] = load_function("account").make_handler(budgeted, settings=settings)
+    gateway = Gateway(handlers["authorizer"], functions)
+    set_opt_in(gateway, caller, True)
+    for n in range(325):  # 650 real objects in moto's S3
+        stores.training.put_contribution(caller.account_id, f"req{n:04d}", b"in", "image/png",
+                                         b"mask")
+    prefix = schema.training_prefix(caller.account_id)
+
+    def kept() -> int:
+        return len([k for k in training_keys(settings) if k.startswith(prefix)])
+
+    # When it opts out
+    answer = set_opt_in(gateway, caller, False)
+    # Then the switch is off from this first answer, and the erasure is in progress
+    assert answer["training_opt_in"] is False
+    assert answer["training_erasure"]["state"] == "in_progress"
+    assert answer["deleted_training_objects"] == BUDGET
+    assert kept() == 650 - BUDGET
+    # And a request made now keeps nothing more
+    remove(gateway, caller, png_image)
+    assert kept() == 650 - BUDGET
+    # And the switch cannot go on again before the erasure is done
+    again = gateway.request("PUT", "/v1/account/training-opt-in", key=caller.secret,
+                            headers={"Content-Type": "application/json"}, body='{"opt_in": true}')
+    assert again.status == 409 and again.json()["error"]["code"] == "erasure_in_progress"
+    # When the account page reads the account, Then the erasure moves on and says how far
+    progress = gateway.request("GET", "/v1/account", key=caller.secret).json()
+    assert progress["training_erasure"]["state"] == "in_progress"
+    assert progress["training_erasure"]["deleted_objects"] == 2 * BUDGET
+    # When the scheduled sweeper runs, Then it finishes the erasure
+    load_function("sweeper").make_handler(settings=settings)(
+        {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, LocalContext())
+    assert kept() == 0
+    done = gateway.request("GET", "/v1/account", key=caller.secret).json()["training_erasure"]
+    assert done["state"] == "done" and done["deleted_objects"] == 650
+    assert done["finished_at"] is not None
+
+
+def training_keys(settings) -> list[str]:
+    """Every key of the training store (more than one listing page)."""
+    s3 = boto3.client("s3", region_name=REGION)
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.training_bucket):
+        keys.extend(o["Key"] for o in page.get("Contents", []))
+    return keys
