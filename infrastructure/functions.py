@@ -86,6 +86,15 @@ class ZipFunctions(Construct):
             for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX):
                 grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
             grant_list(role, transient_bucket, "s3:ListBucket")
+            # Training reconciliation (cutout.service.erasure): it lists the training store,
+            # reads each account's opt-in and deletes the data of accounts not opted in,
+            # recording an opt-out's erasure progress on the account's profile item.
+            grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                          "s3:DeleteObject", "s3:DeleteObjectVersion")
+            grant_list(role, training_store, "s3:ListBucketVersions",
+                       prefix=schema.TRAINING_PREFIX)
+            grant_table(role, table, "dynamodb:GetItem", "dynamodb:UpdateItem")
+            grant_key(role, key, *KEY_READ)
 
     def _function(self, id: str, name: str, description: str, timeout_seconds: int = 10,
                   code_dir: Path | None = None, reserved: int = 0,
