@@ -21,6 +21,9 @@ FEATURE_FLAGS = {
     # S3 server access logs delivered under a bucket policy, so every bucket can keep
     # object ownership enforced (ACLs disabled).
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # The batch's Distributed Map writes its results (ResultWriterV2): without the flag the
+    # CDK leaves the ResultWriter out of the definition without a word.
+    "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2": True,
 }
 
 

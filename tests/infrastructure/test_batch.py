@@ -5,12 +5,17 @@ isolated subnets; nothing of it when the allow-lists are empty."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from infra_synth import describe, statements, synthesize
 
 from cutout.data.batches import BatchRecord
 from cutout.service.batch import AllowList, Location, execution_input
+from infrastructure.batch_definition import batch_input_template
 from infrastructure.settings import DeploymentSettings, SettingsError
 
 SOURCE, DESTINATION = "catalogue-in", "catalogue-out"
@@ -24,8 +29,11 @@ def synth():
 
 
 def _definition(synth) -> dict:
+    """The state machine's definition, the partition resolved and other tokens as TOKEN."""
     parts = synth.one("AWS::StepFunctions::StateMachine")["DefinitionString"]["Fn::Join"][1]
-    text = "".join(part if isinstance(part, str) else "TOKEN" for part in parts)
+    text = "".join(part if isinstance(part, str)
+                   else "aws" if part == {"Ref": "AWS::Partition"} else "TOKEN"
+                   for part in parts)
     return json.loads(text)
 
 
@@ -54,9 +62,37 @@ def test_the_distributed_map_lists_the_source_prefix_and_batches_items(synth):
     assert state["ItemReader"] == {"Resource": "arn:aws:states:::s3:listObjectsV2",
                                    "Parameters": {"Bucket.$": "$.source.bucket",
                                                   "Prefix.$": "$.source.prefix"}}
-    assert state["ItemBatcher"] == {"MaxItemsPerBatch": 12, "BatchInput.$": "$.batch_input"}
+    # BatchInput is a payload template: each field the worker reads, selected from the input
+    assert state["ItemBatcher"] == {"MaxItemsPerBatch": 12, "BatchInput": {
+        f"{name}.$": f"$.batch_input.{name}" for name in (
+            "account_id", "batch_id", "source_bucket", "source_prefix", "destination_bucket",
+            "destination_prefix", "options", "overwrite")}}
     assert state["MaxConcurrency"] == 40
     assert state["ToleratedFailurePercentage"] == 3
+
+
+def test_the_batcher_has_no_batch_input_path_the_states_language_lacks(synth):
+    # The States Language has BatchInput (a template), not "BatchInput.$": Step Functions
+    # refuses the definition, or every batch reaches the worker without its job.
+    assert not [name for name in _map_state(synth)["ItemBatcher"] if name.endswith(".$")]
+
+
+def test_statelint_passes_the_synthesized_state_machine(synth, tmp_path):
+    # Given the definition exactly as synthesized (tokens stand in for ARNs and names)
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(_definition(synth)))
+    statelint = shutil.which("statelint", path=str(Path(sys.executable).parent))
+    assert statelint, "statelint is a dev dependency (pyproject.toml)"
+    # When the outside States Language validator reads it
+    result = subprocess.run([statelint, str(path)], capture_output=True, text=True,
+                            timeout=120)
+    # Then it finds nothing at all (no ignored problem types)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_the_result_writer_is_rendered(synth):
+    # The CDK drops ResultWriterV2 without app.py's useDistributedMapResultWriterV2 flag.
+    assert "ResultWriter" in _map_state(synth)
 
 
 def test_the_execution_input_the_service_sends_fits_the_reader_and_batcher_paths():
@@ -64,9 +100,11 @@ def test_the_execution_input_the_service_sends_fits_the_reader_and_batcher_paths
     record = BatchRecord(account_id="acct_1", batch_id="b" * 32, source="s3://in/p/",
                          destination="s3://out/q/")
     document = execution_input(record, Location("in", "p/"), Location("out", "q/"))
-    # Then the paths the definition reads exist in it
+    # Then the paths the definition reads exist in it, every field the batcher selects too
     assert document["source"] == {"bucket": "in", "prefix": "p/"}
     assert document["batch_input"]["destination_prefix"] == "q/"
+    selected = {path.removeprefix("$.batch_input.") for path in batch_input_template().values()}
+    assert selected <= set(document["batch_input"])
 
 
 def test_results_go_to_the_transient_bucket_under_the_24_hour_rule(synth):
