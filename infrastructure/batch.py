@@ -128,7 +128,7 @@ class Batch(Construct):
                        transient_bucket: s3.IBucket, sources: list[s3.IBucket],
                        retention: logs.RetentionDays) -> sfn.StateMachine:
         definition = batch_definition(
-            worker_arn=self.worker.function_arn, transient_bucket=transient_bucket.bucket_name,
+            self, worker=self.worker, transient_bucket=transient_bucket,
             max_concurrency=settings.batch_max_concurrency, batch_size=settings.batch_size,
             tolerated_failure_percent=settings.batch_tolerated_failure_percent)
         # Execution data (object keys) stays out of the logs; states and errors go in.
@@ -137,31 +137,31 @@ class Batch(Construct):
                         assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
         machine = sfn.StateMachine(
             self, "StateMachine", state_machine_name=state_machine_name(self),
-            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL,
                                 include_execution_data=False),
             tracing_enabled=True, role=role)
         for bucket in sources:  # the ItemReader lists the source prefix
             grant_list(role, bucket, "s3:ListBucket")
-        self.worker.grant_invoke(role)
         grant_objects(role, transient_bucket, BATCH_RUNS_PREFIX,
                       "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
                       "s3:AbortMultipartUpload")
         grant_key(role, key, "kms:Decrypt", "kms:GenerateDataKey")
-        # A Distributed Map runs its children as executions of this same state machine.
-        arn, executions = state_machine_arn(self), executions_arn(self)
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["states:StartExecution"], resources=[arn]))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["states:DescribeExecution", "states:StopExecution"],
-            resources=[executions]))
+        # The CDK grants what the Map itself needs: invoke on the worker (LambdaInvoke) and,
+        # since a Distributed Map runs its children as executions of this same state machine,
+        # StartExecution on it and Describe/Stop/Redrive on its executions.
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                     "CloudWatch Logs delivery (logs:CreateLogDelivery and the other vended-log "
                     "actions) and X-Ray tracing have no resource-level permissions; CDK writes "
                     "them for the state machine's KMS-encrypted log group and tracing.")
-        acknowledge(role, f"AwsSolutions-IAM5[Resource::{as_nag(self, 'execution')}]",
-                    "The Distributed Map's child executions are named by Step Functions; the "
-                    "grant is limited to executions of this one state machine.")
+        # The CDK's DistributedMapPolicy names the executions through the machine's own ARN.
+        name = json.dumps({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": logical_id(machine)}]}]},
+                          separators=(",", ":"))
+        executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}"
+        for suffix in (":*", "/*:*"):  # the child executions, and their redrives
+            acknowledge(machine, f"AwsSolutions-IAM5[Resource::{executions}{suffix}]",
+                        "The Distributed Map's child executions are named by Step Functions; "
+                        "the grant is limited to executions of this one state machine.")
         acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id(self.worker)}.Arn>:*]",
                     "Invoke on the batch worker's versions and aliases (CDK's grant_invoke): "
                     "this one function, nothing else.")
