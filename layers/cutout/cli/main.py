@@ -13,7 +13,7 @@ from cutout import __version__
 # Each module exposes register(subparsers); a command's handler is set with set_defaults(run=...)
 COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin",
                    "cutout.cli.openapi", "cutout.cli.batch", "cutout.cli.privacy",
-                   "cutout.cli.models")
+                   "cutout.cli.models", "cutout.cli.verify", "cutout.cli.preflight")
 
 
 def build_parser() -> argparse.ArgumentParser:
