@@ -21,8 +21,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from cutout.data import schema
 from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX, COUNTERS
 from infrastructure.batch_access import (
+    JOB_ATTRIBUTES,
     as_nag,
     executions_arn,
     grant_buckets,
@@ -32,6 +34,7 @@ from infrastructure.batch_access import (
 from infrastructure.batch_definition import batch_definition
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import (
+    grant_job_writes,
     grant_list,
     grant_objects,
     grant_table,
@@ -91,7 +94,9 @@ class Batch(Construct):
 
         self.worker, role = self._worker(settings, network, key, environment, retention)
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
-        grant_usage_counters(role, table, *COUNTERS)  # a job's counters, nothing else
+        # A job's counters, and the account's day usage: batch images are the customer's
+        # spend, metered like any removal (the RemovalService adds requests and pixels).
+        grant_usage_counters(role, table, *COUNTERS, *schema.USAGE_COUNTERS)
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
         grant_training_capture(role, training_store)
         grant_key(role, key, *KEY_WRITE)
@@ -171,7 +176,9 @@ class Batch(Construct):
                    transient_bucket: s3.IBucket, sources: list[s3.IBucket]) -> None:
         """Starting a job (checks, the job's item, the execution) and reading it (its
         counters, the map run's count, the report merged and signed)."""
-        grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        # The job's item only (its GetItem is the function's own table read): an image-parsing
+        # function must not be able to write an opt-in or a key (issue 23, item 6).
+        grant_job_writes(role, table, *JOB_ATTRIBUTES)
         for bucket in sources:  # "a prefix with nothing in it" is refused before a start
             grant_list(role, bucket, "s3:ListBucket")
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:GetObject", "s3:PutObject")

@@ -3,12 +3,18 @@ function's environment and policy can carry them without a dependency cycle."""
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cutout.data.batches import BatchRecord
 from infrastructure.nag import acknowledge
+
+# What a job's item holds (the API function's table writes are limited to these).
+JOB_ATTRIBUTES = tuple(field.name for field in fields(BatchRecord))
 
 
 def state_machine_name(scope: Construct) -> str:

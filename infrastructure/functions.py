@@ -63,18 +63,18 @@ class ZipFunctions(Construct):
         grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:Query", index=schema.ACCOUNT_INDEX)
         # Opting out deletes every object and version under the account's training prefix.
-        grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                      "s3:DeleteObject", "s3:DeleteObjectVersion")
-        grant_list(role, training_store, "s3:ListBucket", "s3:ListBucketVersions",
-                   prefix=schema.TRAINING_PREFIX)
+        # (every delete names a version: cutout.data.training.erase)
+        grant_objects(role, training_store, schema.TRAINING_PREFIX, "s3:DeleteObjectVersion")
+        grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
         # Table reads and writes and S3 deletes: the key is only ever decrypted with.
         grant_key(role, key, *KEY_READ)
 
         self.uploads, role = self._function(
             "Uploads", "uploads", "Presigns PUT URLs for large uploads")
         grant_objects(role, transient_bucket, schema.UPLOADS_PREFIX, "s3:PutObject")
-        # The presigned PUT is executed with this role's credentials: SSE-KMS needs a data key.
-        grant_key(role, key, "kms:GenerateDataKey", "kms:DescribeKey")
+        # The presigned PUT is executed with this role's credentials: SSE-KMS needs a data key
+        # (and nothing else: S3 does not describe the key with the caller's permissions).
+        grant_key(role, key, "kms:GenerateDataKey")
 
         # The 24-hour sweeper is scheduled (see retention.py) as soon as its handler exists.
         self.sweeper: lambda_.Function | None = None
@@ -90,7 +90,7 @@ class ZipFunctions(Construct):
             # reads each account's opt-in and deletes the data of accounts not opted in,
             # recording an opt-out's erasure progress on the account's profile item.
             grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                          "s3:DeleteObject", "s3:DeleteObjectVersion")
+                          "s3:DeleteObjectVersion")
             grant_list(role, training_store, "s3:ListBucketVersions",
                        prefix=schema.TRAINING_PREFIX)
             grant_table(role, table, "dynamodb:GetItem", "dynamodb:UpdateItem")

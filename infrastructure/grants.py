@@ -71,6 +71,24 @@ def grant_usage_counters(role: iam.IRole, table: dynamodb.ITable, *counters: str
 def grant_training_capture(role: iam.IRole, training_store: s3.IBucket) -> None:
     """Write an opted-in account's input and mask, and take a contribution back (an opt-out
     raced the capture) with every version of it."""
+    # Every delete names a version (cutout.data.training.erase): no plain DeleteObject.
     grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                  "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+                  "s3:PutObject", "s3:DeleteObjectVersion")
     grant_list(role, training_store, "s3:ListBucketVersions", prefix=schema.TRAINING_PREFIX)
+
+
+def grant_job_writes(role: iam.IRole, table: dynamodb.ITable, *attributes: str) -> None:
+    """PutItem/UpdateItem of an account's batch job items only: the named job attributes
+    (never an opt-in, a key hash or a usage counter) in account partitions (never a key item).
+
+    IAM cannot condition on the sort key, so this is what AWS can enforce; the data layer
+    writes only `BATCH#` sort keys (cutout.data.batches) behind it.
+    """
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[table.table_arn],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY, *attributes]},
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
+            "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+        }))

@@ -72,9 +72,13 @@ class Inference(Construct):
         role = base.role
         grant_table(role, table, "dynamodb:GetItem")
         grant_usage_counters(role, table, *schema.USAGE_COUNTERS)  # requests and pixels per day
-        for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX):
-            grant_objects(role, transient_bucket, prefix,
-                          "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        # Uploads are read, and deleted once read under zero retention (the uploads function
+        # presigns their PUT); results are written, signed for GET, and deleted when a link
+        # cannot be signed.
+        grant_objects(role, transient_bucket, schema.UPLOADS_PREFIX,
+                      "s3:GetObject", "s3:DeleteObject")
+        grant_objects(role, transient_bucket, schema.RESULTS_PREFIX,
+                      "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
         # Listing lets S3 answer 404 rather than 403 for an upload id that does not exist,
         # so a client's wrong id is a clean "not found" instead of a server error.
         grant_list(role, transient_bucket, "s3:ListBucket")

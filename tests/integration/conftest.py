@@ -11,6 +11,7 @@ import io
 import logging
 
 import pytest
+from aws_call_recorder import RECORDER
 from integration_support import (
     LEAK_PATTERNS,
     REGION,
@@ -131,3 +132,15 @@ def no_secret_in_any_log():
     text = stream.getvalue()
     found = [what for what, pattern in LEAK_PATTERNS.items() if pattern.search(text)]
     assert found == [], f"the logs carry {', '.join(found)}"
+
+
+# --- least privilege: every AWS call a function makes, recorded for the session ----------
+RECORDER.install()
+LEAST_PRIVILEGE = "test_least_privilege.py"
+
+
+def pytest_collection_modifyitems(items):
+    """The least-privilege check runs after everything else it can see the calls of."""
+    last = [item for item in items if item.nodeid.endswith(LEAST_PRIVILEGE) or
+            f"/{LEAST_PRIVILEGE}::" in item.nodeid]
+    items[:] = [item for item in items if item not in last] + last

@@ -1,0 +1,236 @@
+"""Least privilege, proven call by call: every AWS call a function made while the tests ran is
+allowed by that function's own synthesized policies (its role, the bucket policy, the KMS key
+policy, the gateway endpoint policy), and every action a role grants is used or has a reason.
+
+The recording is session-wide (aws_call_recorder, installed by this folder's conftest.py);
+this module runs last (conftest.py moves it there), and drives every function once itself,
+so it also holds when run alone. moto enforces no IAM: this is where a grant that AWS would
+refuse shows up.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from aws_call_recorder import RECORDER, Request
+from batch_support import (
+    DESTINATION_BUCKET,
+    SOURCE_BUCKET,
+    batch_handler,
+    batch_settings,
+    image,
+    put,
+    start,
+    wait,
+)
+from integration_support import Gateway, LocalContext, load_function
+from policy_check import TABLE, Policies
+
+from cutout.data import schema
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
+
+# Granted actions no test exercises, each with its reason (the reverse direction).
+UNEXERCISED = {
+    ("*", "ec2:*"): "Lambda's own calls: the network interfaces in the isolated subnets",
+    ("*", "logs:*"): "Lambda's own calls: the function's log group",
+    ("*", "xray:*"): "Lambda's own calls: tracing segments",
+    ("state-machine", "states:*"): "Step Functions' own calls for the Distributed Map (its "
+                                   "child executions; CDK's DistributedMapPolicy); the tests "
+                                   "run the local runner",
+    ("state-machine", "lambda:InvokeFunction"): "the Map invokes the worker (the local runner "
+                                                "calls it in-process)",
+    ("state-machine", "s3:PutObject"): "the Map's ResultWriter under batches/runs/",
+    ("state-machine", "s3:GetObject"): "the Map's ResultWriter under batches/runs/",
+    ("state-machine", "s3:ListMultipartUploadParts"): "the ResultWriter's multipart upload",
+    ("state-machine", "s3:AbortMultipartUpload"): "the ResultWriter's multipart upload",
+    ("state-machine", "kms:Decrypt"): "the ResultWriter's SSE-KMS objects",
+    ("state-machine", "kms:GenerateDataKey"): "the ResultWriter's SSE-KMS objects",
+    ("remove-background", "s3:DeleteObjectVersion"):
+        "takes a capture back (an opt-out raced it) with every version if the training store "
+        "was ever versioned; moto's buckets here are not",
+    ("batch-worker", "s3:DeleteObjectVersion"): "the same capture take-back as the API's",
+    ("account", "s3:DeleteObjectVersion"): "an opt-out deletes every version when versioned",
+    ("remove-background", "states:StartExecution"):
+        "starting a job on AWS (the tests use the local runner; Step Functions is not in moto "
+        "here)",
+    ("remove-background", "states:DescribeExecution"): "a job's state on AWS (as above)",
+    ("remove-background", "states:ListMapRuns"): "a job's map run on AWS (as above)",
+    ("remove-background", "states:DescribeMapRun"): "a job's listed count on AWS (as above)",
+    ("remove-background", "s3:DeleteObject"):
+        "a result whose link cannot be signed is deleted (a fault path: test_faults.py)",
+    ("*", "s3:ListBucket"):
+        "S3 answers a missing object 404 (not 403) only with ListBucket on its bucket: the "
+        "recorder sees calls, not answers",
+    ("remove-background", "s3:ListBucketVersions"):
+        "lists a capture's versions to take it back when an opt-out raced it "
+        "(test_training_opt_in.py, test_training_versions.py)",
+    ("batch-worker", "s3:ListBucketVersions"): "the same capture take-back as the API's",
+    ("sweeper", "dynamodb:UpdateItem"):
+        "records an opt-out's erasure progress on the account's profile item (issue 23's "
+        "erasure; its tests drive a contribution larger than one run)",
+}
+
+
+def _reason(function: str, action: str) -> str | None:
+    return UNEXERCISED.get((function, action)) or UNEXERCISED.get(("*", action)) or UNEXERCISED.get(
+        (function, action.split(":")[0] + ":*")) or UNEXERCISED.get(
+        ("*", action.split(":")[0] + ":*"))
+
+
+@pytest.fixture(scope="module")
+def policies() -> Policies:
+    """The batch-enabled stack, as the integration deployment names it (one synth)."""
+    # What tests/infrastructure/conftest.py sets up: app.py importable, jsii's Node.
+    for path in (ROOT, ROOT / "tests" / "infrastructure"):
+        if str(path) not in sys.path:
+            sys.path.append(str(path))
+    node = ROOT / ".venv" / "node" / "bin" / "node"
+    if "JSII_NODE" not in os.environ and node.exists():
+        os.environ["JSII_NODE"] = str(node)
+    from infra_synth import synthesize
+
+    synth = synthesize(batch_source_buckets=SOURCE_BUCKET,
+                       batch_destination_buckets=f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
+                       interface_endpoints="states")
+    return Policies(synth.raw)
+
+
+@pytest.fixture(scope="module")
+def template(policies) -> dict:
+    return {"Resources": policies.resources}
+
+
+@pytest.fixture
+def every_function_once(settings, stores, accounts, caller, other_caller, png_image):
+    """Each function called once, so that the check holds when this module runs alone."""
+    from cutout.service.keys import Authenticator
+    from cutout.service.uploads import UploadService
+
+    configured = batch_settings(settings)
+    authorizer = load_function("authorizer").make_handler(Authenticator(stores.accounts))
+    gateway = Gateway(authorizer, {
+        # zero retention: an upload is deleted once read
+        "remove_background": batch_handler(replace(configured, zero_retention=True), stores),
+        "account": load_function("account").make_handler(accounts, settings=settings),
+        "uploads": load_function("uploads").make_handler(
+            UploadService(stores.transient, settings.upload_url_ttl_seconds))})
+    json_body = {"Content-Type": "application/json"}
+    gateway.request("PUT", "/v1/account/training-opt-in", key=caller.secret,
+                    headers=json_body, body='{"opt_in": true}')
+    removed = gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                              headers={"Content-Type": "image/png"}, body=png_image)
+    assert removed.status == 200, removed.body
+    gateway.request("GET", "/v1/account", key=caller.secret)
+    for _ in range(2):  # one is used (and deleted), one left for the sweeper
+        upload = gateway.request("POST", "/v1/uploads", key=caller.secret).json()
+        requests.put(upload["upload_url"], data=png_image, headers=upload["headers"],
+                     timeout=10)
+    gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                    headers={"Content-Type": "application/json"},
+                    body=json.dumps({"upload_id": upload["upload_id"]}))
+    me = f"{caller.account_id}/"
+    put(SOURCE_BUCKET, f"{me}in/a.png", image("PNG", (64, 48)))
+    put(SOURCE_BUCKET, f"{me}in/broken.png", b"not an image")
+    job = start(gateway, caller, f"s3://{SOURCE_BUCKET}/{me}in/",
+                f"s3://{DESTINATION_BUCKET}/{me}out/")
+    assert job.status == 202, job.body
+    wait(gateway, caller, job.json()["batch_id"])
+    gateway.request("PUT", "/v1/account/training-opt-in", key=caller.secret,
+                    headers=json_body, body='{"opt_in": false}')
+    # an account that is not opted in, with training data left behind: the sweeper erases it
+    put(settings.training_bucket, schema.training_object_key(other_caller.account_id, "r1", "x"),
+        b"left behind")
+    # a day later: the sweeper deletes what is left under uploads/, results/ and batches/
+    later = load_function("sweeper").make_handler(
+        settings=settings, clock=lambda: datetime.now(UTC) + timedelta(hours=25))
+    later({}, LocalContext())
+
+
+def _verdicts(policies: Policies, requests=None):
+    return [v for r in sorted(requests or RECORDER.requests, key=Request.describe)
+            for v in policies.evaluate(r)]
+
+
+def test_every_recorded_call_is_allowed(policies, every_function_once):
+    refused = [f"{v.request.describe()}\n    {v.why}" for v in _verdicts(policies)
+               if not v.allowed]
+    assert not refused, "AWS would refuse these calls:\n" + "\n".join(refused)
+
+
+def test_every_granted_action_is_used_or_has_its_reason(policies, every_function_once):
+    used = {(statement.name(), action) for v in _verdicts(policies) if v.allowed
+            for statement, action in v.used}
+    unused = []
+    for function, role in sorted(policies.roles.items()):
+        for statement in policies.role_statements[role]:
+            actions = statement.body.get("Action", [])
+            for action in actions if isinstance(actions, list) else [actions]:
+                if (statement.name(), action) not in used and not _reason(function, action):
+                    unused.append(f"{function}: {action} ({statement.name()})")
+    assert not unused, "granted, never used, no reason given:\n" + "\n".join(sorted(unused))
+
+
+def test_batch_images_are_metered_within_the_workers_grant(policies, every_function_once):
+    # The worker's RemovalService adds the account's day usage (batch images are spend)
+    metering = [r for r in RECORDER.requests if r.function == "batch-worker"
+                and r.action == "dynamodb:UpdateItem"
+                and "requests" in r.condition_values().get("dynamodb:Attributes", [])]
+    assert metering, "the batch worker never counted usage"
+    # and its own role lets it (before: only done, skipped, failed; AWS refused the write)
+    assert all(v.allowed for v in _verdicts(policies, metering)), [
+        v.why for v in _verdicts(policies, metering)]
+
+
+def _write(function: str, action: str, pk: str, sk: str, *attributes: str) -> Request:
+    names = tuple(sorted({schema.PARTITION_KEY, schema.SORT_KEY, *attributes}))
+    return Request(function, f"dynamodb:{action}", f"dynamodb:{action}", TABLE_ARN,
+                   (("dynamodb:Attributes", names), ("dynamodb:LeadingKeys", (pk,))))
+
+
+def test_the_image_function_cannot_write_an_opt_in_or_a_key(policies):
+    """Issue 23, item 6: with batches on, the remove-background function's table writes are
+    a job's item and the usage counters, nothing else."""
+    account = schema.account_pk("acc_1")
+    forbidden = [
+        _write("remove-background", "UpdateItem", account, "PROFILE", "training_opt_in"),
+        _write("remove-background", "PutItem", schema.key_pk("0" * 64), "KEY", "account_id"),
+        _write("remove-background", "PutItem", account, "PROFILE", "training_opt_in"),
+    ]
+    allowed = [_write("remove-background", "UpdateItem", account, "BATCH#b1", "done"),
+               _write("remove-background", "UpdateItem", account, "DAY#2026-12-02",
+                      "requests", "pixels")]
+    assert [policies.evaluate(r)[0].allowed for r in forbidden] == [False, False, False]
+    assert all(v.allowed for v in _verdicts(policies, allowed))
+
+
+def test_the_check_refuses_a_call_when_its_statement_is_removed(template, every_function_once):
+    # Given the worker's usage-counter statement taken out of its synthesized policy
+    pruned = copy.deepcopy(template)
+    role = Policies(pruned).roles["batch-worker"]
+    removed = 0
+    for resource in pruned["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role} in \
+                resource["Properties"]["Roles"]:
+            document = resource["Properties"]["PolicyDocument"]
+            kept = [s for s in document["Statement"] if "dynamodb:Attributes" not in json.dumps(s)]
+            removed += len(document["Statement"]) - len(kept)
+            document["Statement"] = kept
+    assert removed == 1
+    policies = Policies(pruned)
+    # Then the worker's recorded counter writes are refused, naming the function and call
+    writes = [r for r in RECORDER.requests
+              if r.function == "batch-worker" and r.action == "dynamodb:UpdateItem"]
+    verdicts = [policies.evaluate(r)[0] for r in writes]
+    assert writes and not any(v.allowed for v in verdicts)
+    assert "batch-worker: dynamodb:UpdateItem" in verdicts[0].request.describe()
+    assert "dynamodb:UpdateItem" in verdicts[0].why
