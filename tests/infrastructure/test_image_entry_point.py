@@ -17,9 +17,18 @@ import base64
 import contextlib
 import io
 import json
+import shutil
+from dataclasses import replace
 
 import pytest
-from lambda_tree import build_image_tree, build_zip_trees, lambda_environment, start_function
+from lambda_tree import (
+    UnknownStep,
+    build_image_tree,
+    build_zip_trees,
+    image_steps,
+    lambda_environment,
+    start_function,
+)
 from PIL import Image
 from runtime_api import RuntimeApi
 
@@ -36,13 +45,18 @@ from cutout.settings import Settings
 
 @pytest.fixture(scope="session")
 def image_tree(tmp_path_factory):
-    """Built once a session (it installs ~200 MB of wheels; pip's cache keeps reruns short)."""
-    return build_image_tree(tmp_path_factory.mktemp("inference-image"))
+    """Built once a session (it installs ~200 MB of wheels; pip's cache keeps reruns short),
+    removed after it (pytest would keep three sessions' copies)."""
+    root = tmp_path_factory.mktemp("inference-image")
+    yield build_image_tree(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def zip_trees(tmp_path_factory):
-    return build_zip_trees(tmp_path_factory.mktemp("zip-functions"))
+    root = tmp_path_factory.mktemp("zip-functions")
+    yield build_zip_trees(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +232,32 @@ def test_a_handler_path_the_image_lacks_fails_its_init(image_tree, start):
     outcome = broken.api.invoke({})
     assert outcome.kind == "init-error"
     assert outcome.body["errorType"] == "Runtime.ImportModuleError"
+
+
+@pytest.mark.parametrize("forgotten", ["cutout", "aws_lambda_powertools", "isal"])
+def test_a_tree_without_a_copied_folder_or_an_installed_wheel_fails_its_init(
+        image_tree, start, tmp_path, forgotten):
+    # The same tree less one entry (the library COPY, a pinned wheel): the CMD cannot load
+    task = tmp_path / "task"
+    task.mkdir()
+    for entry in image_tree.task_root.iterdir():
+        if entry.name != forgotten:
+            (task / entry.name).symlink_to(entry)
+    broken = start(replace(image_tree, task_root=task), "remove-background")
+    outcome = broken.api.invoke({})
+    assert outcome.kind == "init-error", outcome.body
+    assert outcome.body["errorType"] == "Runtime.ImportModuleError"
+    assert forgotten in outcome.body["errorMessage"]
+
+
+def test_a_dockerfile_step_the_replay_does_not_know_is_refused(tmp_path):
+    # An ENV or WORKDIR added to the Dockerfile would change the image but not this tree
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM public.ecr.aws/lambda/python:3.13\nENV CUTOUT_X=1\n"
+                          'CMD ["handler.handler"]\n')
+    with pytest.raises(UnknownStep, match="ENV"):
+        image_steps(dockerfile)
+    assert image_steps().cmd == ["handler.handler"]  # and the real one is read whole
 
 
 @pytest.mark.parametrize("function, method, path, status", [
