@@ -35,7 +35,12 @@ from integration_support import REGION, Gateway, load_function
 from moto import mock_aws
 
 from cutout.local.functions import LambdaContext
-from cutout.local.step_functions_shims import in_process_lambda, runnable_definition
+from cutout.local.step_functions_shims import (
+    in_process_lambda,
+    map_runs_listed,
+    runnable_definition,
+    tolerated_failures,
+)
 from cutout.service.keys import Authenticator
 from cutout.settings import Settings
 
@@ -168,7 +173,8 @@ def deployed(interpreter, template, settings, stores):
     configured = replace(configured, batch_state_machine_arn=deployment.arn)
     authorizer = load_function("authorizer").make_handler(Authenticator(stores.accounts))
     gateway = Gateway(authorizer, {"remove_background": batch_handler(configured, stores)})
-    with in_process_lambda({"cutout-batch-worker": deployment.worker}):
+    with in_process_lambda({"cutout-batch-worker": deployment.worker}), tolerated_failures(), \
+            map_runs_listed():
         yield deployment, gateway
 
 
@@ -231,3 +237,30 @@ def test_a_job_runs_through_the_synthesized_definition(deployed, caller):
     assert second["state"] == "SUCCEEDED", second
     assert {k: v for k, v in second["totals"].items() if k != "listed"} == {
         "done": 0, "skipped": 3, "failed": 2}
+
+
+def test_a_crashing_worker_fails_the_job_past_the_tolerated_percentage(deployed, caller):
+    deployment, gateway = deployed
+    me = f"{caller.account_id}/"
+    # Given one image whose batch crashes the worker (the template tolerates 0 %)
+    put(SOURCE_BUCKET, f"{me}crashy/a.jpg", image("JPEG", (120, 90)))
+    put(SOURCE_BUCKET, f"{me}crashy/crash.png", image("PNG", (120, 90)))
+    # When the job runs
+    answer = start(gateway, caller, f"s3://{SOURCE_BUCKET}/{me}crashy/",
+                   f"s3://{DESTINATION_BUCKET}/{me}out/")
+    assert answer.status == 202, answer.body
+    status = wait(gateway, caller, answer.json()["batch_id"], timeout=120)
+    # Then the job ends FAILED, as Step Functions' threshold makes it
+    assert status["state"] == "FAILED", status
+    history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(
+        executionArn=_execution(deployment), reverseOrder=True)["events"]
+    failed = next(e for e in history if e["type"] == "ExecutionFailed")
+    assert failed["executionFailedEventDetails"]["error"] == \
+        "States.ExceedToleratedFailureThreshold"
+    # And the image that did run has its output; the crashed item is not counted as done
+    assert keys(DESTINATION_BUCKET, f"{me}out/") == [f"{me}out/a.png"]
+
+
+def _execution(deployment) -> str:
+    client = boto3.client("stepfunctions", region_name=REGION)
+    return client.list_executions(stateMachineArn=deployment.arn)["executions"][0]["executionArn"]

@@ -9,6 +9,12 @@ point, and says what it costs (docs/batch.md lists what moto cannot show):
   that builds the same payload, `{"Items": [item], "BatchInput": <the same template>}`, so every
   batch holds one item (AWS's MaxItemsPerBatch is not exercised);
 - an integer ToleratedFailurePercentage is refused (a float parses): written as a float;
+- the tolerance is parsed and never applied (every failed item is tolerated):
+  `tolerated_failures` fails a map run past its ToleratedFailurePercentage with
+  `States.ExceedToleratedFailureThreshold`, as Step Functions does;
+- ListMapRuns raises (an AttributeError, not an AWS error) while an execution has no
+  interpreter environment (right after StartExecution, and once it has ended):
+  `map_runs_listed` answers an empty list then, as AWS does before the Map state starts;
 - its Lambda starts a container at `LambdaFunction._invoke_lambda`: `in_process_lambda` runs a
   handler of this process there instead, with the function's own configuration.
 
@@ -78,3 +84,74 @@ def in_process_lambda(handlers: dict[str, InProcessHandler]) -> Iterator[None]:
         yield
     finally:
         LambdaFunction._invoke_lambda = container  # type: ignore[method-assign]
+
+
+@contextmanager
+def tolerated_failures() -> Iterator[None]:
+    """moto's Distributed Map fails past its ToleratedFailurePercentage (and Count, when set).
+
+    Wraps the map run (`DistributedIterationComponent._map_run`): once every item has run,
+    the run's own item counts decide, as Step Functions' rule does.
+    """
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    component = distributed.DistributedIterationComponent
+    untolerant = component._map_run
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        untolerant(self, env, eval_input)
+        record = eval_input.map_run_record
+        failed, total = record.item_counter.failed.get(), record.item_counter.total.get()
+        if failed <= record.tolerated_failure_count:
+            return
+        if failed * 100 <= record.tolerated_failure_percentage * total:
+            return
+        error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
+        raise FailureEventException(failure_event=FailureEvent(
+            env=env, error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.ExecutionFailed,
+            event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
+                error=error.to_name(),
+                cause="The specified tolerated failure threshold was exceeded")),
+        ))
+
+    component._map_run = map_run  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        component._map_run = untolerant  # type: ignore[method-assign]
+
+
+@contextmanager
+def map_runs_listed() -> Iterator[None]:
+    """moto's ListMapRuns answers `{"mapRuns": []}` for an execution without an environment."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    listing = StepFunctionsParserBackend.list_map_runs
+
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        worker = getattr(self.describe_execution(execution_arn=execution_arn), "exec_worker",
+                         None)
+        if worker is None or worker.env is None:
+            return {"mapRuns": []}
+        return listing(self, execution_arn)
+
+    StepFunctionsParserBackend.list_map_runs = list_map_runs  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        StepFunctionsParserBackend.list_map_runs = listing  # type: ignore[method-assign]
