@@ -32,6 +32,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO_ROOT / "functions" / "remove_background" / "Dockerfile"
@@ -246,13 +247,14 @@ def lambda_environment(tree: FunctionTree, runtime_api: str, function: str,
     }
 
 
-def start_function(tree: FunctionTree, env: dict[str, str],
+def start_function(tree: FunctionTree, env: dict[str, str], log: IO[bytes],
                    cmd: list[str] | None = None) -> subprocess.Popen:
     """`python -m awslambdaric <CMD>` in the task root, as the base image's entry point does.
 
-    `-S`: no site-packages of this machine's (the venv's) on the path, only the tree's: a
-    module the image forgot fails to import here as it would in Lambda.
+    Its output (what Lambda sends to CloudWatch) goes to `log`. `-S`: no site-packages of this
+    machine's (the venv's) on the path, only the tree's: a module the image forgot fails to
+    import here as it would in Lambda.
     """
     return subprocess.Popen(
         [sys.executable, "-S", "-m", "awslambdaric", *(cmd or tree.cmd)],
-        cwd=tree.task_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=tree.task_root, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -18,6 +18,7 @@ import contextlib
 import io
 import json
 import shutil
+import tempfile
 from dataclasses import replace
 
 import pytest
@@ -41,6 +42,9 @@ from cutout.local.events import proxy_event
 from cutout.local.gateway import merged_headers
 from cutout.local.moto_stack import MotoStack
 from cutout.settings import Settings
+
+# Builds two file trees from PyPI's wheels (~300 MB on a fresh machine): not `make quick`'s
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
@@ -94,23 +98,27 @@ class Started:
     def __init__(self, tree, function, environment, cmd=None):
         self.api = RuntimeApi().start()
         env = lambda_environment(tree, self.api.address, function, environment)
-        self.process = start_function(tree, env, cmd)
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop(); not a pipe)
+        self.process = start_function(tree, env, self.log, cmd)
 
     def invoke(self, event):
         outcome = self.api.invoke(event)
         if outcome.kind == "init-error":
-            raise AssertionError(f"init failed: {outcome.body}\n{self.output()}")
+            raise AssertionError(f"init failed: {outcome.body}\n{self.output()[-4000:]}")
         return outcome
 
     def output(self) -> str:
-        self.stop()
-        return self.process.stdout.read().decode(errors="replace")[-4000:]
+        """What the function printed so far (its CloudWatch log in AWS)."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.api.stop()
+        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +136,13 @@ def start(aws):
 
 
 @pytest.fixture(scope="module")
-def authorize(zip_trees, start, demo):
+def authorizer(zip_trees, start):
+    return start(zip_trees["authorizer"], "authorizer")
+
+
+@pytest.fixture(scope="module")
+def authorize(authorizer, demo):
     """`requestContext.authorizer` for the demo key, from the authorizer function itself."""
-    authorizer = start(zip_trees["authorizer"], "authorizer")
 
     def invoke(event):
         outcome = authorizer.invoke(event)
@@ -271,6 +283,15 @@ def test_each_zip_function_answers_from_its_asset_and_the_layer(
     answer_status, headers, body = _answer(started.invoke(event))
     assert answer_status == status, body[:500]
     assert json.loads(body)
+
+
+def test_the_authorizer_logs_neither_the_key_nor_its_hash(authorizer, authorize, demo):
+    from cutout.service.keys import hash_key
+
+    authorize("GET", "/v1/account")
+    log = authorizer.output()
+    assert log.strip(), "the authorizer wrote no log at all: this check would prove nothing"
+    assert demo.api_key not in log and hash_key(demo.api_key) not in log
 
 
 def test_the_sweeper_runs_from_its_asset_and_the_layer(zip_trees, start):
