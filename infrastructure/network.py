@@ -147,10 +147,12 @@ class Network(Construct):
         s3_endpoint.add_to_policy(iam.PolicyStatement(
             principals=anyone, actions=["s3:ListBucket", "s3:ListBucketVersions"],
             resources=[bucket.bucket_arn for bucket in buckets]))
+        # What the functions call (keys are issued by the admin CLI, outside the VPC: no
+        # TransactWriteItems here; nothing deletes an item).
         self.gateway_endpoints["dynamodb"].add_to_policy(iam.PolicyStatement(
             principals=anyone,
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                     "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
+                     "dynamodb:Query"],
             resources=[table.table_arn, f"{table.table_arn}/index/{index}"]))
 
     @property

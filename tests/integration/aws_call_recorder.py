@@ -96,7 +96,11 @@ class Recorder:
         if function is None:
             return
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
-        found = iam_requests(function, service, model.name, params, region)
+        try:
+            found = iam_requests(function, service, model.name, params, region)
+        except Exception as error:  # never break the call: the check reports it instead
+            found = [Request(function, f"{service}:{model.name}", "unparsed",
+                             f"{type(error).__name__}: {error}")]
         with self._lock:
             self.requests.update(found)
 

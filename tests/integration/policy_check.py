@@ -229,11 +229,12 @@ class Policies:
         elif not allowing and not by_resource:
             return Verdict(request, False, self._missing(identity, request, context,
                                                           principal, "the role's policy"))
-        if endpoint and not any(_applies(s, request, principal, context) for s in endpoint
-                                if s.body["Effect"] == "Allow"):
+        passing = [s for s in endpoint if s.body["Effect"] == "Allow"
+                   and _applies(s, request, principal, context)]
+        if endpoint and not passing:
             return Verdict(request, False, self._missing(endpoint, request, context,
                                                           principal, "the gateway endpoint"))
-        return Verdict(request, True, used=[(s, request.action) for s in allowing])
+        return Verdict(request, True, used=[(s, request.action) for s in allowing + passing])
 
     def _missing(self, statements: list[Statement], request: Request, context: dict,
                  principal: str, where: str) -> str:

@@ -68,6 +68,8 @@ UNEXERCISED = {
     ("remove-background", "states:DescribeMapRun"): "a job's listed count on AWS (as above)",
     ("remove-background", "s3:DeleteObject"):
         "a result whose link cannot be signed is deleted (a fault path: test_faults.py)",
+    ("endpoint", "s3:ListBucket"): "as each role's ListBucket (a 404 for a missing object)",
+    ("endpoint", "s3:DeleteObject"): "as remove-background's (a fault path)",
     ("*", "s3:ListBucket"):
         "S3 answers a missing object 404 (not 403) only with ListBucket on its bucket: the "
         "recorder sees calls, not answers",
@@ -177,6 +179,11 @@ def test_every_granted_action_is_used_or_has_its_reason(policies, every_function
             for action in actions if isinstance(actions, list) else [actions]:
                 if (statement.name(), action) not in used and not _reason(function, action):
                     unused.append(f"{function}: {action} ({statement.name()})")
+    for service, statements in sorted(policies.endpoint_policies.items()):
+        for statement in statements:
+            for action in statement.body["Action"]:
+                if (statement.name(), action) not in used and not _reason("endpoint", action):
+                    unused.append(f"{service} gateway endpoint: {action} ({statement.name()})")
     assert not unused, "granted, never used, no reason given:\n" + "\n".join(sorted(unused))
 
 
