@@ -124,9 +124,11 @@ def tolerated_failures() -> Iterator[None]:
         raise FailureEventException(failure_event=FailureEvent(
             env=env, error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(executionFailedEventDetails=ExecutionFailedEventDetails(
-                error=error.to_name(),
-                cause="The specified tolerated failure threshold was exceeded")),
+            # moto's own EventDetails are built with one key, as here (its TypedDict is total)
+            event_details=EventDetails(  # type: ignore[typeddict-item]
+                executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=error.to_name(),
+                    cause="The specified tolerated failure threshold was exceeded")),
         ))
 
     component._map_run = map_run  # type: ignore[method-assign]
