@@ -41,6 +41,11 @@ def _map_state(synth) -> dict:
     return next(iter(_definition(synth)["States"].values()))
 
 
+def _actions(statement) -> list:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
 def _resources(statement) -> list:
     resource = statement["Resource"]
     return resource if isinstance(resource, list) else [resource]
@@ -167,12 +172,27 @@ def test_the_api_function_may_start_and_read_only_this_state_machine(synth):
         assert "cutout-batches" in json.dumps(statement["Resource"])
 
 
-def test_the_worker_may_only_add_to_a_jobs_counters(synth):
+def test_the_worker_may_only_add_to_a_jobs_counters_and_the_accounts_usage(synth):
     updates = [s for s in statements(synth, "BatchWorkerBaseRole")
                if s["Action"] == "dynamodb:UpdateItem"]
     assert len(updates) == 1
     attributes = updates[0]["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert set(attributes) == {"pk", "sk", "done", "skipped", "failed"}
+    # batch images are usage: the RemovalService the worker runs adds requests and pixels
+    assert set(attributes) == {"pk", "sk", "done", "skipped", "failed", "requests", "pixels"}
+
+
+def test_with_batches_the_image_function_writes_only_job_items_and_counters(synth):
+    """Issue 23, item 6: no unconditioned table write (it could set an opt-in or a key)."""
+    writes = [s for s in statements(synth, "InferenceBaseRole")
+              if {"dynamodb:PutItem", "dynamodb:UpdateItem"} & set(_actions(s))]
+    assert len(writes) == 2
+    for statement in writes:
+        conditions = statement["Condition"]
+        assert conditions["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ACCOUNT#*"]
+        attributes = set(conditions["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+        assert attributes <= {"pk", "sk", *BatchRecord.__dataclass_fields__, "requests",
+                              "pixels"}
+        assert not attributes & {"training_opt_in", "key_hash", "revoked_at", "scope"}
 
 
 def test_the_s3_endpoint_admits_the_allow_listed_buckets(synth):
