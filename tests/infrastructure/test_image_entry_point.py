@@ -189,6 +189,11 @@ def test_the_image_cmd_cuts_out_a_jpeg_as_a_png_with_alpha(inference, authorize)
     assert cutout.mode == "RGBA" and cutout.size == (96, 72)
     alpha = cutout.getchannel("A")
     assert alpha.getextrema()[0] < 128 < alpha.getextrema()[1]  # a background was removed
+    # and what the function printed (CloudWatch, in AWS) holds neither image
+    log = inference.output()
+    assert "request" in log.lower(), "no log at all: this check would prove nothing"
+    for image in (event["body"], base64.b64encode(body).decode()):
+        assert image[100:160] not in log
 
 
 def test_the_image_cmd_answers_a_broken_image_with_a_json_4xx(inference, authorize):
