@@ -264,3 +264,22 @@ def test_a_crashing_worker_fails_the_job_past_the_tolerated_percentage(deployed,
 def _execution(deployment) -> str:
     client = boto3.client("stepfunctions", region_name=REGION)
     return client.list_executions(stateMachineArn=deployment.arn)["executions"][0]["executionArn"]
+
+
+def test_a_prefix_of_only_broken_files_ends_with_a_report(deployed, caller):
+    deployment, gateway = deployed
+    me = f"{caller.account_id}/"
+    # Given a prefix holding nothing that decodes
+    put(SOURCE_BUCKET, f"{me}junk/notes.png", BROKEN["notes.png"]())
+    put(SOURCE_BUCKET, f"{me}junk/empty.jpg", BROKEN["empty.jpg"]())
+    # When the job runs through the definition
+    answer = start(gateway, caller, f"s3://{SOURCE_BUCKET}/{me}junk/",
+                   f"s3://{DESTINATION_BUCKET}/{me}junk-out/")
+    assert answer.status == 202, answer.body
+    status = wait(gateway, caller, answer.json()["batch_id"], timeout=120)
+    # Then it ends (bad items are the worker's answers, not crashes) with both reported
+    assert status["state"] == "SUCCEEDED", status
+    assert {k: v for k, v in status["totals"].items() if k != "listed"} == {
+        "done": 0, "skipped": 0, "failed": 2}
+    assert keys(DESTINATION_BUCKET, f"{me}junk-out/") == []
+    assert status["report_state"] == "ready"
