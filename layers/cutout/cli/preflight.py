@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings, model, model_memory = _settings(args.cdk_json)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError) as error:  # SettingsError is a ValueError too
         print(f"cutout preflight: cannot read the deployment settings: {error}", file=sys.stderr)
         return 2
     session = boto3.session.Session(region_name=args.region)
@@ -63,8 +63,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _settings(cdk_json: Path) -> tuple[Any, str, int]:
     """The deployment settings as `cdk deploy` reads them, and the chosen model's memory."""
-    from infrastructure.model_image import chosen_model
-    from infrastructure.settings import DeploymentSettings
+    repository = str(cdk_json.resolve().parent)  # the CDK app's folder holds infrastructure/
+    if repository not in sys.path:
+        sys.path.insert(0, repository)
+    try:
+        from infrastructure.model_image import chosen_model
+        from infrastructure.settings import DeploymentSettings
+    except ImportError as error:
+        raise ValueError(f"run it from the cutout repository with the cdk extra installed "
+                         f"(pip install -e '.[cdk]'): {error}") from None
 
     context = json.loads(cdk_json.read_text()).get("context", {})
     settings = DeploymentSettings.from_context(context.get)

@@ -16,7 +16,7 @@ from cutout.verify.report import Check, Evidence, check, not_applicable
 
 NEW_ACCOUNT_MEMORY_CAP_MB = 3008  # what new accounts may be held to until a quota increase
 UNRESERVED_FLOOR = 100  # Lambda keeps at least this much concurrency unreserved
-MIN_NODE_MAJOR = 18  # the CDK CLI's oldest supported Node
+MIN_NODE_MAJOR = 22  # the oldest Node the CDK libraries (jsii) support today
 BOOTSTRAP_STACK = "CDKToolkit"
 DEPLOY = "cdk deploy succeeds"
 Runner = Callable[[list[str]], str | None]

@@ -124,8 +124,8 @@ def _metric_sum(cloudwatch: Any, function: str, metric: str, start: datetime,
 
 
 def oldest_transient_object(deployment: Deployment) -> Check:
-    how = ("s3 ListObjectsV2 of the transient bucket under uploads/ and results/: the oldest "
-           "LastModified (object keys are not reported)")
+    how = (f"s3 ListObjectsV2 of the transient bucket under {', '.join(SWEPT_PREFIXES)}: the "
+           "oldest LastModified (object keys are not reported)")
     bucket = deployment.output("TransientBucketName")
     if not bucket:
         return not_applicable("retention.oldest_object", PROMISE, how,
@@ -145,7 +145,7 @@ def oldest_transient_object(deployment: Deployment) -> Check:
         if age is not None and age > RETENTION:
             failures.append(f"an object under {prefix} is {_hours(age)} old, over 24 hours")
     return check("retention.oldest_object", PROMISE, how, failures, evidence,
-                 "Nothing under uploads/ or results/ is older than 24 hours right now.")
+                 f"Nothing under {' or '.join(SWEPT_PREFIXES)} is older than 24 hours right now.")
 
 
 def _hours(age: timedelta) -> str:
