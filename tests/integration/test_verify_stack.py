@@ -11,6 +11,7 @@ import verify_world as world_module
 from botocore.stub import Stubber
 from verify_world import REGION, add_account, build, create_function, issue_key, put_method
 
+from cutout.cli.main import main
 from cutout.clock import utc_now
 from cutout.verify import encryption
 from cutout.verify.runner import verify_stack
@@ -217,3 +218,41 @@ def test_the_stack_reader_lists_a_cloudformation_stack(world):
     # Then it has the bucket and the output naming it
     assert [(item.logical_id, item.type) for item in resources] == [("Bucket", "AWS::S3::Bucket")]
     assert outputs["TransientBucketName"] == resources[0].physical_id
+
+
+def test_the_command_reads_a_stack_and_writes_both_reports(aws, tmp_path, capsys):
+    # Given a small stack moto created: one bucket with none of the stack's protections
+    cloudformation = world_module.boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="bare", TemplateBody=json.dumps({
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"TransientBucketName": {"Value": {"Ref": "Bucket"}}}}))
+    report, markdown = tmp_path / "verify.json", tmp_path / "verify.md"
+    # When `cutout verify --stack-name` runs against it
+    code = main(["verify", "--stack-name", "bare", "--region", REGION, "--json", str(report),
+                 "--markdown", str(markdown)])
+    found = {item["id"]: item["status"] for item in json.loads(report.read_text())["checks"]}
+    # Then it fails on what the bucket lacks, writes both reports, and says so on exit
+    assert code == 1
+    assert found["tls.bucket_policies"] == "fail" and found["retention.lifecycle"] == "fail"
+    assert found["encryption.table"] == "not_applicable"
+    assert "## `tls.bucket_policies`: fail" in markdown.read_text()
+    assert "FAIL  tls.bucket_policies" in capsys.readouterr().out
+
+
+def test_an_api_that_cannot_be_reached_fails_every_probe_without_a_traceback(tmp_path, capsys):
+    # Given a loopback port nothing listens on
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = tmp_path / "verify.json"
+    # When the probes run against it
+    code = main(["verify", "--local", f"http://127.0.0.1:{port}", "--api-key",
+                 "co_live_unreachable-test-key", "--json", str(report)])
+    found = {item["id"]: item["status"] for item in json.loads(report.read_text())["checks"]}
+    # Then each probe that needs an answer fails, and the key appears nowhere
+    assert code == 1
+    assert found == {"probe.no_key": "fail", "probe.tls": "not_applicable",
+                     "probe.round_trip": "fail", "probe.nothing_left": "fail"}
+    assert "co_live_unreachable-test-key" not in capsys.readouterr().out + report.read_text()

@@ -186,4 +186,16 @@ def _nothing_left(target: Target, started: datetime, inline: bool,
 
 
 def run_probes(target: Target) -> list[Check]:
-    return [no_key_refused(target), tls_versions(target), *round_trip(target)]
+    """Every probe; one the API cannot answer fails with why, and the next still runs."""
+    checks: list[Check] = []
+    for probe, ids in ((no_key_refused, ("probe.no_key",)), (tls_versions, ("probe.tls",)),
+                       (round_trip, ("probe.round_trip", "probe.nothing_left"))):
+        try:
+            found = probe(target)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            checks += [Check(name, "the live API answers", "fail",
+                             f"The probe could not complete: {reason}.") for name in ids]
+            continue
+        checks += found if isinstance(found, list) else [found]
+    return checks
