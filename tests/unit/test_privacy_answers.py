@@ -77,3 +77,25 @@ def test_the_document_carries_the_facts_behind_the_answers():
     assert facts["private_api"] is False
     assert facts["inline_limit_bytes"] == 4_700_000
     assert [a["topic"] for a in document["answers"]][0] == "upload"
+
+
+def test_with_batches_on_the_answers_name_step_functions_the_worker_and_the_buckets():
+    # Given a deployment with catalogue batches enabled (both allow-lists set)
+    on = replace(BASE, batch_state_machine_arn="arn:aws:states:eu-west-1:1:stateMachine:b",
+                 batch_source_buckets="brand-photos", batch_destination_buckets="brand-cutouts")
+    deployment = Deployment.from_settings(on, "eu-west-1", inline_limit_bytes=4_700_000)
+    # When the answers are built
+    topics = answers(on)
+    services = " ".join(deployment.services)
+    # Then they name Step Functions with what it keeps, the batch worker, the buckets and the
+    # states endpoint; and no longer say that images go to the API only
+    assert "AWS Step Functions" in services and "90 days" in services
+    assert "batch worker" in services
+    assert "brand-photos" in topics["upload"] and "brand-cutouts" in topics["upload"]
+    assert "90 days" in topics["upload"]
+    assert "this API only" not in topics["upload"]
+    assert "`states` interface endpoint" in topics["network"]
+    # And with batches off, none of it is said
+    off = answers(BASE)
+    assert "Step Functions" not in off["upload"] + off["network"] + off["subprocessors"]
+    assert "this API only" in off["upload"]

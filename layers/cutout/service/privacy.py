@@ -30,6 +30,9 @@ BASE_SERVICES = (
     "AWS X-Ray (traces without request or response bodies)",
 )
 WAF_SERVICE = "AWS WAF (per-IP rate limits and common rules)"
+# Step Functions keeps a STANDARD execution's history (inputs, results) this long after it
+# ends; AWS sets it, no setting shortens it.
+STEP_FUNCTIONS_HISTORY_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class Deployment:
     result_url_ttl_seconds: int
     training_retention_days: int
     inline_limit_bytes: int  # the largest image a request carries (Lambda's 6 MB, base64)
+    # Catalogue batches: on when both allow-lists name buckets (and a state machine runs them)
+    batch_source_buckets: tuple[str, ...] = ()
+    batch_destination_buckets: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings, region: str,
@@ -62,15 +68,42 @@ class Deployment:
             upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
             result_url_ttl_seconds=settings.result_url_ttl_seconds,
             training_retention_days=settings.training_retention_days,
-            inline_limit_bytes=inline_limit_bytes)
+            inline_limit_bytes=inline_limit_bytes,
+            batch_source_buckets=_names(settings.batch_source_buckets),
+            batch_destination_buckets=_names(settings.batch_destination_buckets))
 
     @property
     def private_api(self) -> bool:
         return self.api_endpoint_type == "PRIVATE"
 
     @property
+    def batches_enabled(self) -> bool:
+        return bool(self.batch_source_buckets and self.batch_destination_buckets)
+
+    @property
     def services(self) -> tuple[str, ...]:
-        return BASE_SERVICES + ((WAF_SERVICE,) if self.waf_enabled else ())
+        services = BASE_SERVICES
+        if self.batches_enabled:
+            services = (
+                *services[:1],
+                "AWS Lambda (the authorizer, the inference function, the batch worker and the "
+                "account, upload and sweeper functions)",
+                "Amazon S3 (the transient bucket, the training store, and your allow-listed "
+                f"batch buckets: reads from {_listed(self.batch_source_buckets)}, writes to "
+                f"{_listed(self.batch_destination_buckets)})",
+                *services[3:],
+                "AWS Step Functions (runs catalogue batches; keeps each execution's history, "
+                f"with bucket names, prefixes, object keys and the account id, for "
+                f"{STEP_FUNCTIONS_HISTORY_DAYS} days)")
+        return services + ((WAF_SERVICE,) if self.waf_enabled else ())
+
+
+def _names(csv: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in csv.split(",") if name.strip())
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names)
 
 
 @dataclass(frozen=True)
@@ -106,12 +139,23 @@ def privacy_document(deployment: Deployment, training_opt_in: bool) -> dict[str,
 
 
 def _upload(d: Deployment) -> str:
-    return (f"Images go to this API only, in this AWS account (region {d.region}), never to "
+    where = ("this API and, for catalogue batches, your own allow-listed S3 buckets"
+             if d.batches_enabled else "this API only")
+    text = (f"Images go to {where}, in this AWS account (region {d.region}), never to "
             f"a third party. Up to {d.inline_limit_bytes / 1_000_000:.1f} MB travel inside the "
             f"request; a "
             f"larger image is PUT to the deployment's own transient S3 bucket through a signed "
             f"upload link that is valid for {d.upload_url_ttl_seconds} seconds and names one "
             f"unguessable object of your account.")
+    if d.batches_enabled:
+        text += (f" Catalogue batches (POST /v1/batches) are on: AWS Step Functions runs the "
+                 f"batch worker, a function in the same private network, which reads images "
+                 f"from {_listed(d.batch_source_buckets)} and writes cutouts to "
+                 f"{_listed(d.batch_destination_buckets)}; while an account is opted in, its "
+                 f"batch inputs are captured for training too. Step Functions keeps each "
+                 f"execution's history (buckets, prefixes, object keys, the account id; never "
+                 f"image bytes) for {STEP_FUNCTIONS_HISTORY_DAYS} days.")
+    return text
 
 
 def _retention(d: Deployment) -> str:
@@ -161,6 +205,10 @@ def _network(d: Deployment) -> str:
     else:
         where = ("The functions run in isolated private subnets: no NAT gateway, no internet "
                  "route; they reach S3 and DynamoDB only through VPC gateway endpoints.")
+    if d.batches_enabled:
+        where += (" Catalogue batches add the `states` interface endpoint, through which the "
+                  "API starts and reads AWS Step Functions executions; the batch worker runs "
+                  "in the same subnets.")
     if d.private_api:
         api = ("The API is PRIVATE: reachable only through the execute-api VPC endpoint, as "
                "its resource policy enforces.")
