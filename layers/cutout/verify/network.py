@@ -16,12 +16,12 @@ PROMISE = ("private network: the functions run in private isolated subnets (no N
 
 
 def _functions(deployment: Deployment) -> list[dict[str, Any]]:
-    if "functions" not in deployment._cache:
+    if "functions" not in deployment.cache:
         client = deployment.client("lambda")
-        deployment._cache["functions"] = [
+        deployment.cache["functions"] = [
             client.get_function_configuration(FunctionName=item.physical_id)
             for item in deployment.of_type("AWS::Lambda::Function")]
-    return deployment._cache["functions"]
+    return deployment.cache["functions"]
 
 
 def functions_in_vpc(deployment: Deployment) -> Check:

@@ -85,7 +85,7 @@ def sweeper_schedule(deployment: Deployment) -> Check:
             schedules.append(rate_of(found.get("ScheduleExpression")))
     ok = [rate for rate in schedules if rate is not None and rate <= timedelta(hours=12)]
     failures = [] if ok else ["no enabled schedule runs the sweeper at least every 12 hours"]
-    deployment._cache["sweep_interval"] = min(ok) if ok else None
+    deployment.cache["sweep_interval"] = min(ok) if ok else None
     return check("retention.sweeper_schedule", PROMISE, how, failures, evidence,
                  f"An enabled rule runs the sweeper every {min(ok) if ok else ''}.")
 
@@ -94,7 +94,7 @@ def sweeper_recent_runs(deployment: Deployment) -> Check:
     how = ("cloudwatch GetMetricStatistics AWS/Lambda Invocations and Errors of the sweeper "
            "over the last two schedule intervals: at least one run, no error")
     sweeper = _sweeper(deployment)
-    interval = deployment._cache.get("sweep_interval")
+    interval = deployment.cache.get("sweep_interval")
     if not sweeper or interval is None:
         return not_applicable("retention.sweeper_runs", PROMISE, how,
                               "No scheduled sweeper to look at (see retention.sweeper_schedule).")

@@ -47,7 +47,7 @@ class Deployment:
     now: Callable[[], datetime] = utc_now
     region: str = ""
     account: str = ""
-    _cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # reads shared by check groups
 
     def of_type(self, resource_type: str) -> list[StackResource]:
         return [item for item in self.resources if item.type == resource_type]
@@ -61,11 +61,11 @@ class Deployment:
     @property
     def key_arn(self) -> str | None:
         """The stack's KMS key as an ARN (the output is its id): what encryption settings name."""
-        if "key_arn" not in self._cache:
+        if "key_arn" not in self.cache:
             key_id = self.output(KEY_OUTPUT)
-            self._cache["key_arn"] = self.client("kms").describe_key(
+            self.cache["key_arn"] = self.client("kms").describe_key(
                 KeyId=key_id)["KeyMetadata"]["Arn"] if key_id else None
-        return self._cache["key_arn"]
+        return self.cache["key_arn"]
 
     def bucket_arn(self, name: str) -> str:
         return f"arn:aws:s3:::{name}"
