@@ -55,10 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as error:
         print(f"cutout preflight: cannot read the account: {error}", file=sys.stderr)
         return 2
-    print(report.summary())
-    if args.json:
-        args.json.write_text(report.json_text())
-    return report.exit_code
+    return report.publish(args.json)
 
 
 def _settings(cdk_json: Path) -> tuple[Any, str, int]:

@@ -60,12 +60,7 @@ def run(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as error:
         print(f"cutout verify: cannot read the stack: {error}", file=sys.stderr)
         return 2
-    print(report.summary())
-    if args.json:
-        args.json.write_text(report.json_text())
-    if args.markdown:
-        args.markdown.write_text(report.markdown())
-    return report.exit_code
+    return report.publish(args.json, args.markdown)
 
 
 def _cloudformation(region: str | None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal["pass", "fail", "not_applicable"]
@@ -83,6 +84,15 @@ class Report:
         lines.append(f"{counts[PASS]} passed, {counts[FAIL]} failed, "
                      f"{counts[NOT_APPLICABLE]} not applicable")
         return "\n".join(lines)
+
+    def publish(self, json_path: Path | None = None, markdown_path: Path | None = None) -> int:
+        """Print the summary, write the files asked for; the exit code."""
+        print(self.summary())
+        if json_path:
+            json_path.write_text(self.json_text())
+        if markdown_path:
+            markdown_path.write_text(self.markdown())
+        return self.exit_code
 
     def markdown(self) -> str:
         """For a reviewer: per check the promise, how it was checked, the result, the evidence."""
