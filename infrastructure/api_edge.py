@@ -23,7 +23,7 @@ from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 # empty when the deny came from elsewhere (a resource policy).
 ERROR_RESPONSES = tuple(
     (apigw.ResponseType.of(error.response_type),
-     str(error.status) if error.status else None, error.code, error.message)
+     str(error.status) if error.status else None, error.code, error.message, error.reason)
     for error in GATEWAY_ERRORS)
 # Headers every gateway answer carries, like every handler answer. Values are mapping
 # expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is
@@ -35,23 +35,25 @@ GATEWAY_RESPONSE_HEADERS = {
 }
 
 
-def error_template(code: str, message: str | None) -> str:
+def error_template(code: str, message: str | None, fixed_reason: str | None = None) -> str:
     """The gateway's body template: our error shape with the request id filled in."""
     text = json.dumps(message) if message else "$context.error.messageString"
     reason = ', "reason": "$context.authorizer.error_code"' if code == "forbidden" else ""
+    if fixed_reason:
+        reason = f', "reason": {json.dumps(fixed_reason)}'
     return ('{"error": {"code": "' + code + '"' + reason + ', "message": ' + text
             + ', "request_id": "$context.requestId"}}')
 
 
 def add_error_responses(api: apigw.RestApi) -> None:
-    for response_type, status, code, message in ERROR_RESPONSES:
+    for response_type, status, code, message, fixed_reason in ERROR_RESPONSES:
         headers = dict(GATEWAY_RESPONSE_HEADERS)
         headers.update({name: f"'{value}'"
                         for name, value in retry_after(int(status) if status else None).items()})
         api.add_gateway_response(
             f"{response_type.response_type.title().replace('_', '')}Response",
             type=response_type, status_code=status, response_headers=headers,
-            templates={"application/json": error_template(code, message)})
+            templates={"application/json": error_template(code, message, fixed_reason)})
 
 
 def add_web_acl(scope: Construct, api: apigw.RestApi, rate_limit: int) -> wafv2.CfnWebACL:

@@ -572,6 +572,8 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
         assert body["error"]["reason"] == "$context.authorizer.error_code"
+    if response_type == "INVALID_API_KEY":  # a revoked key still in the authorizer's cache
+        assert body["error"]["reason"] == "revoked_api_key"
 
 
 def test_every_gateway_refusal_the_local_gateway_raises_is_a_gateway_response(synth):

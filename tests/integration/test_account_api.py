@@ -166,3 +166,32 @@ def test_a_key_from_before_scopes_counts_as_a_use_key(gateway, accounts, stores,
     # When / Then it cannot turn training on, but can turn it off
     assert opt_in_put(gateway, caller.secret, True).status == 403
     assert opt_in_put(gateway, caller.secret, False).status == 200
+
+
+def test_a_revoked_key_whose_allow_is_still_cached_is_told_it_was_revoked(handlers, accounts,
+                                                                          caller):
+    import json
+
+    from integration_support import LocalContext
+
+    from cutout.local.authorizer import RequestAuthorizer
+    from cutout.local.gateway_responses import GatewayRefusal
+
+    # Given a gateway whose authorizer cache holds the key's Allow, and a usage plan that
+    # admits the key until `cutout keys revoke` disables it there
+    disabled: set[str] = set()
+    gateway = RequestAuthorizer(
+        lambda event: handlers["authorizer"](event, LocalContext()),
+        in_usage_plan=lambda usage_key: usage_key not in disabled)
+    assert gateway.authorize("GET", "/v1/account", {"x-api-key": caller.secret})
+    # When the key is revoked (the record, and its usage-plan key disabled)
+    accounts.revoke_key(caller.account_id, caller.key_prefix)
+    disabled.add(caller.key_hash)
+    # Then the next request is refused 403 with the reason a revoked key gets, not "issue it
+    # again"
+    with pytest.raises(GatewayRefusal) as refusal:
+        gateway.authorize("GET", "/v1/account", {"x-api-key": caller.secret})
+    body = json.loads(refusal.value.body("req-1"))["error"]
+    assert refusal.value.status == 403
+    assert body["code"] == "forbidden" and body["reason"] == "revoked_api_key"
+    assert "issue it again" not in body["message"]

@@ -32,16 +32,19 @@ class GatewayError:
     status: int | None  # None: keep the status API Gateway chose (the DEFAULT_* types)
     code: str
     message: str | None  # None: the gateway's own explanation ($context.error.messageString)
+    reason: str | None = None  # a fixed `reason` (ACCESS_DENIED's comes from the authorizer)
 
 
 GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GatewayError("UNAUTHORIZED", 401, "unauthorized", API_KEY_REQUIRED),
     # ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key).
     GatewayError("ACCESS_DENIED", 403, "forbidden", "This API key is not allowed here."),
-    # apiKeySource AUTHORIZER: the key the authorizer named is in no usage plan of the stage.
-    GatewayError("INVALID_API_KEY", 403, "forbidden",
-                 "This API key is not in the deployment's usage plan; issue it again with "
-                 "`cutout keys create`."),
+    # apiKeySource AUTHORIZER: the key the authorizer named is not an enabled key of the
+    # stage's usage plan. Every issued key is put in the plan before it is handed out and
+    # `cutout keys revoke` disables it there, so this is a revoked key whose Allow is still in
+    # the authorizer's cache: it gets the same reason as once the cache has expired.
+    GatewayError("INVALID_API_KEY", 403, "forbidden", "The API key has been revoked.",
+                 reason="revoked_api_key"),
     # API Gateway's answer to a path or method it does not have.
     GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "route_not_found",
                  "No such route: check the method and the path (see openapi.json)."),

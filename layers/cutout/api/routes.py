@@ -96,11 +96,13 @@ ROUTES: tuple[Route, ...] = (
         function=ACCOUNT, group="account",
         summary="Turn the AI Training Data switch on or off",
         description=(
-            "Body `{\"opt_in\": true|false}`. Off by default. Turning it off stops capture at "
-            "once and deletes everything this account contributed to the training store; "
-            "the answer says how many objects were deleted."),
-        errors=(errors.InvalidRequest, errors.AccountNotFound, errors.Conflict,
-                errors.TrainingDeletionFailed)),
+            "Body `{\"opt_in\": true|false}`. Off by default; only a key created with "
+            "`--scope admin` turns it on, any key turns it off. Turning it off stops capture "
+            "at once and starts deleting everything this account contributed to the training "
+            "store: the answer's `training_erasure` says how far it got, and what one request "
+            "cannot delete the next account read and the scheduled sweeper finish."),
+        errors=(errors.InvalidRequest, errors.AdminKeyRequired, errors.AccountNotFound,
+                errors.Conflict, errors.ErasureInProgress, errors.TrainingDeletionFailed)),
     Route(
         operation="get_privacy", method="GET", path="/v1/privacy",
         function=ACCOUNT, group="privacy",

@@ -26,7 +26,8 @@ class GatewayRefusal(Exception):
         """The refusal the stack's gateway response of `response_type` gives."""
         error = gateway_error(response_type)
         assert error.status is not None and error.message is not None  # not a DEFAULT_*
-        return cls(error.status, error.code, error.message, reason)
+        return cls(error.status, error.code, error.message,
+                   reason if reason is not None else error.reason)
 
     def body(self, request_id: str) -> bytes:
         """`{"error": {"code", "message", "request_id"}}`, as the handlers answer errors."""

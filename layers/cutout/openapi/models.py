@@ -34,6 +34,15 @@ class MonthlyUsage(_Strict):
     days: list[UsageDay]
 
 
+class TrainingErasure(_Strict):
+    """The deletion the last opt-out started: capture stopped with its first answer."""
+
+    state: str = Field(description="`in_progress` until nothing is left, then `done`.")
+    deleted_objects: int = Field(ge=0)
+    started_at: str = Field(json_schema_extra={"format": "date-time"})
+    finished_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
 class Account(_Strict):
     """The calling key's account and its AI Training Data switch."""
 
@@ -43,6 +52,9 @@ class Account(_Strict):
     training_opt_in_changed_at: str | None = Field(json_schema_extra={"format": "date-time"})
     training_opt_in_changed_by: str | None = Field(
         description="The visible prefix of the key that made the last change, or `admin`.")
+    training_erasure: TrainingErasure | None = Field(
+        description="Null until the first opt-out; what one request could not delete, later "
+                    "reads of the account and the scheduled sweeper finish.")
     usage: MonthlyUsage | None = Field(default=None,
                                        description="`GET /v1/account` only: this month's usage.")
 
