@@ -337,6 +337,38 @@ def test_the_key_lives_in_the_tab_only_and_forget_key_drops_it(watched, page_api
     expect(page.get_by_role(**SWITCH)).to_be_hidden()
 
 
+def test_a_key_revoked_mid_session_signs_the_tab_out_without_a_reload(watched, page_api):
+    import json
+
+    from e2e_local_api import cutout_console_script
+
+    # Given a second key of the demo account, made and later revoked with the admin CLI
+    admin = ["--endpoint-url", page_api.moto_endpoint, "--table", "cutout-local-accounts",
+             "--region", "us-east-1"]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+           "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
+
+    def run(*command: str) -> dict:
+        done = subprocess.run([cutout_console_script(), *command, *admin], capture_output=True,
+                              text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    key = run("keys", "create", "--account", DEMO_ACCOUNT, "--label", "revoked-in-e2e")["key"]
+    page = watched.page
+    watched.allow_refused_loads = True  # the browser logs the refused request itself
+    sign_in(page, page_api, key["api_key"])
+    # When the key is revoked while the tab is signed in, and the person uses the page
+    run("keys", "revoke", "--account", DEMO_ACCOUNT, key["key_prefix"])
+    page.get_by_role(**SWITCH).click()
+    page.get_by_role("button", name="Turn on").click()
+    # Then the tab forgets the key and is back at sign-in, saying the key was revoked
+    expect(page.get_by_label("API key")).to_be_visible()
+    expect(page.get_by_role(**SWITCH)).to_be_hidden()
+    expect(page.locator("#sign-in-error")).to_contain_text("revoked")
+    assert page.evaluate("sessionStorage.length") == 0
+
+
 # --- security and accessibility of the page itself ------------------------------------------
 def test_the_page_is_served_with_its_security_headers(page_api):
     # When the page is fetched

@@ -10,10 +10,11 @@
   const state = { key: null, account: null, privacy: null, resultUrl: null, originalUrl: null };
 
   class ApiError extends Error {
-    constructor(status, code, message) {
+    constructor(status, code, message, reason) {
       super(message);
       this.status = status;
       this.code = code;
+      this.reason = reason || null;
     }
   }
 
@@ -21,14 +22,16 @@
   async function readError(response) {
     let code = "http_" + response.status;
     let message = "The API answered " + response.status + ".";
+    let reason = null;
     try {
       const body = await response.json();
       if (body && body.error) {
         code = body.error.code || code;
         message = body.error.message || message;
+        reason = body.error.reason || null;
       }
     } catch (ignored) { /* not JSON: keep the status sentence */ }
-    return new ApiError(response.status, code, message);
+    return new ApiError(response.status, code, message, reason);
   }
 
   async function call(method, path, options) {
@@ -43,14 +46,28 @@
     }
     if (options && options.accept) init.headers["Accept"] = options.accept;
     const response = await fetch(api(path), init);
-    if (!response.ok) throw await readError(response);
+    if (!response.ok) {
+      const error = await readError(response);
+      // The key itself was refused (revoked mid-session, or unknown): sign the tab out at
+      // once, instead of showing a stale account until a reload. A 403 a handler gives for
+      // a reason other than the key (admin_key_required) keeps the session.
+      if (state.key !== null && isKeyRefusal(error)) signOut(error);
+      throw error;
+    }
     return response;
+  }
+
+  function isKeyRefusal(error) {
+    return error.status === 401 || (error.status === 403 && error.code === "forbidden");
   }
 
   const getJson = async (method, path, options) => (await call(method, path, options)).json();
 
   function explainKeyError(error) {
     if (error.status === 401) return "Enter your API key: none was sent.";
+    if (error.status === 403 && error.reason === "revoked_api_key") {
+      return "This API key has been revoked. Ask your administrator for a new one.";
+    }
     if (error.status === 403) {
       return "This API key was not accepted: it is unknown or has been revoked. " +
         "Check it, or ask your administrator for a new one.";
@@ -82,7 +99,13 @@
     }
   }
 
+  function signOut(error) {
+    forgetKey();
+    $("sign-in-error").textContent = explainKeyError(error);
+  }
+
   function forgetKey() {
+    clearTimeout(erasurePoll);
     sessionStorage.removeItem(KEY_STORAGE);
     state.key = null;
     state.account = null;
@@ -114,6 +137,29 @@
       ? "Last changed " + new Date(account.training_opt_in_changed_at).toLocaleString() +
         " by the key " + account.training_opt_in_changed_by + "."
       : "Never changed: off since the account was created.";
+    renderErasure(account.training_erasure);
+  }
+
+  // An opt-out's deletion: capture stopped with the first answer; a large contribution is
+  // deleted over several reads of the account (each moves it on) and the scheduled sweeper.
+  let erasurePoll = null;
+  function renderErasure(erasure) {
+    clearTimeout(erasurePoll);
+    const text = !erasure ? "" : erasure.state === "done"
+      ? "Everything kept for training was deleted (" + erasure.deleted_objects + " objects)."
+      : "Deleting what was kept for training: " + erasure.deleted_objects +
+        " objects so far. Nothing new is kept meanwhile.";
+    $("training-erasure").textContent = text;
+    if (erasure && erasure.state === "in_progress") erasurePoll = setTimeout(refreshErasure, 3000);
+  }
+
+  async function refreshErasure() {
+    if (state.key === null) return;
+    try {
+      const account = await getJson("GET", "v1/account");
+      state.account = account;
+      renderSwitch(account);
+    } catch (ignored) { /* a refused key signs out in call(); otherwise try again later */ }
   }
 
   async function ensurePrivacy() {
@@ -156,9 +202,11 @@
         $("training-message").textContent = "AI Training Data is on.";
       } else {
         const n = answer.deleted_training_objects || 0;
+        const erasing = answer.training_erasure && answer.training_erasure.state === "in_progress";
         $("training-message").textContent = "AI Training Data is off. " + n +
           (n === 1 ? " object" : " objects") + " kept for training " +
-          (n === 1 ? "was" : "were") + " deleted.";
+          (n === 1 ? "was" : "were") + " deleted" +
+          (erasing ? "; the rest is being deleted." : ".");
       }
       state.privacy = null;
       loadPrivacy();
