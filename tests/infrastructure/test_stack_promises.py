@@ -345,8 +345,9 @@ def test_account_reads_and_writes_the_table_and_clears_training_data(synth):
     assert "/training/*" in _on(grants, "s3:DeleteObjectVersion")
     assert "TrainingStore" in _on(grants, "s3:ListBucketVersions")
     listing = [st for st in statements(synth, "AccountBaseRole")
-               if "s3:ListBucket" in _actions(st)]
+               if "s3:ListBucketVersions" in _actions(st)]
     assert listing[0]["Condition"] == {"StringLike": {"s3:prefix": ["training/*"]}}
+    assert "s3:ListBucket" not in grants  # the erasure lists versions only
     assert "s3:PutObject" not in grants and "s3:GetObject" not in grants
 
 
@@ -602,6 +603,30 @@ def test_alarms_cover_5xx_rate_latency_and_each_functions_errors_and_throttles(s
     for function in ("RemoveBackground", "Authorizer", "Account", "Uploads"):
         assert f"{function}Errors" in names and f"{function}Throttles" in names
     synth.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_an_alarm_watches_every_accepted_training_opt_in(synth):
+    alarms = [a["Properties"] for name, a in synth.resources("AWS::CloudWatch::Alarm").items()
+              if "TrainingOptInTurnedOn" in name]
+    assert len(alarms) == 1
+    assert alarms[0]["MetricName"] == "TrainingOptInEnabled"
+    assert alarms[0]["Namespace"] == "Cutout"
+    assert alarms[0]["Dimensions"] == [{"Name": "service", "Value": "account"}]
+    assert alarms[0]["Threshold"] == 0
+
+
+def test_the_sweeper_may_reconcile_the_training_store_and_nothing_more(synth):
+    found = statements(synth, "Sweeper")
+    actions = {action for s in found for action in (
+        s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    # Deletes and listings under training/ (the reconciliation), the account reads and the
+    # erasure progress; never a write to a training object or a key item put
+    assert {"s3:DeleteObjectVersion", "s3:ListBucketVersions", "dynamodb:GetItem",
+            "dynamodb:UpdateItem"} <= actions
+    assert not actions & {"s3:PutObject", "s3:GetObject", "dynamodb:PutItem",
+                          "dynamodb:DeleteItem"}
+    training = [s for s in found if "s3:DeleteObjectVersion" in s["Action"]]
+    assert all(schema.TRAINING_PREFIX in json.dumps(s["Resource"]) for s in training)
 
 
 def test_outputs_give_the_admin_cli_what_it_needs(synth):
