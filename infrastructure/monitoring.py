@@ -1,6 +1,7 @@
 """Monitoring: alarms a customer's on-call can act on, and one small dashboard.
 
-API: 5xx rate and p99 latency. Each function: errors and throttles. Alarms notify the SNS
+API: 5xx rate and p99 latency. Each function: errors and throttles. The training opt-in: any
+accepted "on" (it starts keeping an account's images; only admin keys may). Alarms notify the SNS
 topic named by `alarm_topic_arn` when set (an existing topic: cutout creates no
 notification channel the customer did not choose).
 """
@@ -17,6 +18,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cutout.api.routers.account import OPT_IN_ENABLED_METRIC
+from cutout.api.telemetry import NAMESPACE
 from infrastructure.settings import DeploymentSettings
 
 PERIOD = Duration.minutes(5)
@@ -42,6 +45,13 @@ class Monitoring(Construct):
                     f"More than {settings.alarm_5xx_rate_percent}% of API requests failed (5xx)")
         self._alarm("ApiP99Latency", latency, settings.alarm_p99_latency_ms,
                     f"p99 API latency above {settings.alarm_p99_latency_ms} ms")
+        # Powertools' EMF metric of the account function (dimension service=account).
+        opt_ins = cloudwatch.Metric(namespace=NAMESPACE, metric_name=OPT_IN_ENABLED_METRIC,
+                                    dimensions_map={"service": "account"}, period=PERIOD,
+                                    statistic="Sum")
+        self._alarm("TrainingOptInTurnedOn", opt_ins, 0,
+                    "an account turned AI training on (its images are now kept): check the "
+                    "opt-in history (cutout opt-in get) for the key prefix that did it")
 
         function_widgets = []
         for name, function in functions.items():
