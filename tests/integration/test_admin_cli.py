@@ -208,3 +208,24 @@ def test_a_missing_table_name_is_named(aws, capsys, monkeypatch):
 
     assert main(["accounts", "create"]) == 1
     assert "CUTOUT_ACCOUNTS_TABLE" in capsys.readouterr().err
+
+
+def test_keys_create_scope_admin_makes_the_only_kind_of_key_that_turns_training_on(cli, gateway):
+    # Given an account, and a key of each scope made with the CLI (use is the default)
+    _, created, _ = cli("accounts", "create")
+    account = created["account"]["account_id"]
+    _, admin, _ = cli("keys", "create", "--account", account, "--scope", "admin")
+    _, use, _ = cli("keys", "create", "--account", account)
+    assert (admin["key"]["scope"], use["key"]["scope"]) == ("admin", "use")
+    # When each tries to turn training on, Then only the admin key may
+    def turn_on(secret: str) -> int:
+        return gateway.request("PUT", "/v1/account/training-opt-in", key=secret,
+                               headers={"Content-Type": "application/json"},
+                               body='{"opt_in": true}').status
+    assert turn_on(use["key"]["api_key"]) == 403
+    assert turn_on(admin["key"]["api_key"]) == 200
+    # And an unknown scope is refused by the parser, before anything is issued
+    with pytest.raises(SystemExit):
+        cli("keys", "create", "--account", account, "--scope", "owner")
+    _, listed, _ = cli("keys", "list", "--account", account)
+    assert sorted(k["scope"] for k in listed["keys"]) == ["admin", "use"]
