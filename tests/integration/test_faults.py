@@ -445,28 +445,32 @@ def contribute(settings, stores, caller, png_image) -> list[str]:
 @pytest.mark.parametrize("operation,kind", [
     ("ListObjectVersions", "timeout"), ("ListObjectVersions", "throttled"),
     ("DeleteObjects", "internal"), ("DeleteObjects", "kms")])
-def test_an_opt_out_whose_deletion_fails_leaves_the_opt_in_unchanged(
+def test_an_opt_out_whose_deletion_fails_stops_capture_and_leaves_the_erasure_to_finish(
         settings, stores, faults, accounts, caller, gateway, png_image, logs, caplog,
         operation, kind):
     # Given an opted-in account with a training contribution, and S3 failing its deletion
     accounts.set_opt_in(caller.account_id, True, changed_by="test")
     stored = contribute(settings, stores, caller, png_image)
-    history = accounts.opt_in_history(caller.account_id)
-    faults.fail("s3", operation, S3_FAULTS[kind])
+    fault = faults.fail("s3", operation, S3_FAULTS[kind])
     # When the account opts out
     answer = gateway.request("PUT", OPT_IN, key=caller.secret,
                              headers={"Content-Type": "application/json"}, body=OFF)
-    # Then it is a 503: the account is still opted in, with the same history, and says so
-    # truthfully (its contribution is still there), never "off" with data kept
+    # Then it is a 503 the client may retry; the switch is already off (capture stopped, the
+    # change recorded) and the erasure says truthfully it is not done, never "done" with data
     assert_unavailable(answer)
     account = accounts.get_account(caller.account_id)
-    assert account.opt_in is True
-    assert accounts.opt_in_history(caller.account_id) == history
+    assert account.opt_in is False and account.erasure_state == "in_progress"
+    assert [c.opt_in for c in accounts.opt_in_history(caller.account_id)] == [True, False]
     assert bucket_keys(settings.training_bucket) == stored
     assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image)
+    # And once S3 answers again, the next read of the account finishes it
+    fault.stop()
+    assert gateway.request("GET", "/v1/account", key=caller.secret).json()[
+        "training_erasure"]["state"] == "done"
+    assert bucket_keys(settings.training_bucket) == []
 
 
-def test_an_opt_out_whose_objects_s3_refuses_one_by_one_leaves_the_opt_in_unchanged(
+def test_an_opt_out_whose_objects_s3_refuses_one_by_one_is_not_reported_done(
         settings, stores, faults, accounts, caller, gateway, png_image):
     # Given an opted-in account with a contribution, and S3 answering DeleteObjects with a
     # per-key refusal (a 200 whose `Errors` list the keys it kept)
@@ -485,11 +489,12 @@ def test_an_opt_out_whose_objects_s3_refuses_one_by_one_leaves_the_opt_in_unchan
     # When the account opts out
     answer = gateway.request("PUT", OPT_IN, key=caller.secret,
                              headers={"Content-Type": "application/json"}, body=OFF)
-    # Then it is a 503 the client may retry, and the account is still opted in
+    # Then it is a 503 the client may retry; capture is off and the erasure not done
     assert answer.status == 503
     assert answer.headers["Retry-After"] == "1"
     assert answer.json()["error"]["code"] == "training_deletion_failed"
-    assert accounts.get_account(caller.account_id).opt_in is True
+    account = accounts.get_account(caller.account_id)
+    assert account.opt_in is False and account.erasure_state == "in_progress"
     assert bucket_keys(settings.training_bucket) == stored
 
 
