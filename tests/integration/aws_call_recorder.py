@@ -87,16 +87,21 @@ class Recorder:
                                                            region))
             client.meta.events.register(
                 "before-parameter-build",
-                lambda model, params, **_: model.service_model.endpoint_prefix != "dynamodb"
-                and recorder.record(model, params, region))
+                lambda model, params, context=None, **_:
+                model.service_model.endpoint_prefix != "dynamodb"
+                and recorder.record(model, params, region,
+                                    presigned=bool((context or {}).get("is_presign_request"))))
             return client
 
         create_client._recorder = self  # type: ignore[attr-defined]
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
-    def record(self, model: Any, params: dict, region: str) -> None:
+    def record(self, model: Any, params: dict, region: str, presigned: bool = False) -> None:
+        """`presigned`: a URL signed with the function's credentials (a client executes it,
+        as this role); one for a key ending in "/" is the account page learning S3's origin
+        for its CSP, never fetched, so it is not a call."""
         function = current_function()
-        if function is None:
+        if function is None or (presigned and str(params.get("Key", "")).endswith("/")):
             return
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
         try:
