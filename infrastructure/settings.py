@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from cutout.engine.models import default_model_name
 from cutout.settings import DEFAULT_MAX_PIXELS
 
 CONTEXT_PREFIX = "cutout:"
@@ -177,7 +178,8 @@ class DeploymentSettings:
     log_level: str = _setting("INFO", "LOG_LEVEL of every function.",
                               _one_of("DEBUG", "INFO", "WARNING", "ERROR"))
     # --- Runtime (passed to every function as CUTOUT_* variables) -----------------------
-    model_name: str = _setting("u2netp", "Model from models/ the engine loads.",
+    model_name: str = _setting(default_model_name(), "Model from models/ the engine loads "
+                               "(default: the manifest's \"default\").",
                                _matches(r"[A-Za-z0-9_.-]+", "a model name", False))
     max_pixels: int = _setting(
         DEFAULT_MAX_PIXELS, "Largest input in pixels (413 above); must fit "

@@ -26,7 +26,7 @@ class Settings:
     transient_bucket: str
     training_bucket: str
     kms_key_id: str
-    model_name: str = "u2netp"
+    model_name: str = ""  # empty: the manifest's "default" (engine.models.default_model_name)
     max_pixels: int = DEFAULT_MAX_PIXELS
     inference_threads: int = 0  # 0 = derive from the CPU credit (see engine.session)
     upload_url_ttl_seconds: int = 300

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from infra_synth import REPO_ROOT
 
+from cutout.engine.models import default_model_name
 from cutout.settings import Settings as RuntimeSettings
 from infrastructure.function_defaults import RESOURCE_FIELDS
 from infrastructure.network import INTERFACE_SERVICES
@@ -43,7 +44,9 @@ def test_deployment_defaults_match_the_runtime_defaults():
     for field in fields(RuntimeSettings):
         if field.name in RESOURCE_FIELDS:
             continue
-        assert getattr(deployment, field.name) == field.default, field.name
+        # an empty runtime model_name means the manifest's default, which synth resolves
+        expected = default_model_name() if field.name == "model_name" else field.default
+        assert getattr(deployment, field.name) == expected, field.name
 
 
 def test_every_known_interface_endpoint_maps_to_a_service():

@@ -135,3 +135,89 @@ def test_the_real_u2netp_passes_the_start_up_checks(tmp_path):
     shutil.copytree(default_model_dir(), folder)
     engine = Engine.create("u2netp", model_dir=folder, threads=1)
     assert engine.model.spec.family == "u2net"
+
+
+def _reference_mask(family_name, picture, session, size):
+    """Each family's reference pipeline, transcribed from its published code (not from the
+    engine): rembg u2net.py, DIS IS-Net/Inference.py, BiRefNet's README example."""
+    from PIL import Image
+
+    from cutout.engine.resampling import torch_bilinear
+
+    family = FAMILIES[family_name]
+    if family_name == "u2net":
+        small = np.asarray(picture.resize(family.input_size, Image.Resampling.LANCZOS), float)
+        small = small / small.max()
+    elif family_name == "isnet":
+        small = torch_bilinear(np.asarray(picture, np.float32), family.input_size)
+        small = np.floor(small) / 255.0  # .type(torch.uint8), then /255
+    else:
+        small = np.asarray(picture.resize(family.input_size, Image.Resampling.BILINEAR), float)
+        small = small / 255.0
+    mean = (0.5,) * 3 if family_name == "isnet" else (0.485, 0.456, 0.406)
+    std = (1.0,) * 3 if family_name == "isnet" else (0.229, 0.224, 0.225)
+    tensor = ((small - mean) / std).transpose(2, 0, 1)[np.newaxis].astype(np.float32)
+    out = session.run(None, {"input": tensor})[0][0, 0].astype(np.float64)
+    if family_name == "birefnet":
+        out = 1 / (1 + np.exp(-out))
+        mask = Image.fromarray((out * 255).astype(np.uint8), mode="L")  # ToPILImage
+        return np.asarray(mask.resize(size), float)  # Pillow's default: bicubic
+    if family_name == "isnet":
+        big = torch_bilinear(out.astype(np.float32), size).astype(np.float64)
+        return ((big - big.min()) / (big.max() - big.min()) * 255).astype(np.uint8)
+    small_mask = ((out - out.min()) / (out.max() - out.min()) * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(small_mask, mode="L").resize(
+        size, Image.Resampling.LANCZOS), float)
+
+
+def _detailed_picture(size):
+    """Red ramp (max 218, so /255 and /max differ), blue its mirror, a fine checker on
+    the right half (so resize kernels differ)."""
+    from PIL import Image
+
+    width, height = size
+    red = np.tile(np.linspace(0, 218, width), (height, 1))
+    checker = ((np.indices((height, width)).sum(axis=0) // 2) % 2) * 90.0
+    red[:, width // 2:] = np.clip(red[:, width // 2:] * 0.5 + checker[:, width // 2:], 0, 218)
+    pixels = np.stack([red, np.full_like(red, 100), 218 - red], axis=-1)
+    return Image.fromarray(pixels.astype(np.uint8))
+
+
+WRONG_VALUES = {
+    "input_scale": lambda f: "255" if f.input_scale == "image_max" else "image_max",
+    "mean": lambda f: [0.3, 0.3, 0.3],
+    "std": lambda f: [0.15, 0.15, 0.15],
+    "colour_order": lambda f: "BGR",
+    "resize_in": lambda f: "lanczos" if f.resize_in != "lanczos" else "pil_bilinear",
+    "resize_out": lambda f: "lanczos" if f.resize_out != "lanczos" else "torch_bilinear",
+    "activation": lambda f: "none" if f.activation == "sigmoid" else "sigmoid",
+    "output_normalisation": lambda f: "none" if f.output_normalisation == "min_max"
+    else "min_max",
+}
+
+
+@pytest.mark.parametrize("field", sorted(WRONG_VALUES))
+@pytest.mark.parametrize("family_name", ["u2net", "isnet", "birefnet"])
+def test_each_field_of_each_family_matches_its_reference_and_a_wrong_value_fails(
+        tmp_path, family_name, field):
+    import onnxruntime as ort
+
+    # Given a tiny graph of the family, a detailed picture and the reference's mask
+    family = FAMILIES[family_name]
+    graph = family_graph(family)
+    width, height = family.input_size
+    picture = _detailed_picture((width * 3 // 2 + 7, height * 5 // 4 + 3))
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    reference = _reference_mask(family_name, picture, session, picture.size)
+
+    def engine_mask(**entry):
+        name = "tiny-" + "-".join(entry) if entry else "tiny"
+        write_model(tmp_path, name, graph, family=family_name, **entry)
+        model = SegmentationModel(model_spec(name, tmp_path), threads=1)
+        return np.asarray(model.mask_at(model.predict(picture), picture.size), float)
+
+    # When the engine runs with the family's values / Then it gives the reference's mask
+    assert np.abs(engine_mask() - reference).max() <= 2.0
+    # And with this one field wrong, it does not
+    wrong = engine_mask(**{field: WRONG_VALUES[field](family)})
+    assert np.abs(wrong - reference).max() > 2.0, f"{family_name}: {field} left no trace"

@@ -15,7 +15,7 @@ REQUIRED = {
 
 def test_defaults_apply_when_only_the_required_variables_are_set():
     settings = Settings.from_env(REQUIRED)
-    assert settings.model_name == "u2netp" and settings.max_pixels == 36_000_000
+    assert settings.model_name == "" and settings.max_pixels == 36_000_000
     assert settings.zero_retention is False
 
 

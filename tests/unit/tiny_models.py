@@ -82,7 +82,12 @@ def family_graph(family: Family, input_size: tuple[int, int] | None = None) -> o
         nodes += [
             helper.make_node("Constant", [], ["low"], value=_floats([0.0], scalar=True)),
             helper.make_node("Constant", [], ["high"], value=_floats([1.0], scalar=True)),
-            helper.make_node("Clip", ["red", "low", "high"], ["answer"]),
+            helper.make_node("Clip", ["red", "low", "high"], ["clipped"]),
+            # spread to -4..4, so that a sigmoid or a missing min-max shows
+            helper.make_node("Constant", [], ["spread"], value=_floats([8.0], scalar=True)),
+            helper.make_node("Constant", [], ["shift"], value=_floats([4.0], scalar=True)),
+            helper.make_node("Mul", ["clipped", "spread"], ["spread_out"]),
+            helper.make_node("Sub", ["spread_out", "shift"], ["answer"]),
         ]
         side_outputs = 6 if family.name == "u2net" else 5
     outputs = [_tensor("answer", height, width, channels=1)]

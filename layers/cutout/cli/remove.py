@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--crop-margin", default="0", help="margin around the crop: px or %%")
     parser.add_argument("--edge", default=EDGES[0], choices=EDGES,
                         help="soft-edge colour: the subject's own (decontaminated) or the input's")
-    parser.add_argument("--model", default="u2netp", help="model name from models/manifest.json")
+    parser.add_argument("--model", default="",
+                        help="model name from models/manifest.json (default: its \"default\")")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     parser.add_argument("--threads", type=int, default=0, help="inference threads (0 = auto)")
     parser.set_defaults(run=run)

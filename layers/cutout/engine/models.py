@@ -21,6 +21,8 @@ from cutout.engine.families import (
     COLOUR_ORDERS,
     FAMILIES,
     INPUT_SCALES,
+    OUTPUT_NORMALISATIONS,
+    RESIZE_KERNELS,
     Family,
     family_named,
 )
@@ -47,8 +49,16 @@ class ModelSpec:
     licence: str
     source: str
     colour_order: str = "RGB"
-    activation: str = "none"  # applied to the output before the min-max normalisation
+    activation: str = "none"  # applied to the output before its normalisation
     memory_mb: int = 3008
+    resize_in: str = "lanczos"  # engine.resampling's kernels
+    resize_out: str = "lanczos"
+    output_normalisation: str = "min_max"
+    reference: str = ""  # the pipeline the processing fields are transcribed from
+    timeout_seconds: int = 29
+    # a licence that forbids commercial use must be accepted by name (`models fetch
+    # --accept-licence NAME`) before synth bakes the model into an image
+    licence_accepted: bool = False
 
     def verified_bytes(self) -> bytes:
         """The model file, refused unless its sha256 matches the manifest."""
@@ -77,6 +87,16 @@ def default_model_dir() -> Path:
         if (candidate / MANIFEST).is_file():
             return candidate
     raise ModelError(f"no models/{MANIFEST} found; set {MODEL_DIR_VARIABLE}")
+
+
+def default_model_name(model_dir: Path | None = None) -> str:
+    """The model used wherever none is named: the manifest's `"default"` (the one rule for
+    `cutout remove`, `cutout serve`, the runtime settings and the deployment's model_name)."""
+    folder = model_dir or default_model_dir()
+    default = read_manifest(folder).get("default")
+    if not isinstance(default, str) or not default:
+        raise ModelError(f"model manifest in {folder} names no \"default\" model")
+    return default
 
 
 def read_manifest(folder: Path) -> dict:
@@ -110,6 +130,7 @@ def family_entry(family: Family) -> dict:
     """The manifest fields a family fixes, as `cutout models add` writes them."""
     return {
         "family": family.name,
+        "reference": family.reference,
         "input_size": list(family.input_size),
         "input_scale": family.input_scale,
         "mean": list(family.mean),
@@ -117,7 +138,11 @@ def family_entry(family: Family) -> dict:
         "colour_order": family.colour_order,
         "output_index": family.output_index,
         "activation": family.activation,
+        "resize_in": family.resize_in,
+        "resize_out": family.resize_out,
+        "output_normalisation": family.output_normalisation,
         "memory_mb": family.memory_mb,
+        "timeout_seconds": family.timeout_seconds,
     }
 
 
@@ -146,6 +171,9 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
         "input_scale": INPUT_SCALES,
         "colour_order": COLOUR_ORDERS,
         "activation": ACTIVATIONS,
+        "resize_in": RESIZE_KERNELS,
+        "resize_out": RESIZE_KERNELS,
+        "output_normalisation": OUTPUT_NORMALISATIONS,
     }
     for field, allowed in choices.items():
         if values[field] not in allowed:
@@ -158,7 +186,7 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
             raise refuse(field, "must be three numbers (R, G, B)")
     if any(value == 0 for value in values["std"]):
         raise refuse("std", "must not contain 0")
-    for field in ("output_index", "memory_mb"):
+    for field in ("output_index", "memory_mb", "timeout_seconds"):
         if not _numbers([values[field]], 1, integer=True) or values[field] < 0:
             raise refuse(field, "must be a whole number >= 0")
     return ModelSpec(
@@ -176,6 +204,12 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
         colour_order=values["colour_order"],
         activation=values["activation"],
         memory_mb=int(values["memory_mb"]),
+        resize_in=values["resize_in"],
+        resize_out=values["resize_out"],
+        output_normalisation=values["output_normalisation"],
+        reference=str(values["reference"]),
+        timeout_seconds=int(values["timeout_seconds"]),
+        licence_accepted=values.get("licence_accepted") is True,
     )
 
 

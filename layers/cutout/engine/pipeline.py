@@ -20,7 +20,7 @@ from cutout.engine.compose import Box, Composition, compose, final_alpha
 from cutout.engine.decode import DecodedImage, decode_image
 from cutout.engine.encode import encode
 from cutout.engine.helper import side_pool
-from cutout.engine.models import model_spec
+from cutout.engine.models import default_model_name, model_spec
 from cutout.engine.options import RemovalOptions
 from cutout.engine.png import encode_png
 from cutout.engine.session import SegmentationModel
@@ -44,11 +44,6 @@ class CutoutResult:
     foreground: Box | None
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     mask_png: bytes | None = None  # only when asked for (training store)
-
-
-def _upscale(small_mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
-    """The model's mask at output size, resized like the reference pipeline (Lanczos)."""
-    return Image.fromarray(small_mask, mode="L").resize(size, _RESIZE)
 
 
 class _Stopwatch:
@@ -78,19 +73,19 @@ class Engine:
     @classmethod
     def create(
         cls,
-        model_name: str = "u2netp",
+        model_name: str | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         threads: int = 0,
         model_dir: Path | None = None,
     ) -> Engine:
-        """A new engine with its own session: the model's file checksum and its graph's
-        input shape are checked against the manifest first."""
-        spec = model_spec(model_name, model_dir)
+        """A new engine with its own session (no name: the manifest's default); the model's
+        file checksum and its graph's input shape are checked against the manifest first."""
+        spec = model_spec(model_name or default_model_name(model_dir), model_dir)
         return cls(SegmentationModel(spec, threads=threads), max_pixels)
 
     @classmethod
     def shared(
-        cls, model_name: str = "u2netp", max_pixels: int = DEFAULT_MAX_PIXELS, threads: int = 0
+        cls, model_name: str = "", max_pixels: int = DEFAULT_MAX_PIXELS, threads: int = 0
     ) -> Engine:
         """The process-wide engine for these settings, created on first use."""
         key = (model_name, max_pixels, threads)
@@ -118,13 +113,13 @@ class Engine:
             # run them side by side.
             full = side_pool().submit(decode_image, data, self.max_pixels, work_checked=True)
             with clock.stage("mask"):
-                mask = _upscale(small_mask, options.output_size(*model_view.full_size))
+                mask = self.model.mask_at(small_mask, options.output_size(*model_view.full_size))
             with clock.stage("decode"):
                 decoded = full.result()
         else:
             decoded = model_view
         del model_view
-        composition = self._compose(decoded, small_mask, options, clock, mask)
+        composition = self._compose(decoded, small_mask, options, clock, self.model, mask)
         del decoded  # the full-size input is not needed to encode: free it first
         with clock.stage("encode"):
             payload = encode(composition.image, options.format)
@@ -147,6 +142,7 @@ class Engine:
         small_mask: np.ndarray,
         options: RemovalOptions,
         clock: _Stopwatch,
+        model: SegmentationModel,
         mask: Image.Image | None = None,
     ) -> Composition:
         """Mask at output size, then the picture; intermediates die when this returns."""
@@ -157,7 +153,8 @@ class Engine:
             if input_alpha is not None and input_alpha.size != size:
                 input_alpha = input_alpha.resize(size, _RESIZE)
             if mask is None or mask.size != size:
-                mask = _upscale(small_mask, size)
+                # the model's mask at output size, with its family's reference kernel
+                mask = model.mask_at(small_mask, size)
             alpha = final_alpha(mask, input_alpha)
             del mask, input_alpha
         with clock.stage("compose"):

@@ -20,6 +20,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from cutout.engine.models import ModelSpec
+from cutout.engine.resampling import resize_mask, resize_picture
 from cutout.errors import ModelError
 
 LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of memory
@@ -95,11 +96,8 @@ class SegmentationModel:
         self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def preprocess(self, rgb: Image.Image) -> np.ndarray:
-        """Resize like the reference pipeline (Lanczos) and normalise, vectorised."""
-        # reducing_gap: a box pre-reduction before Lanczos, 4x faster on 12 MP and within
-        # 3 grey levels of the plain Lanczos resize the reference uses
-        resized = rgb.resize(self.spec.input_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        pixels = np.asarray(resized, dtype=np.float32)
+        """Resize and normalise as the family's reference pipeline does, vectorised."""
+        pixels = resize_picture(rgb, self.spec.input_size, self.spec.resize_in)
         if self.spec.input_scale == "image_max":
             peak = float(pixels.max())
             pixels /= peak if peak > 0 else 1.0
@@ -112,8 +110,8 @@ class SegmentationModel:
         return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
 
     def infer(self, tensor: np.ndarray, release_memory: bool = False) -> np.ndarray:
-        """Run the network; the prediction (after the family's activation) min-max
-        normalised to 0..255 like the reference.
+        """Run the network; the prediction (after the family's activation) as 0..255,
+        min-max normalised or scaled as the family's reference does.
 
         `release_memory` returns the activations' arena memory at the end of the run.
         """
@@ -123,9 +121,15 @@ class SegmentationModel:
         prediction = _plane(outputs[self.spec.output_index])
         if self.spec.activation == "sigmoid":
             prediction = 1.0 / (1.0 + np.exp(-prediction))
+        if self.spec.output_normalisation == "none":  # x255 and truncated, as ToPILImage
+            return (np.clip(prediction, 0.0, 1.0) * 255.0).astype(np.uint8)
         low, high = float(prediction.min()), float(prediction.max())
         scale = (high - low) or 1.0
         return ((prediction - low) / scale * 255.0).astype(np.uint8)
+
+    def mask_at(self, small_mask: np.ndarray, size: tuple[int, int]) -> Image.Image:
+        """The model-size mask at output `size`, resized with the reference's kernel."""
+        return resize_mask(small_mask, size, self.spec.resize_out)
 
     def predict(self, rgb: Image.Image, release_memory: bool = False) -> np.ndarray:
         """Mask at the model's input size (uint8, 0 = background, 255 = subject)."""
