@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from cutout.clock import Clock, utc_now
 from cutout.data.accounts import AccountStore
@@ -56,7 +57,7 @@ class TrainingReconciler:
                 continue
             # Checked before every page: an account that opts in meanwhile keeps its new data.
             step = self._training.erase_account_data(
-                account_id, out_of_time=lambda a=account_id: out_of_time() or self._opted_in(a))
+                account_id, out_of_time=partial(self._stop_erasing, out_of_time, account_id))
             deleted += step.deleted
             if account is not None and account.erasing:
                 self._accounts.record_erasure(account_id, step.deleted, step.finished,
@@ -64,6 +65,9 @@ class TrainingReconciler:
             if not step.finished and out_of_time():
                 return ReconcileReport(examined, deleted, finished=False)
         return ReconcileReport(examined, deleted)
+
+    def _stop_erasing(self, out_of_time: Callable[[], bool], account_id: str) -> bool:
+        return out_of_time() or self._opted_in(account_id)
 
     def _opted_in(self, account_id: str) -> bool:
         try:

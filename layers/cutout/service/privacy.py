@@ -82,7 +82,7 @@ class Deployment:
 
     @property
     def services(self) -> tuple[str, ...]:
-        services = BASE_SERVICES
+        services: tuple[str, ...] = BASE_SERVICES
         if self.batches_enabled:
             services = (
                 *services[:1],
