@@ -28,7 +28,11 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether `cutout serve` could listen on the port again. Like its listener, the probe sets
+    SO_REUSEADDR: a connection the stopped server closed first leaves the port in TIME_WAIT
+    for a minute, which a restart may reuse and which is not a socket left open."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

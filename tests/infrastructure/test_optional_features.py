@@ -142,7 +142,7 @@ def test_reserved_concurrency_quota_retention_and_alarm_actions_apply(synth):
         {"Id": r.get("Id"), "ExpirationInDays": r.get("ExpirationInDays")} for r in rules]
 
 
-def test_the_sweeper_runs_on_its_schedule_and_may_only_list_and_delete_transient_objects(synth):
+def test_the_sweeper_runs_on_its_schedule_and_may_only_list_delete_and_track_erasure(synth):
     rule = synth.one("AWS::Events::Rule")
     assert rule["ScheduleExpression"] == "rate(15 minutes)"
     assert "FunctionsSweeper" in json.dumps(rule["Targets"])
@@ -153,9 +153,13 @@ def test_the_sweeper_runs_on_its_schedule_and_may_only_list_and_delete_transient
         for action in listed:
             actions.setdefault(action, []).append(json.dumps(statement["Resource"]))
     data = {a for a in actions if a.startswith(("s3:", "dynamodb:"))}
-    assert data == {"s3:DeleteObject", "s3:ListBucket"}
+    # Transient objects by key; training objects by version (the reconciliation); account
+    # profiles read and their erasure progress updated. Nothing written to either bucket.
+    assert data == {"s3:DeleteObject", "s3:ListBucket", "s3:DeleteObjectVersion",
+                    "s3:ListBucketVersions", "dynamodb:GetItem", "dynamodb:UpdateItem"}
     deletes = " ".join(actions["s3:DeleteObject"])
     assert "/uploads/*" in deletes and "/results/*" in deletes and "Training" not in deletes
+    assert "Transient" not in " ".join(actions["s3:DeleteObjectVersion"])
     alarms = " ".join(synth.resources("AWS::CloudWatch::Alarm"))
     assert "SweeperErrors" in alarms and "SweeperThrottles" in alarms
 

@@ -43,7 +43,9 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     # stage's usage plan. Every issued key is put in the plan before it is handed out and
     # `cutout keys revoke` disables it there, so this is a revoked key whose Allow is still in
     # the authorizer's cache: it gets the same reason as once the cache has expired.
-    GatewayError("INVALID_API_KEY", 403, "forbidden", "The API key has been revoked.",
+    GatewayError("INVALID_API_KEY", 403, "forbidden",
+                 "The API key is not enabled in the usage plan of this API: it has been "
+                 "revoked, or was not issued with `cutout keys create`.",
                  reason="revoked_api_key"),
     # API Gateway's answer to a path or method it does not have.
     GatewayError("MISSING_AUTHENTICATION_TOKEN", 404, "route_not_found",
