@@ -1,8 +1,12 @@
-"""`cutout models`: list, add and verify the ONNX models of the manifest (models/).
+"""`cutout models`: list, fetch, add and verify the ONNX models of the manifest (models/).
 
     cutout models list
+    cutout models fetch NAME [--accept-licence SPDX] [--replace]
     cutout models add PATH --family NAME [--name NAME] [--licence SPDX] [--source TEXT]
     cutout models verify [NAME ...]
+
+`fetch` takes a well-known model (engine.catalogue) from its published location and refuses
+it unless its pinned hash matches (cli.model_fetch); `fetch` with no name lists the catalogue.
 
 `add` copies the file into the models folder if it is elsewhere, writes the manifest
 entry with the file's sha256 and its family's processing, and refuses a file whose ONNX
@@ -25,6 +29,7 @@ from cutout.engine.families import FAMILIES
 from cutout.errors import CutoutError
 
 NAME_CHARACTERS = "letters, digits, '.', '_' and '-'"
+MANIFEST_NAME = "manifest.json"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(title="models commands", metavar="COMMAND")
     listing = commands.add_parser("list", help="the manifest's models, one a line")
     listing.set_defaults(run=run_list)
+    fetch = commands.add_parser(
+        "fetch", help="download a well-known model, check its pinned hash, add it",
+        description="Download a well-known model from its published location (rembg's GitHub "
+                    "release), refuse it unless its pinned hash matches, and add it to the "
+                    "manifest. Without NAME: the catalogue.")
+    fetch.add_argument("name", nargs="?", metavar="NAME", help="a model of the catalogue")
+    fetch.add_argument("--accept-licence", metavar="SPDX",
+                       help="accept a licence that forbids commercial use (type its id)")
+    fetch.add_argument("--replace", action="store_true", help="overwrite an entry of that name")
+    fetch.set_defaults(run=run_fetch)
     add = commands.add_parser("add", help="add an .onnx file to the manifest (with its hash)")
     add.add_argument("path", type=Path, metavar="PATH", help="the .onnx file")
     add.add_argument("--family", required=True, choices=sorted(FAMILIES),
@@ -47,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = commands.add_parser("verify", help="check hashes and run each model once")
     verify.add_argument("names", nargs="*", metavar="NAME", help="default: every model")
     verify.set_defaults(run=run_verify)
-    for command in (listing, add, verify):
+    for command in (listing, fetch, add, verify):
         command.add_argument("--dir", type=Path, help="the models folder (default: the "
                              "engine's, or CUTOUT_MODEL_DIR)")
     parser.set_defaults(run=lambda args: parser.print_help() or 2)
@@ -76,6 +91,31 @@ def run_list(args: argparse.Namespace) -> int:
         marker = " (default)" if name == default else ""
         print(f"{name:24} {spec.family:9} {width:>4}x{height:<4} {size:>7} "
               f"{spec.memory_mb:>7}  {spec.licence}{marker}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from cutout.cli.model_fetch import fetch
+    from cutout.engine.catalogue import catalogue, catalogue_entry
+
+    try:
+        if not args.name:
+            print(f"{'name':24} {'family':9} {'MB':>7}  {'licence':14} pinned")
+            for entry in catalogue().values():
+                size = f"{entry.size / 1e6:7.1f}" if entry.size else "      ?"
+                pinned = "sha256" if entry.sha256 else "md5"
+                print(f"{entry.name:24} {entry.family:9} {size}  {entry.licence:14} {pinned}")
+            return 0
+        folder = _folder(args)
+        entry = catalogue_entry(args.name)
+        record = fetch(entry, folder, args.accept_licence, args.replace,
+                       say=lambda line: print(line, file=sys.stderr))
+    except CutoutError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"fetched {entry.name!r} ({entry.family}, {record['file']}, sha256 "
+          f"{record['sha256']}, {entry.licence}) into {folder / MANIFEST_NAME}; choose it with "
+          f"-c cutout:model_name={entry.name}")
     return 0
 
 

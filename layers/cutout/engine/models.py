@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cutout.engine.catalogue import forbids_commercial_use
 from cutout.engine.families import (
     ACTIVATIONS,
     COLOUR_ORDERS,
@@ -59,6 +60,12 @@ class ModelSpec:
     # a licence that forbids commercial use must be accepted by name (`models fetch
     # --accept-licence NAME`) before synth bakes the model into an image
     licence_accepted: bool = False
+    commercial_use: bool = True  # False for a licence that forbids it (engine.catalogue)
+    # measured needs at 12 MP (benchmarks/bench_engine.py): peak RSS of a fresh process and
+    # seconds, on `measured_on`; 0 where never measured (synth then uses memory_mb/timeout)
+    peak_rss_mb: int = 0
+    seconds_12mp: float = 0.0
+    measured_on: str = ""
 
     def verified_bytes(self) -> bytes:
         """The model file, refused unless its sha256 matches the manifest."""
@@ -186,9 +193,16 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
             raise refuse(field, "must be three numbers (R, G, B)")
     if any(value == 0 for value in values["std"]):
         raise refuse("std", "must not contain 0")
-    for field in ("output_index", "memory_mb", "timeout_seconds"):
+    values.setdefault("peak_rss_mb", 0)
+    for field in ("output_index", "memory_mb", "timeout_seconds", "peak_rss_mb"):
         if not _numbers([values[field]], 1, integer=True) or values[field] < 0:
             raise refuse(field, "must be a whole number >= 0")
+    seconds = values.get("seconds_12mp", 0.0)
+    if not _numbers([seconds], 1) or seconds < 0:
+        raise refuse("seconds_12mp", "must be a number of seconds >= 0")
+    commercial_use = values.get("commercial_use", not forbids_commercial_use(values["licence"]))
+    if not isinstance(commercial_use, bool):
+        raise refuse("commercial_use", "must be true or false")
     return ModelSpec(
         name=name,
         family=family.name,
@@ -210,6 +224,10 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
         reference=str(values["reference"]),
         timeout_seconds=int(values["timeout_seconds"]),
         licence_accepted=values.get("licence_accepted") is True,
+        commercial_use=commercial_use,
+        peak_rss_mb=int(values["peak_rss_mb"]),
+        seconds_12mp=float(seconds),
+        measured_on=str(values.get("measured_on", "")),
     )
 
 
