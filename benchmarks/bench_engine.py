@@ -14,6 +14,14 @@ smooth), it measures:
 and prints the ratios next to the targets of the engine issue.
 
     python benchmarks/bench_engine.py [--runs 5] [--json out.json]
+
+With `--model PATH --family F` it measures that model file instead (any ONNX file of a
+family, no manifest entry needed): for each of 2 MP and 12 MP, `--repeats` fresh processes
+each load the model and cut out one picture; it prints the median load time, cutout time and
+peak RSS, and the manifest fields (`peak_rss_mb`, `seconds_12mp`) synth sizes the function
+from (docs/models-and-edges.md).
+
+    python benchmarks/bench_engine.py --model ~/models/isnet-general-use.onnx --family isnet
 """
 
 from __future__ import annotations
@@ -106,10 +114,62 @@ def child(kind: str, data_path: str | None) -> None:
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak_mb}))
 
 
-def in_fresh_process(kind: str, data_path: Path | None = None) -> dict[str, float]:
+def model_child(model_dir: str, data_path: str) -> None:
+    """One fresh process: load the model of `model_dir`'s manifest, cut out one picture."""
+    data = Path(data_path).read_bytes()
+    started = time.perf_counter()
+    from cutout.engine import Engine
+
+    engine = Engine.create("measured", model_dir=Path(model_dir))
+    loaded = time.perf_counter()
+    engine.remove(data)
+    done = time.perf_counter()
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(row.split()[1]) for row in status.splitlines() if row.startswith("VmHWM"))
+    print(json.dumps({"init_seconds": loaded - started, "seconds": done - loaded,
+                      "peak_rss_mb": peak_kb / 1024}))
+
+
+def measure_model(path: Path, family: str, repeats: int) -> list[str]:
+    """2 MP and 12 MP figures for any model file, each from fresh processes."""
+    import hashlib
+    import tempfile
+
+    from cutout.engine.families import FAMILIES
+    from cutout.engine.models import family_entry
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    entry = {**family_entry(FAMILIES[family]), "file": str(path.resolve()), "sha256": digest,
+             "licence": "unspecified"}
+    lines = [f"model {path} ({path.stat().st_size / 1e6:.1f} MB, {family} family), "
+             f"median of {repeats} fresh processes per size:", "",
+             f"{'size':6} {'load':>9} {'cutout':>9} {'peak RSS':>10}"]
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "manifest.json").write_text(json.dumps({"default": "measured",
+                                                          "models": {"measured": entry}}))
+        for label in ("2mp", "12mp"):
+            data_path = folder / f"{label}.jpg"
+            data_path.write_bytes(make_jpeg(SIZES[label]))
+            runs = [in_fresh_process("model", data_path, folder) for _ in range(repeats)]
+            row = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            figures[label] = row
+            lines.append(f"{label:6} {row['init_seconds']:8.2f}s {row['seconds']:8.2f}s "
+                         f"{row['peak_rss_mb']:8.0f} MB")
+    twelve = figures["12mp"]
+    lines += ["", "manifest fields: " + json.dumps({
+        "peak_rss_mb": round(twelve["peak_rss_mb"]), "seconds_12mp": round(twelve["seconds"], 2)})]
+    return lines
+
+
+def in_fresh_process(kind: str, data_path: Path | None = None,
+                     model_dir: Path | None = None) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", kind]
     if data_path:
         command += ["--data", str(data_path)]
+    if model_dir:
+        command += ["--model-dir", str(model_dir)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -166,7 +226,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw samples here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help="measure this .onnx file instead")
+    parser.add_argument("--family", help="the model's family (with --model)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per size")
     args = parser.parse_args()
+    if args.child == "model":
+        model_child(args.model_dir, args.data)
+        return
     if args.child:
         child(args.child, args.data)
         return
@@ -174,6 +241,11 @@ def main() -> None:
     import tempfile
 
     print(f"machine: {os.cpu_count()} CPUs visible; python {sys.version.split()[0]}")
+    if args.model:
+        if not args.family:
+            parser.error("--model needs --family")
+        print("\n".join(measure_model(args.model, args.family, args.repeats)))
+        return
     latency = latency_table(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = fresh_process_figures(Path(tmp))

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from cutout.engine.models import default_model_name
 from cutout.settings import DEFAULT_MAX_PIXELS
+from infrastructure.model_sizing import model_needs
 
 CONTEXT_PREFIX = "cutout:"
 
@@ -158,11 +159,13 @@ class DeploymentSettings:
     architecture: str = _setting("x86_64", "CPU architecture of every function: x86_64 or arm64.",
                                  _one_of("x86_64", "arm64"))
     inference_memory_mb: int = _setting(
-        3008, "Memory of the remove-background function (CPU scales with it).",
+        0, "Memory of the remove-background function (CPU scales with it); 0 derives it from "
+        "the chosen model's measured needs (docs/models-and-edges.md; 3008 for u2netp).",
         _between(128, 10240))
     inference_timeout_seconds: int = _setting(
-        29, "Timeout of the remove-background function; at most 29 (API Gateway's "
-        "integration timeout).", _between(1, 900))
+        0, "Timeout of the remove-background function, at most 29 (API Gateway's "
+        "integration timeout); 0 derives it from the chosen model's measured time.",
+        _between(1, 900))
     inference_reserved_concurrency: int = _setting(
         0, "Reserved concurrency of remove-background (guaranteed and capped); 0 leaves it "
         "unreserved. Reserving takes from the account's unreserved pool, which Lambda keeps "
@@ -288,6 +291,15 @@ class DeploymentSettings:
         """Whether cutout creates any interface endpoint (its own or the private API's)."""
         return bool((self.create_vpc_endpoints and self.interface_endpoints)
                     or (self.private_api and not self.api_vpc_endpoint_id))
+
+    def __post_init__(self) -> None:
+        """0 (the default) memory or timeout: the chosen model's needs (model_sizing)."""
+        if self.inference_memory_mb and self.inference_timeout_seconds:
+            return
+        memory, timeout = model_needs(self.model_name, self.inference_memory_mb,
+                                      self.inference_timeout_seconds, self.max_pixels)
+        object.__setattr__(self, "inference_memory_mb", memory)
+        object.__setattr__(self, "inference_timeout_seconds", timeout)
 
     @classmethod
     def from_context(cls, context: Callable[[str], Any]) -> DeploymentSettings:
@@ -428,8 +440,9 @@ def _coerce(name: str, raw: Any, kind: str) -> Any:
 
 def default_context() -> dict[str, Any]:
     """The documented defaults, as `cdk.json` context (a test keeps cdk.json equal)."""
-    defaults = DeploymentSettings()
-    return {CONTEXT_PREFIX + f.name: getattr(defaults, f.name) for f in fields(defaults)}
+    # the declared defaults, not an instance's (which has derived the 0s from the model)
+    return {CONTEXT_PREFIX + f.name: f.default_factory() if f.default is MISSING  # type: ignore[operator]
+            else f.default for f in fields(DeploymentSettings)}
 
 
 def settings_table(context: Mapping[str, Any] | None = None) -> str:
