@@ -10,11 +10,20 @@ reported, as pytest always does.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ALLOWED_SKIPS = Path(__file__).with_name("allowed_skips.txt")
+# Where the `cutout serve` processes of the e2e tests write their functions' AWS calls
+# (tests/e2e/aws_calls), read by tests/integration/test_least_privilege.py: one per session.
+# Created here (and removed when the session ends) unless the caller named one.
+AWS_CALLS_FOLDER = None if os.environ.get("CUTOUT_TEST_AWS_CALLS") else tempfile.mkdtemp(
+    prefix="cutout-aws-calls-")
+if AWS_CALLS_FOLDER:
+    os.environ["CUTOUT_TEST_AWS_CALLS"] = AWS_CALLS_FOLDER
 
 
 def in_ci() -> bool:
@@ -81,3 +90,8 @@ class SkipAudit:
 def pytest_configure(config: pytest.Config) -> None:
     if in_ci():
         config.pluginmanager.register(SkipAudit(allowed_reasons()), "cutout-skip-audit")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if AWS_CALLS_FOLDER:
+        shutil.rmtree(AWS_CALLS_FOLDER, ignore_errors=True)

@@ -40,6 +40,12 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+# tests/e2e/aws_calls/sitecustomize.py: records the AWS calls of serve's functions into the
+# session's folder (named by tests/conftest.py) for tests/integration/test_least_privilege.py
+AWS_CALLS_ENV = "CUTOUT_TEST_AWS_CALLS"
+AWS_CALLS_HOOK = Path(__file__).resolve().parent / "aws_calls"
+
+
 def cutout_console_script() -> str:
     """The `cutout` entry point installed beside this interpreter (the venv's bin/)."""
     script = Path(sys.executable).parent / "cutout"
@@ -89,6 +95,9 @@ def start_local_api(
     log_path = log_dir / f"cutout-serve-{port}.log"
     env = {**os.environ, **(extra_env or {})}
     env.pop("CUTOUT_DEMO_API_KEY", None)
+    if env.get(AWS_CALLS_ENV):  # its functions' AWS calls, for the least-privilege check
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(AWS_CALLS_HOOK),
+                                                          env.get("PYTHONPATH"))))
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [cutout_console_script(), "serve", "--port", str(port),

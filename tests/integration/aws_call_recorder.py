@@ -7,8 +7,10 @@ becomes: action, resource ARN and the condition keys IAM evaluates (`dynamodb:Le
 `s3:x-amz-server-side-encryption`). Calls made by the tests themselves (setting up moto,
 looking at what was stored) belong to no function and are not recorded.
 
-Installed once per session (tests/integration/conftest.py); the check is
-tests/integration/test_least_privilege.py. Light on purpose: one dict look-up per call.
+Installed once per session (tests/integration/conftest.py), and in each `cutout serve` the e2e
+tests start (tests/e2e/aws_calls/sitecustomize.py writes its requests to the session's folder,
+read back by served_calls.py); the check is tests/integration/test_least_privilege.py.
+Light on purpose: one dict look-up per call.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from batch_support import (
 )
 from integration_support import Gateway, LocalContext, load_function
 from policy_check import TABLE, Policies
+from served_calls import served_calls
 
 from cutout.data import schema
 
@@ -158,8 +159,13 @@ def every_function_once(settings, stores, accounts, caller, other_caller, png_im
     later({}, LocalContext())
 
 
+def _recorded() -> set[Request]:
+    """This process's calls and those of the e2e tests' `cutout serve` processes."""
+    return RECORDER.requests | served_calls()
+
+
 def _verdicts(policies: Policies, requests=None):
-    return [v for r in sorted(requests or RECORDER.requests, key=Request.describe)
+    return [v for r in sorted(requests or _recorded(), key=Request.describe)
             for v in policies.evaluate(r)]
 
 
@@ -170,10 +176,23 @@ def _of_the_deployment(request: Request) -> bool:
 
 
 def test_every_recorded_call_is_allowed(policies, every_function_once):
-    judged = [r for r in RECORDER.requests if _of_the_deployment(r)]
-    refused = [f"{v.request.describe()}\n    (first in {RECORDER.first_seen.get(v.request)})"
+    judged = [r for r in _recorded() if _of_the_deployment(r)]
+    first = {**dict.fromkeys(served_calls(), "an e2e test's cutout serve"), **RECORDER.first_seen}
+    refused = [f"{v.request.describe()}\n    (first in {first.get(v.request)})"
                f"\n    {v.why}" for v in _verdicts(policies, judged) if not v.allowed]
     assert not refused, "AWS would refuse these calls:\n" + "\n".join(refused)
+
+
+def test_the_e2e_servers_calls_are_judged_when_e2e_tests_ran(request):
+    # The e2e tests' `cutout serve` processes record into this session's folder: if any ran,
+    # the authorizer's key read (every authorised request makes it) must be among the calls.
+    if not any("tests/e2e/" in item.nodeid or item.nodeid.startswith("e2e/")
+               for item in request.session.items):
+        pytest.skip("no e2e test in this session: only this process's calls are judged")
+    served = served_calls()
+    assert any(r.function == "authorizer" and r.action == "dynamodb:GetItem" for r in served), (
+        "no call recorded from the e2e tests' cutout serve in "
+        f"{os.environ.get('CUTOUT_TEST_AWS_CALLS')}")
 
 
 def test_every_granted_action_is_used_or_has_its_reason(policies, every_function_once):
