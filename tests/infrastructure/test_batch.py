@@ -95,6 +95,15 @@ def test_statelint_passes_the_synthesized_state_machine(synth, tmp_path):
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
+def test_the_local_stacks_batch_machine_is_the_synthesized_one(synth):
+    # `cutout serve` has no CDK at run time: it creates the committed state machine and
+    # worker configuration, which must be this template's (its tuning at the defaults)
+    from infrastructure.local_batch_definition import LOCAL_DEFINITION, render
+
+    assert LOCAL_DEFINITION.read_text() == render(synth.raw), \
+        "the definition changed: run python -m infrastructure.local_batch_definition"
+
+
 def test_the_result_writer_is_rendered(synth):
     # The CDK drops ResultWriterV2 without app.py's useDistributedMapResultWriterV2 flag.
     assert "ResultWriter" in _map_state(synth)
