@@ -1,9 +1,11 @@
 """Catalogue batches: a Step Functions Distributed Map over an S3 prefix, and its worker.
 
 The worker is the inference image with another entry point (`batch_items.handler`): same
-engine, same isolated subnets, its own role (exactly the allow-listed buckets) and a longer
-timeout than the API's 29 s, so one invocation handles a batch of images. The API function
-gets what starting and reading jobs needs. Built only when the allow-lists name buckets.
+engine, same isolated subnets, its own role (no allow-listed bucket: it reaches them only
+through a session of the batch-job role that each job's policy narrows to its two prefixes)
+and a longer timeout than the API's 29 s, so one invocation handles a batch of images. The
+API function gets what starting and reading jobs needs. Built only when the allow-lists
+name buckets.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from constructs import Construct
 
 from cutout.data import schema
 from cutout.data.batches import BATCH_RUNS_PREFIX, BATCHES_PREFIX, COUNTERS
+from cutout.settings import env_name
 from infrastructure.batch_access import (
     JOB_ATTRIBUTES,
     as_nag,
@@ -55,7 +58,9 @@ def batch_resources(scope: Construct, settings: DeploymentSettings) -> dict[str,
     enabled = bool(settings.batch_source_buckets)
     return {"batch_state_machine_arn": state_machine_arn(scope) if enabled else "",
             "batch_source_buckets": ",".join(settings.batch_source_buckets),
-            "batch_destination_buckets": ",".join(settings.batch_destination_buckets)}
+            "batch_destination_buckets": ",".join(settings.batch_destination_buckets),
+            # only the worker's (Batch._worker): the role it assumes for each job
+            "batch_job_role_arn": ""}
 
 
 def allow_listed_buckets(scope: Construct, settings: DeploymentSettings) -> list[s3.IBucket]:
@@ -92,7 +97,8 @@ class Batch(Construct):
         sources = [buckets[name] for name in settings.batch_source_buckets]
         destinations = [buckets[name] for name in settings.batch_destination_buckets]
 
-        self.worker, role = self._worker(settings, network, key, environment, retention)
+        self.worker, role, self.job_role = self._worker(settings, network, key, environment,
+                                                        retention, sources, destinations)
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
         # A job's counters, and the account's day usage: batch images are the customer's
         # spend, metered like any removal (the RemovalService adds requests and pixels).
@@ -100,12 +106,6 @@ class Batch(Construct):
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
         grant_training_capture(role, training_store)
         grant_key(role, key, *KEY_WRITE)
-        grant_buckets(role, sources, "s3:GetObject")  # read only: never Put or Delete
-        # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing
-        # output a 404 rather than a 403.
-        grant_buckets(role, destinations, "s3:GetObject", "s3:PutObject")
-        for bucket in destinations:
-            grant_list(role, bucket, "s3:ListBucket")
 
         self.state_machine = self._state_machine(settings, key, transient_bucket, sources,
                                                  retention)
@@ -113,12 +113,35 @@ class Batch(Construct):
             raise ValueError("the API function has no role to grant batch access to")
         self._grant_api(cast(iam.Role, api_function.role), table, transient_bucket, sources)
 
+    def _job_role(self, worker_role: iam.Role, key: kms.IKey, sources: list[s3.IBucket],
+                  destinations: list[s3.IBucket]) -> iam.Role:
+        """The allow-listed buckets, only through this role: the worker assumes it for each
+        job with a session policy naming the job's two prefixes (cutout.data.batch_access),
+        so IAM bounds a job to its own locations and the worker's role holds none of them."""
+        job_role = iam.Role(self, "JobRole", assumed_by=worker_role,
+                            description="cutout batch-job: one job's source and destination, "
+                                        "as each session's policy narrows them",
+                            max_session_duration=Duration.hours(1))
+        worker_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sts:AssumeRole"], resources=[job_role.role_arn]))
+        grant_buckets(job_role, sources, "s3:GetObject")  # read only: never Put or Delete
+        # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing
+        # output a 404 rather than a 403.
+        grant_buckets(job_role, destinations, "s3:GetObject", "s3:PutObject")
+        for bucket in destinations:
+            grant_list(job_role, bucket, "s3:ListBucket")
+        grant_key(job_role, key, "kms:GenerateDataKey")  # outputs are SSE-KMS, the stack's key
+        return job_role
+
     def _worker(self, settings: DeploymentSettings, network: Network, key: kms.IKey,
                 environment: dict[str, str], retention: logs.RetentionDays,
-                ) -> tuple[lambda_.Function, iam.Role]:
+                sources: list[s3.IBucket], destinations: list[s3.IBucket],
+                ) -> tuple[lambda_.Function, iam.Role, iam.Role]:
         description = "cutout batch-worker: cuts out one batch of a catalogue job"
         base = FunctionBase(self, "WorkerBase", description=description, key=key,
                             retention=retention)
+        job_role = self._job_role(base.role, key, sources, destinations)
+        environment = {**environment, env_name("batch_job_role_arn"): job_role.role_arn}
         worker = lambda_.DockerImageFunction(
             self, "Worker", description=description,
             code=inference_image(settings, cmd=["batch_items.handler"]),  # the same image
@@ -127,7 +150,7 @@ class Batch(Construct):
             **base.function_options(settings, network,
                                     {**environment, "POWERTOOLS_SERVICE_NAME": "batch-worker"},
                                     key))
-        return worker, base.role
+        return worker, base.role, job_role
 
     def _state_machine(self, settings: DeploymentSettings, key: kms.IKey,
                        transient_bucket: s3.IBucket, sources: list[s3.IBucket],

@@ -27,7 +27,7 @@ PLACEHOLDERS = {"BatchWorker": "${BatchWorkerArn}", "StorageTransientBucket": "$
 # no bucket of them.
 SYNTH_CONTEXT = {"cutout:batch_source_buckets": "catalogue-in",
                  "cutout:batch_destination_buckets": "catalogue-out",
-                 "cutout:interface_endpoints": "states"}
+                 "cutout:interface_endpoints": "states,sts"}
 WORKER_FIELDS = ("ImageConfig", "Timeout", "MemorySize")
 
 

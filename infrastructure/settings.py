@@ -260,7 +260,7 @@ class DeploymentSettings:
     interface_endpoints: list = _setting(
         [], f"Extra interface endpoints, from: {', '.join(KNOWN_INTERFACE_ENDPOINTS)}. None "
         "by default: the handlers call only S3 and DynamoDB (gateway endpoints); batch jobs "
-        "need states.",
+        "need states and sts.",
         _each(_one_of(*KNOWN_INTERFACE_ENDPOINTS)))
     # --- Monitoring ----------------------------------------------------------------------
     alarm_topic_arn: str = _setting("", "SNS topic that alarms notify (empty: alarms only).",
@@ -341,12 +341,13 @@ class DeploymentSettings:
         if bool(self.batch_source_buckets) != bool(self.batch_destination_buckets):
             raise SettingsError(f"{CONTEXT_PREFIX}batch_source_buckets and "
                                 f"{CONTEXT_PREFIX}batch_destination_buckets must be set together")
-        if (self.batch_source_buckets and self.create_vpc_endpoints
-                and "states" not in self.interface_endpoints):
+        missing = [name for name in ("states", "sts") if name not in self.interface_endpoints]
+        if self.batch_source_buckets and self.create_vpc_endpoints and missing:
             raise SettingsError(
-                f"batch jobs need {CONTEXT_PREFIX}interface_endpoints to include states: the "
-                "API function starts Step Functions executions from the isolated subnets "
-                "(an interface endpoint, about $7 a month per zone)")
+                f"batch jobs need {CONTEXT_PREFIX}interface_endpoints to include states and "
+                f"sts (missing: {', '.join(missing)}): the API function starts Step Functions "
+                "executions and the worker takes each job's own STS session from the "
+                "isolated subnets (an interface endpoint each, about $7 a month per zone)")
 
     def _check_dns_zone(self) -> None:
         p = CONTEXT_PREFIX

@@ -47,6 +47,9 @@ class Settings:
     batch_max_concurrency: int = 50
     batch_size: int = 10
     batch_tolerated_failure_percent: int = 5
+    # The role each job's items are read and written as, under a session policy naming only
+    # the job's two prefixes (data.batch_access); empty: the worker's own credentials.
+    batch_job_role_arn: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

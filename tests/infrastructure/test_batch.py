@@ -24,7 +24,7 @@ SOURCE, DESTINATION = "catalogue-in", "catalogue-out"
 @pytest.fixture(scope="module")
 def synth():
     return synthesize(batch_source_buckets=SOURCE, batch_destination_buckets=DESTINATION,
-                      interface_endpoints="states", batch_max_concurrency=40, batch_size=12,
+                      interface_endpoints="states,sts", batch_max_concurrency=40, batch_size=12,
                       batch_tolerated_failure_percent=3)
 
 
@@ -161,16 +161,43 @@ def test_logs_are_kms_encrypted_and_keep_no_execution_data(synth):
 
 def test_sources_are_only_listed_and_read_and_only_allow_listed_buckets_appear(synth):
     worker = statements(synth, "BatchWorkerBaseRole")
+    job = statements(synth, "BatchJobRole")
     machine = statements(synth, "BatchStateMachineRole")
     api = statements(synth, "InferenceBaseRole")
-    assert _buckets_in(worker, "s3:GetObject") == {SOURCE, DESTINATION}
-    assert _buckets_in(worker, "s3:PutObject") == {DESTINATION}
-    assert _buckets_in(worker + machine + api, "s3:Delete") == set()
+    # the worker reaches the allow-listed buckets only as the batch-job role, per job
+    assert _buckets_in(worker, "s3:") == set()
+    assert _buckets_in(job, "s3:GetObject") == {SOURCE, DESTINATION}
+    assert _buckets_in(job, "s3:PutObject") == {DESTINATION}
+    assert _buckets_in(job, "s3:ListBucket") == {DESTINATION}
+    assert _buckets_in(worker + job + machine + api, "s3:Delete") == set()
     assert _buckets_in(machine, "s3:ListBucket") == {SOURCE}
     assert _buckets_in(api, "s3:ListBucket") == {SOURCE}
-    for statement in worker + machine + api:
+    for statement in worker + job + machine + api:
         for resource in _resources(statement):
             assert ":s3:::*" not in json.dumps(resource)
+
+
+def test_only_the_worker_may_assume_the_batch_job_role_and_it_knows_which(synth):
+    (lid,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("BatchJobRole")]
+    trust = synth.resources("AWS::IAM::Role")[lid]["Properties"]["AssumeRolePolicyDocument"]
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert json.dumps(statement["Principal"]).count("BatchWorkerBaseRole") == 1
+    assert "Service" not in statement["Principal"]
+    worker = statements(synth, "BatchWorkerBaseRole")
+    assumes = [s for s in worker if "sts:AssumeRole" in _actions(s)]
+    assert [_resources(s) for s in assumes] == [[{"Fn::GetAtt": [lid, "Arn"]}]]
+    function = next(v["Properties"] for k, v in synth.resources("AWS::Lambda::Function").items()
+                    if k.startswith("BatchWorker"))
+    assert function["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == {
+        "Fn::GetAtt": [lid, "Arn"]}
+    # the other functions get the variable empty: they never assume it
+    inference = next(v["Properties"] for k, v in synth.resources("AWS::Lambda::Function").items()
+                     if k.startswith("Inference"))
+    assert inference["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == ""
+    job = statements(synth, "BatchJobRole")
+    assert sorted(a for s in job for a in _actions(s) if a.startswith("kms:")) == [
+        "kms:GenerateDataKey"]
 
 
 def test_the_api_function_may_start_and_read_only_this_state_machine(synth):
@@ -225,7 +252,7 @@ def test_without_allow_listed_buckets_there_is_no_batch_machinery():
     ({"batch_source_buckets": [SOURCE], "batch_destination_buckets": [DESTINATION]},
      "interface_endpoints"),
     ({"batch_source_buckets": ["Not_A_Bucket"], "batch_destination_buckets": [DESTINATION],
-      "interface_endpoints": ["states"]}, "batch_source_buckets"),
+      "interface_endpoints": ["states", "sts"]}, "batch_source_buckets"),
     ({"batch_size": 500}, "batch_size"),
 ])
 def test_a_bad_batch_setting_names_itself(context, named):
@@ -267,7 +294,7 @@ def test_synthesis_refuses_allow_listing_the_stacks_own_buckets(role):
     # Given the transient bucket's name as CloudFormation makes it (stack "cutout")
     own = "cutout-storagetransientbucket0a1b2c3d-4e5f6a7b8c9d"
     context = {"batch_source_buckets": [SOURCE], "batch_destination_buckets": [DESTINATION],
-               "interface_endpoints": ["states"], role: [own]}
+               "interface_endpoints": ["states", "sts"], role: [own]}
     # When / Then the stack is not built, and the message names the bucket
     with pytest.raises(SettingsError, match=own):
         synthesize(**context)

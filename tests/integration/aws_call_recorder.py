@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,8 @@ class Request:
     action: str
     resource: str
     context: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # made with an assumed role's session (a batch job's): the session policy it was given
+    session_policy: str = ""
 
     def condition_values(self) -> dict[str, list[str]]:
         return {key: list(values) for key, values in self.context}
@@ -69,6 +71,8 @@ class Recorder:
     def __init__(self) -> None:
         self.requests: set[Request] = set()
         self.first_seen: dict[Request, str] = {}  # request -> the test that first made it
+        # an assumed role's access key id -> (the role's ARN, the session policy)
+        self.sessions: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     def install(self) -> None:
@@ -86,31 +90,50 @@ class Recorder:
             client.meta.events.register(
                 "before-call.dynamodb",
                 lambda model, params, **_: recorder.record(model, json.loads(params["body"]),
-                                                           region))
+                                                           region, _access_key(client)))
             client.meta.events.register(
                 "before-parameter-build",
                 lambda model, params, context=None, **_:
                 model.service_model.endpoint_prefix != "dynamodb"
-                and recorder.record(model, params, region,
-                                    presigned=bool((context or {}).get("is_presign_request"))))
+                and recorder.record(model, params, region, _access_key(client),
+                                    presigned=bool((context or {}).get("is_presign_request")),
+                                    context=context))
+            client.meta.events.register("after-call.sts.AssumeRole", recorder.session_started)
             return client
 
         create_client._recorder = self  # type: ignore[attr-defined]
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
-    def record(self, model: Any, params: dict, region: str, presigned: bool = False) -> None:
+    def session_started(self, parsed: dict, context: dict | None = None, **_: Any) -> None:
+        """An AssumeRole answered: later calls signed with its key are that role's session."""
+        asked = (context or {}).get("cutout_assume_role")
+        credentials = parsed.get("Credentials") or {}
+        if asked and credentials.get("AccessKeyId"):
+            with self._lock:
+                self.sessions[credentials["AccessKeyId"]] = asked
+
+    def record(self, model: Any, params: dict, region: str, access_key: str | None = None,
+               presigned: bool = False, context: dict | None = None) -> None:
         """`presigned`: a URL signed with the function's credentials (a client executes it,
         as this role); one for a key ending in "/" is the account page learning S3's origin
-        for its CSP, never fetched, so it is not a call."""
+        for its CSP, never fetched, so it is not a call. A call signed with an assumed role's
+        key is that role's, judged with its session policy too."""
         function = current_function()
         if function is None or (presigned and str(params.get("Key", "")).endswith("/")):
             return
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
+        if model.name == "AssumeRole" and context is not None:
+            context["cutout_assume_role"] = (params.get("RoleArn", ""), params.get("Policy", ""))
+        role, session_policy = self.sessions.get(access_key or "", ("", ""))
+        if role:
+            function = role.rsplit("/", 1)[-1].removeprefix("cutout-")
         try:
             found = iam_requests(function, service, model.name, params, region)
         except Exception as error:  # never break the call: the check reports it instead
             found = [Request(function, f"{service}:{model.name}", "unparsed",
                              f"{type(error).__name__}: {error}")]
+        if session_policy:
+            found = [replace(request, session_policy=session_policy) for request in found]
         test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
         with self._lock:
             for request in found:
@@ -120,6 +143,12 @@ class Recorder:
 
 
 RECORDER = Recorder()
+
+
+def _access_key(client: Any) -> str | None:
+    """The access key id the client signs with (an assumed role's session has its own)."""
+    credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+    return getattr(credentials, "access_key", None)
 
 
 def current_function() -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 import boto3
 from integration_support import REGION, disc_image, load_function
 from PIL import Image
+from policy_check import JOB_ROLE_ARN
 
 from cutout.service.batch import LOCAL_RUNNER
 from cutout.settings import Settings
@@ -28,7 +29,9 @@ def batch_settings(settings: Settings, **overrides) -> Settings:
         s3.create_bucket(Bucket=bucket)
     values = {"batch_state_machine_arn": LOCAL_RUNNER, "batch_source_buckets": SOURCE_BUCKET,
               "batch_destination_buckets": f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
-              "batch_max_concurrency": 2, "batch_size": 4, **overrides}
+              "batch_max_concurrency": 2, "batch_size": 4,
+              # each job's items through a session of the batch-job role, as in the stack
+              "batch_job_role_arn": JOB_ROLE_ARN, **overrides}
     return replace(settings, **values)
 
 

@@ -34,6 +34,10 @@ VPC_ENDPOINT = "vpce-cutout-test"
 # The deployment the integration tests create (integration_support.create_deployment).
 TABLE, TRANSIENT, TRAINING = "cutout-test-accounts", "cutout-test-transient", "cutout-test-training"
 STATE_MACHINE_FUNCTION = "state-machine"
+# The batch-job role the worker assumes per job (cutout.data.batch_access), by the name the
+# tests configure (its logical id is CDK's); its sessions are recorded as this principal.
+JOB_FUNCTION = "batch-job"
+JOB_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cutout-batch-job"
 
 
 @dataclass
@@ -98,6 +102,8 @@ class Policies:
 
     @staticmethod
     def role_arn(lid: str) -> str:
+        if lid.startswith("BatchJobRole"):
+            return JOB_ROLE_ARN
         return f"arn:aws:iam::{ACCOUNT}:role/{lid}"
 
     def resolve(self, value: Any) -> Any:
@@ -140,6 +146,9 @@ class Policies:
                 roles[match.group(1)] = role
         for resource in self._of_type("AWS::StepFunctions::StateMachine").values():
             roles[STATE_MACHINE_FUNCTION] = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        for lid in self._of_type("AWS::IAM::Role"):
+            if lid.startswith("BatchJobRole"):
+                roles[JOB_FUNCTION] = lid
         return roles
 
     def _role_statements(self, role: str) -> list[Statement]:
@@ -183,7 +192,10 @@ class Policies:
         bucket = request.resource.removeprefix("arn:aws:s3:::").split("/")[0]
         data_key = {"s3:PutObject": "kms:GenerateDataKey", "s3:GetObject": "kms:Decrypt",
                     "s3:GetObjectVersion": "kms:Decrypt"}.get(request.action)
-        if data_key and bucket in (TRANSIENT, TRAINING):  # SSE-KMS with the one key
+        under_the_key = bucket in (TRANSIENT, TRAINING) or (  # a batch output: the stack's key
+            request.action == "s3:PutObject" and "aws:kms" in request.condition_values().get(
+                "s3:x-amz-server-side-encryption", []))
+        if data_key and under_the_key:  # SSE-KMS with the one key
             derived = replace(request, call=f"{request.call} (its SSE-KMS data key)",
                               action=data_key, resource=KEY_ARN,
                               context=(("kms:ViaService", (f"s3.{REGION}.amazonaws.com",)),))
@@ -234,6 +246,15 @@ class Policies:
         if endpoint and not passing:
             return Verdict(request, False, self._missing(endpoint, request, context,
                                                           principal, "the gateway endpoint"))
+        if request.session_policy:  # an assumed role's session: its policy must allow it too
+            # the deployment's one key, whatever id moto gave it
+            document = re.sub(r"arn:aws:kms:[^\"]*:key/[^\"]*", KEY_ARN, request.session_policy)
+            session = [Statement("the session policy", i, s) for i, s in enumerate(
+                json.loads(document)["Statement"])]
+            if not any(s.body["Effect"] == "Allow" and _applies(s, request, principal, context)
+                       for s in session):
+                return Verdict(request, False, self._missing(session, request, context,
+                                                              principal, "the session policy"))
         return Verdict(request, True, used=[(s, request.action) for s in allowing + passing])
 
     def _missing(self, statements: list[Statement], request: Request, context: dict,

@@ -42,12 +42,13 @@ def served_calls(folder: str | None = None) -> set[Request]:
             found.add(Request(
                 function=row["function"], call=row["call"], action=row["action"],
                 resource=_renamed(row["resource"]),
-                context=tuple((key, tuple(values)) for key, values in row["context"])))
+                context=tuple((key, tuple(values)) for key, values in row["context"]),
+                session_policy=_renamed(row.get("session_policy", ""))))
     return found
 
 
 def _renamed(resource: str) -> str:
     for local, integration in LOCAL_NAMES.items():
         resource = resource.replace(f":::{local}", f":::{integration}").replace(
-            f":table/{local}", f":table/{integration}")
+            f":table/{local}", f":table/{integration}")  # a session policy's ARNs too
     return resource

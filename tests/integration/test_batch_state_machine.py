@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"  # moto's default account
 # The template's references, by logical-id prefix, to the moto deployment's settings fields
 REFERENCES = {"AccountsTable": "accounts_table", "StorageTransientBucket": "transient_bucket",
-              "StorageTrainingStore": "training_bucket", "StorageKey": "kms_key_id"}
+              "StorageTrainingStore": "training_bucket", "StorageKey": "kms_key_id",
+              "BatchJobRole": "batch_job_role_arn"}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def template() -> dict:
 
     return synthesize(batch_source_buckets=SOURCE_BUCKET,
                       batch_destination_buckets=DESTINATION_BUCKET,
-                      interface_endpoints="states", batch_size=4,
+                      interface_endpoints="states,sts", batch_size=4,
                       batch_tolerated_failure_percent=0).raw
 
 

@@ -104,7 +104,7 @@ def policies() -> Policies:
 
     synth = synthesize(batch_source_buckets=SOURCE_BUCKET,
                        batch_destination_buckets=f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
-                       interface_endpoints="states")
+                       interface_endpoints="states,sts")
     return Policies(synth.raw)
 
 
@@ -228,6 +228,25 @@ def _write(function: str, action: str, pk: str, sk: str, *attributes: str) -> Re
     names = tuple(sorted({schema.PARTITION_KEY, schema.SORT_KEY, *attributes}))
     return Request(function, f"dynamodb:{action}", f"dynamodb:{action}", TABLE_ARN,
                    (("dynamodb:Attributes", names), ("dynamodb:LeadingKeys", (pk,))))
+
+
+def test_a_jobs_session_cannot_reach_another_accounts_prefix(policies, every_function_once):
+    # The worker reads and writes a job's items only as the batch-job role, under the job's
+    # session policy (cutout.data.batch_access): IAM bounds the job to its two prefixes.
+    session = [r for r in _recorded() if r.function == "batch-job"]
+    reads = [r for r in session if r.action == "s3:GetObject" and SOURCE_BUCKET in r.resource]
+    writes = [r for r in session if r.action == "s3:PutObject"]
+    assert reads and writes and all(r.session_policy for r in session)
+    assert not [r for r in RECORDER.requests if r.function == "batch-worker"
+                and r.action.startswith("s3:") and SOURCE_BUCKET in r.resource]
+    for request in (reads[0], writes[0]):
+        bucket, key = request.resource.removeprefix("arn:aws:s3:::").split("/", 1)
+        other = replace(request, resource=f"arn:aws:s3:::{bucket}/other-account/{key}")
+        (verdict, *_) = policies.evaluate(other)
+        assert not verdict.allowed and "the session policy" in verdict.why
+        # the role alone would allow it: the session is what bounds the job
+        (unbounded, *_) = policies.evaluate(replace(other, session_policy=""))
+        assert unbounded.allowed, unbounded.why
 
 
 def test_the_image_function_cannot_write_an_opt_in_or_a_key(policies):

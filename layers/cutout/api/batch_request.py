@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from cutout.batch_errors import InvalidLocation
+from cutout.data.batch_access import MAX_PREFIX_POLICY_CHARS, prefix_policy_chars
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
 from cutout.errors import InvalidOption, InvalidRequest
 from cutout.service.batch import BatchRequest, Location
@@ -63,6 +64,10 @@ def parse_location(value: Any, name: str) -> Location:
         raise InvalidLocation(f"{name}'s prefix is not valid UTF-8 (a lone surrogate)") from None
     if size > MAX_PREFIX_BYTES:
         raise InvalidLocation(f"{name}'s prefix is over {MAX_PREFIX_BYTES} bytes")
+    if prefix_policy_chars(prefix) > MAX_PREFIX_POLICY_CHARS:  # IAM writes * ? $ as ${*} ...
+        raise InvalidLocation(f"{name}'s prefix is too long for the job's IAM session policy "
+                              f"(at most {MAX_PREFIX_POLICY_CHARS} characters, each * ? $ "
+                              "counting 4)")
     return Location(bucket=bucket, prefix=prefix)
 
 

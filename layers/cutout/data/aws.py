@@ -131,12 +131,27 @@ def _s3_endpoint(endpoint_url: str | None) -> str | None:
     return endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
 
 
-def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
-    """An S3 client that signs with SigV4 (path-style when talking to a local endpoint)."""
+def s3_client(endpoint_url: str | None = None, region: str | None = None,
+              credentials: dict[str, str] | None = None) -> Any:
+    """An S3 client that signs with SigV4 (path-style when talking to a local endpoint);
+    `credentials`: STS's `Credentials` (an assumed role's session) instead of the function's."""
     style = "path" if _s3_endpoint(endpoint_url) else "auto"
     config = Config(signature_version="s3v4", s3={"addressing_style": style})
+    session = {} if credentials is None else {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"]}
     return guarded(boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
-                                config=config))
+                                config=config, **session))
+
+
+def sts_client(region: str | None = None) -> Any:
+    """STS, regional (the VPC's interface endpoint), for a batch job's own session."""
+    region = region or current_region()
+    return guarded(boto3.client("sts", region_name=region,
+                                endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS")
+                                or os.environ.get("AWS_ENDPOINT_URL")
+                                or f"https://sts.{region}.amazonaws.com"))
 
 
 def dynamodb_resource(endpoint_url: str | None = None, region: str | None = None) -> Any:

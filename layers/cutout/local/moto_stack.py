@@ -37,6 +37,8 @@ TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
 # Stands in for a customer's bucket of catalogue images: the local batch allow-list.
 CATALOGUE_BUCKET = "cutout-local-catalogue"
+# moto's one account: where its STS makes the batch-job role's sessions
+BATCH_JOB_ROLE_ARN = "arn:aws:iam::123456789012:role/cutout-batch-job"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
 STAGE = "prod"
@@ -83,6 +85,8 @@ class LocalResources:
             "CUTOUT_BATCH_STATE_MACHINE_ARN": "local",
             "CUTOUT_BATCH_SOURCE_BUCKETS": self.catalogue_bucket,
             "CUTOUT_BATCH_DESTINATION_BUCKETS": self.catalogue_bucket,
+            # each job's items through its own session (moto's STS enforces no policy)
+            "CUTOUT_BATCH_JOB_ROLE_ARN": BATCH_JOB_ROLE_ARN,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,

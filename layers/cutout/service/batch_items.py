@@ -86,14 +86,21 @@ def output_key(source_key: str, source_prefix: str, destination_prefix: str,
     return f"{destination_prefix}{folder + '/' if folder else ''}{stem}.{extension}"
 
 
+# The S3 access one job's items are read and written with (data.batch_access.JobAccess: a
+# session bounded by IAM to the job's two prefixes); None: the processor's own buckets.
+JobBuckets = Callable[[BatchInput], BatchBuckets]
+
+
 class BatchItemProcessor:
     """Cuts out one batch of items; holds collaborators only, never request data."""
 
     def __init__(self, removals: RemovalService, buckets: BatchBuckets, store: BatchStore,
                  reports: BatchReports, allow: AllowList, *,
-                 max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+                 max_bytes: int = MAX_UPLOAD_BYTES, job_buckets: JobBuckets | None = None,
+                 ) -> None:
         self._removals = removals
         self._buckets = buckets
+        self._job_buckets = job_buckets
         self._store = store
         self._reports = reports
         self._allow = allow
@@ -106,6 +113,8 @@ class BatchItemProcessor:
         job = BatchInput.from_event(event.get("BatchInput"))
         self._check_job(job)
         options = RemovalOptions.from_params(job.options)
+        # only after the checks: a job's session is for a job recorded for its account
+        buckets = self._job_buckets(job) if self._job_buckets else self._buckets
         results: list[dict[str, str]] = []
         for item in event["Items"]:
             key = item.get("Key") if isinstance(item, dict) else None
@@ -114,7 +123,7 @@ class BatchItemProcessor:
             if remaining_ms is not None and remaining_ms() < TIME_MARGIN_MS:
                 results.append({"key": key, "status": FAILED, "error": "time_budget_exceeded"})
                 continue
-            results.append(self._one(job, options, key))
+            results.append(self._one(job, options, key, buckets))
         return self._record(job, results)
 
     def _check_job(self, job: BatchInput) -> None:
@@ -128,25 +137,26 @@ class BatchItemProcessor:
                 source.uri, destination.uri, job.overwrite):
             raise InvalidRequest("BatchInput does not match a job recorded for its account")
 
-    def _one(self, job: BatchInput, options: RemovalOptions, key: str) -> dict[str, str]:
+    def _one(self, job: BatchInput, options: RemovalOptions, key: str,
+             buckets: BatchBuckets) -> dict[str, str]:
         if key.endswith("/"):  # a folder marker some tools create: nothing to cut out
             return {"key": key, "status": SKIPPED, "reason": "folder_marker"}
         if not key.startswith(job.source_prefix):
             return {"key": key, "status": FAILED, "error": "outside_source_prefix"}
         target = output_key(key, job.source_prefix, job.destination_prefix, options.format)
         try:
-            if not job.overwrite and self._buckets.exists(job.destination_bucket, target):
+            if not job.overwrite and buckets.exists(job.destination_bucket, target):
                 return {"key": key, "status": SKIPPED, "reason": "output_exists",
                         "output": target}
             try:
-                image = self._buckets.read(job.source_bucket, key, self._max_bytes)
+                image = buckets.read(job.source_bucket, key, self._max_bytes)
             except ObjectUnavailable as refused:
                 return {"key": key, "status": FAILED, "error": "source_unreadable",
                         "s3_error": refused.code}
             removal = self._removals.remove(
                 RemovalRequest(InlineImage(image), options), job.account_id,
                 f"batch-{uuid.uuid4().hex}", inline_limit=sys.maxsize, link_allowed=False)
-            self._buckets.write(job.destination_bucket, target, removal.result.data,
+            buckets.write(job.destination_bucket, target, removal.result.data,
                                 removal.result.content_type, replace=job.overwrite)
         except OutputExists:  # written since the HEAD above (another job, a same-stem source)
             return {"key": key, "status": SKIPPED, "reason": "output_exists", "output": target}

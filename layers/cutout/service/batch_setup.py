@@ -17,8 +17,13 @@ def build_item_processor(settings: Settings, removals: RemovalService,
     from cutout.data.batch_stores import BatchData
 
     data = data or BatchData.from_settings(settings)
+    job_buckets = None
+    if settings.batch_job_role_arn:  # each job's items through its own bounded session
+        from cutout.data.batch_access import JobAccess
+
+        job_buckets = JobAccess(settings.batch_job_role_arn, settings.kms_key_id).buckets_for
     return BatchItemProcessor(removals, data.buckets, data.store, data.reports,
-                              AllowList.from_settings(settings))
+                              AllowList.from_settings(settings), job_buckets=job_buckets)
 
 
 def build_batch_service(settings: Settings, removals: RemovalService,
