@@ -207,8 +207,9 @@ def _network(d: Deployment) -> str:
                  "route; they reach S3 and DynamoDB only through VPC gateway endpoints.")
     if d.batches_enabled:
         where += (" Catalogue batches add the `states` interface endpoint, through which the "
-                  "API starts and reads AWS Step Functions executions; the batch worker runs "
-                  "in the same subnets.")
+                  "API starts and reads AWS Step Functions executions, and the `sts` one, "
+                  "through which the batch worker, in the same subnets, takes each job's own "
+                  "session, limited by IAM to that job's source and destination prefixes.")
     if d.private_api:
         api = ("The API is PRIVATE: reachable only through the execute-api VPC endpoint, as "
                "its resource policy enforces.")
