@@ -24,8 +24,9 @@ def make_handler(
     return api_handler("remove-background", ROUTERS, {
         "settings": lambda _: settings or Settings.from_env(),
         "removals": lambda c: service or build_removal_service(c["settings"]),
-        # built only when a batch route is called: removals never pay for (or fail on) it
-        "batches": lambda c: batch_service or build_batch_service(c["settings"], c["removals"]),
+        # built only when a batch route is called: removals never pay for (or fail on) it,
+        # and it needs no engine (the worker runs the job)
+        "batches": lambda c: batch_service or build_batch_service(c["settings"]),
     })
 
 

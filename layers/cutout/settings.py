@@ -39,14 +39,12 @@ class Settings:
     waf_enabled: bool = False
     sweep_interval_minutes: int = 60
     training_retention_days: int = 365
-    # Catalogue batches: off while the allow-lists are empty. The state machine's ARN, or
-    # "local" for the local stack's thread pool; bucket names are comma-separated.
+    # Catalogue batches: off while the allow-lists are empty. The state machine's ARN (its
+    # concurrency, batch size and tolerance are the definition's); bucket names are
+    # comma-separated.
     batch_state_machine_arn: str = ""
     batch_source_buckets: str = ""
     batch_destination_buckets: str = ""
-    batch_max_concurrency: int = 50
-    batch_size: int = 10
-    batch_tolerated_failure_percent: int = 5
     # The role each job's items are read and written as, under a session policy naming only
     # the job's two prefixes (data.batch_access); empty: the worker's own credentials.
     batch_job_role_arn: str = ""

@@ -7,32 +7,51 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import boto3
 from integration_support import REGION, disc_image, load_function
 from PIL import Image
 from policy_check import JOB_ROLE_ARN
 
-from cutout.service.batch import LOCAL_RUNNER
-from cutout.settings import Settings
+from cutout.local.batch_machine import create_batch_machine
+from cutout.settings import Settings, env_name
 
 SOURCE_BUCKET = "catalogue-in"
 DESTINATION_BUCKET = "catalogue-out"
 OUTSIDE_BUCKET = "not-allowed"
 
 
-def batch_settings(settings: Settings, **overrides) -> Settings:
-    """The moto deployment with batches on (the local runner) and two allow-listed buckets."""
+def allow_listed(settings: Settings, **overrides) -> Settings:
+    """The moto deployment with two allow-listed buckets (and one outside the lists)."""
     s3 = boto3.client("s3", region_name=REGION)
     for bucket in (SOURCE_BUCKET, DESTINATION_BUCKET, OUTSIDE_BUCKET):
         s3.create_bucket(Bucket=bucket)
-    values = {"batch_state_machine_arn": LOCAL_RUNNER, "batch_source_buckets": SOURCE_BUCKET,
+    # each job's items through a session of the batch-job role, as in the stack
+    values = {"batch_source_buckets": SOURCE_BUCKET,
               "batch_destination_buckets": f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
-              "batch_max_concurrency": 2, "batch_size": 4,
-              # each job's items through a session of the batch-job role, as in the stack
               "batch_job_role_arn": JOB_ROLE_ARN, **overrides}
     return replace(settings, **values)
+
+
+def batch_settings(settings: Settings, **overrides) -> Settings:
+    """The moto deployment with batches on: the allow-listed buckets and the deployment's
+    state machine and worker, created from the committed definition as `cutout serve`
+    creates them (moto's interpreter runs it: the `aws` fixture)."""
+    configured = allow_listed(settings, **overrides)
+    machines = boto3.client("stepfunctions", region_name=REGION).list_state_machines()
+    arn = next((m["stateMachineArn"] for m in machines["stateMachines"]), None) or \
+        create_batch_machine(lambda service: boto3.client(service, region_name=REGION),
+                             transient_bucket=settings.transient_bucket,
+                             environment=environment(configured))
+    return replace(configured, batch_state_machine_arn=arn)
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The `CUTOUT_*` variables that configure these settings (the worker function's)."""
+    return {env_name(f.name): str(getattr(settings, f.name)).lower()
+            if isinstance(getattr(settings, f.name), bool) else str(getattr(settings, f.name))
+            for f in fields(settings)}
 
 
 def put(bucket: str, key: str, data: bytes) -> None:

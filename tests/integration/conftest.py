@@ -27,6 +27,7 @@ from integration_support import (
 from moto import mock_aws
 
 from cutout.data.stores import Stores
+from cutout.local.batch_machine import INTERPRETER_CONFIG, InProcessWorker, interpreted
 from cutout.service.accounts import AccountService
 from cutout.settings import Settings
 
@@ -34,7 +35,11 @@ from cutout.settings import Settings
 # --- AWS stand-ins -----------------------------------------------------------------------
 @pytest.fixture
 def aws(monkeypatch):
-    """Fake credentials, one region, no endpoint override, then moto for the whole test."""
+    """Fake credentials, one region, no endpoint override, then moto for the whole test.
+
+    As `cutout serve` runs it: its States Language interpreter on, with the batch worker run
+    in this process at moto's Lambda container seam (`cutout.local.batch_machine`).
+    """
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -47,7 +52,7 @@ def aws(monkeypatch):
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    with mock_aws():
+    with mock_aws(config=INTERPRETER_CONFIG), interpreted(InProcessWorker()):
         yield
 
 

@@ -1,5 +1,6 @@
 """`POST /v1/batches` and `GET /v1/batches/{id}` through the gateway, over moto's S3, with the
-local runner (the Distributed Map's contract on a thread pool) and the real engine."""
+deployment's state machine run by moto's interpreter (`cutout.local.batch_machine`) and the
+real engine."""
 
 from __future__ import annotations
 
@@ -72,8 +73,9 @@ def test_a_job_cuts_out_every_good_image_and_reports_every_broken_one(
     assert (report["failed"], report["reported"], report["truncated"]) == (2, 2, False)
     assert 0 < status["report_expires_in"] <= 3600
     assert status["ended_at"] and status["started_at"]
-    # And the transient bucket holds only the job's own report and parts
-    assert all(key.startswith(f"batches/{caller.account_id}/")
+    # And the transient bucket holds only the job's own report and parts, and the Map run's
+    # results (the ResultWriter's)
+    assert all(key.startswith((f"batches/{caller.account_id}/", "batches/runs/"))
                for key in bucket_keys(settings.transient_bucket))
 
 
@@ -231,7 +233,7 @@ def test_a_jobs_status_answers_at_once_while_a_large_report_is_merged_step_by_st
     batch_id, parts = "fedcba9876543210fedcba9876543210", PARTS_PER_STEP * 2 + 5
     data.store.create(BatchRecord(
         account_id=caller.account_id, batch_id=batch_id, source="s3://a/x/",
-        destination="s3://b/y/", execution="local:gone"))  # the runner: ABORTED, ended
+        destination="s3://b/y/", state="ABORTED", ended_at="2026-01-01T00:00:00Z"))
     for part in range(parts):
         data.reports.put_failures(caller.account_id, batch_id, f"{part:04d}",
                                   [Failure(key=f"x/{part:04d}.txt", error="undecodable_image")])

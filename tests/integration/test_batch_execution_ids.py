@@ -9,7 +9,6 @@ import boto3
 from integration_support import REGION
 
 from cutout.data.step_functions import StepFunctionsRunner
-from cutout.local.batch_runner import ThreadPoolRunner
 
 
 def test_the_step_functions_runner_knows_an_executions_arn_before_starting_it(aws):
@@ -28,10 +27,3 @@ def test_the_step_functions_runner_knows_an_executions_arn_before_starting_it(aw
     # Then the name it gave beforehand is the ARN Step Functions answers
     assert started == expected
 
-
-def test_the_local_runner_knows_its_execution_id_before_starting():
-    # Given the local stack's runner, When it names an execution
-    runner = ThreadPoolRunner(lambda event: {}, buckets=None, concurrency=1, batch_size=1,
-                              tolerated_failure_percent=0)
-    # Then the id is a pure function of the batch id (recorded first, started second)
-    assert runner.execution_for("abc") == runner.execution_for("abc") == "local:abc"

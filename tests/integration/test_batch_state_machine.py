@@ -8,7 +8,6 @@ ImageConfig, Environment, Timeout and MemorySize; `GET /v1/batches/{id}` reads t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -22,8 +21,8 @@ from batch_support import (
     BROKEN,
     DESTINATION_BUCKET,
     SOURCE_BUCKET,
+    allow_listed,
     batch_handler,
-    batch_settings,
     image,
     keys,
     put,
@@ -32,15 +31,9 @@ from batch_support import (
 )
 from botocore.exceptions import ClientError
 from integration_support import REGION, Gateway, load_function
-from moto import mock_aws
 
-from cutout.local.functions import LambdaContext
-from cutout.local.step_functions_shims import (
-    in_process_lambda,
-    map_runs_listed,
-    runnable_definition,
-    tolerated_failures,
-)
+from cutout.local.batch_machine import InProcessWorker
+from cutout.local.step_functions_shims import in_process_lambda, runnable_definition
 from cutout.service.keys import Authenticator
 from cutout.settings import Settings
 
@@ -93,14 +86,6 @@ def _resolve(value, deployment: Settings, names: dict[str, str]):
     raise AssertionError(f"the test cannot resolve {value}")
 
 
-def _worker_module():
-    spec = importlib.util.spec_from_file_location(
-        "cutout_function_batch_items", ROOT / "functions" / "remove_background" / "batch_items.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Deployment:
     """The template's worker and state machine, created in moto as CloudFormation would."""
 
@@ -126,8 +111,7 @@ class Deployment:
             "CUTOUT_BATCH_STATE_MACHINE_ARN"]
         self.invocations: list[dict] = []
         self.throttle_next = 0
-        self.module = _worker_module()
-        self._handlers: dict[str, object] = {}
+        self.run = InProcessWorker()  # as `cutout serve` runs its worker
 
     def worker(self, configuration: dict, event: dict) -> dict:
         """The image's CMD (`batch_items.handler`) on the Map's payload, in this process."""
@@ -139,14 +123,8 @@ class Deployment:
             raise ThrottledByLambda("Rate exceeded")
         if any(item["Key"].endswith("crash.png") for item in event["Items"]):
             raise MemoryError("the worker ran out of memory")
-        key = json.dumps(configuration["Environment"]["Variables"], sort_keys=True)
-        if key not in self._handlers:  # one execution environment per configuration
-            settings = Settings.from_env(configuration["Environment"]["Variables"])
-            self._handlers[key] = self.module.make_handler(settings=settings)
-        context = LambdaContext(function_name=configuration["FunctionName"],
-                                memory_limit_in_mb=configuration["MemorySize"],
-                                timeout_seconds=configuration["Timeout"])
-        return self._handlers[key](event, context)
+        # its settings built from the function's own environment (one environment each)
+        return self.run(configuration, event)
 
 
 class ThrottledByLambda(Exception):
@@ -161,25 +139,18 @@ ThrottledByLambda.__name__ = "Lambda.TooManyRequestsException"
 
 
 @pytest.fixture
-def interpreter(aws):
-    """moto with its States Language interpreter on (nested in the suite's moto)."""
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield
-
-
-@pytest.fixture
-def deployed(interpreter, template, settings, stores):
-    configured = batch_settings(settings, batch_destination_buckets=DESTINATION_BUCKET)
+def deployed(aws, template, settings, stores):
+    """The template's machine in moto (its interpreter on and shimmed: the `aws` fixture)."""
+    configured = allow_listed(settings, batch_destination_buckets=DESTINATION_BUCKET)
     deployment = Deployment(template, configured)
     configured = replace(configured, batch_state_machine_arn=deployment.arn)
     authorizer = load_function("authorizer").make_handler(Authenticator(stores.accounts))
     gateway = Gateway(authorizer, {"remove_background": batch_handler(configured, stores)})
-    with in_process_lambda({"cutout-batch-worker": deployment.worker}), tolerated_failures(), \
-            map_runs_listed():
+    with in_process_lambda({"cutout-batch-worker": deployment.worker}):
         yield deployment, gateway
 
 
-def test_moto_still_cannot_parse_the_item_batcher(interpreter, template, settings):
+def test_moto_still_cannot_parse_the_item_batcher(aws, template, settings):
     # Given the definition exactly as synthesized
     deployment = Deployment(template, settings)
     # When moto is handed it without the shim, then its grammar refuses the ItemBatcher:

@@ -583,7 +583,7 @@ def test_a_sweep_that_s3_fails_is_a_failed_run_that_logs_no_key(
 
 # --- batches ---------------------------------------------------------------------------------
 def batch_gateway(settings, stores, faults) -> Gateway:
-    """The container function with batches on (local runner) over the faulted clients."""
+    """The container function with batches on (moto's interpreter) over the faulted clients."""
     from batch_support import batch_settings
 
     from cutout.data.batch_objects import BatchBuckets, BatchReports
@@ -601,7 +601,7 @@ def batch_gateway(settings, stores, faults) -> Gateway:
     removals = build_removal_service(configured, stores=stores)
     handler = load_function("remove_background").make_handler(
         removals, settings=configured,
-        batch_service=build_batch_service(configured, removals, data))
+        batch_service=build_batch_service(configured, data))
     authorizer = load_function("authorizer").make_handler(Authenticator(stores.accounts))
     return Gateway(authorizer, {"remove_background": handler})
 

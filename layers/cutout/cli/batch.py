@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "batch", help="cut out a whole S3 prefix (a catalogue job) through the API",
         description="Start and follow catalogue jobs: every image under an S3 prefix, cut "
-        "out into another prefix, on Step Functions (or the local stack's thread pool).")
+        "out into another prefix, on Step Functions (moto's interpreter on the local stack).")
     parser.add_argument("--api-url", default=os.environ.get(API_URL_ENV, DEFAULT_API_URL),
                         help=f"the API's base URL (a stack's ApiUrl output; default "
                         f"${API_URL_ENV} or {DEFAULT_API_URL}, i.e. cutout serve)")

@@ -47,7 +47,7 @@ class BatchRecord:
     state: str = RUNNING
     created_at: str = ""
     ended_at: str | None = None
-    execution: str = ""  # the Step Functions execution ARN (or the local runner's id)
+    execution: str = ""  # the Step Functions execution ARN
     listed: int | None = None
     done: int = 0
     skipped: int = 0

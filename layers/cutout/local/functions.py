@@ -57,7 +57,7 @@ class LambdaContext:
 
 
 # One execution environment's worth of concurrency for the whole process (see above).
-_ENVIRONMENT = threading.Lock()
+EXECUTION_ENVIRONMENT = threading.Lock()
 
 
 class LocalFunction:
@@ -82,5 +82,5 @@ class LocalFunction:
 
     def invoke(self, event: dict) -> Any:
         """Run the handler on one event with a fresh context, as one Lambda invocation."""
-        with _ENVIRONMENT:
+        with EXECUTION_ENVIRONMENT:
             return self._entry(event, LambdaContext(function_name=f"cutout-{self.name}"))

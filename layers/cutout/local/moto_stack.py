@@ -7,6 +7,8 @@ lifecycle on the transient bucket, 365 days on the training store, on-demand KMS
 table with PITR, a REST API with a usage plan on its `prod` stage), so the handlers meet
 locally what they meet in AWS. A CloudFormation stack named as the deployed one carries the
 same outputs (`UsagePlanId`...), so the admin CLI finds the plan locally as it does in AWS.
+Catalogue batches run on the deployment's own state machine, executed by moto's States
+Language interpreter, its worker function in moto's Lambda (`cutout.local.batch_machine`).
 The server runs in this process (a thread): one process to stop, nothing orphaned if it is
 killed.
 """
@@ -20,9 +22,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
+from moto.core.config import default_user_config
 
 from cutout.data import schema
 from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
+from cutout.local.batch_machine import (
+    INTERPRETER_CONFIG,
+    INTERPRETER_CREDENTIALS,
+    WORKER_FUNCTION,
+    create_batch_machine,
+)
 from cutout.local.presign_check import SignatureVerifier
 
 REGION = "us-east-1"
@@ -72,21 +81,27 @@ class LocalResources:
     catalogue_bucket: str = CATALOGUE_BUCKET
     usage_plan_id: str = ""
     rest_api_id: str = ""
+    batch_state_machine_arn: str = ""
     stack_name: str = DEFAULT_STACK_NAME
 
-    def environment(self) -> dict[str, str]:
-        """The variables a handler process needs: CUTOUT_* settings and the AWS endpoint."""
+    def settings_environment(self) -> dict[str, str]:
+        """The CUTOUT_* settings of the functions (the worker function's variables too)."""
         return {
             "CUTOUT_ACCOUNTS_TABLE": self.accounts_table,
             "CUTOUT_TRANSIENT_BUCKET": self.transient_bucket,
             "CUTOUT_TRAINING_BUCKET": self.training_bucket,
             "CUTOUT_KMS_KEY_ID": self.kms_key_arn,
-            # Batch jobs run on this process's thread pool (cutout.local.batch_runner).
-            "CUTOUT_BATCH_STATE_MACHINE_ARN": "local",
+            "CUTOUT_BATCH_STATE_MACHINE_ARN": self.batch_state_machine_arn,
             "CUTOUT_BATCH_SOURCE_BUCKETS": self.catalogue_bucket,
             "CUTOUT_BATCH_DESTINATION_BUCKETS": self.catalogue_bucket,
             # each job's items through its own session (moto's STS enforces no policy)
             "CUTOUT_BATCH_JOB_ROLE_ARN": BATCH_JOB_ROLE_ARN,
+        }
+
+    def environment(self) -> dict[str, str]:
+        """The variables a handler process needs: CUTOUT_* settings and the AWS endpoint."""
+        return {
+            **self.settings_environment(),
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
@@ -121,10 +136,13 @@ class MotoStack:
         # moto spills objects over ~5 MB to temporary files; keep every image in memory so
         # "gone when it stops" holds for uploads too (the API accepts up to 64 MB).
         os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(IN_MEMORY_OBJECT_BYTES))
-        verifier = SignatureVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        verifier = SignatureVerifier(ACCESS_KEY_ID, SECRET_ACCESS_KEY, issued=_issued_secret)
         self._server = LoopbackMotoServer(self._host, self._port, verifier)
         self._server.start()
         host, port = self._server.address
+        # moto's interpreter calls S3 and Lambda at http://localhost:$MOTO_PORT (the
+        # Distributed Map's reader and writer, the worker's invoke): this server's port.
+        os.environ["MOTO_PORT"] = str(port)
         endpoint = f"http://{host}:{port}"
         key_arn = _create_key(_client("kms", endpoint))
         self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
@@ -136,6 +154,8 @@ class MotoStack:
         s3.create_bucket(Bucket=CATALOGUE_BUCKET)  # the customer's: no rules of ours on it
         api_id, plan_id = _create_usage_plan(_client("apigateway", endpoint))
         self.resources = replace(self.resources, usage_plan_id=plan_id, rest_api_id=api_id)
+        self.resources = replace(self.resources,
+                                 batch_state_machine_arn=_create_batch_machine(self.resources))
         _publish_outputs(_client("cloudformation", endpoint), self.resources)
         return self.resources
 
@@ -171,6 +191,35 @@ def _client(service: str, endpoint: str) -> Any:
         aws_access_key_id=ACCESS_KEY_ID,
         aws_secret_access_key=SECRET_ACCESS_KEY,
     )
+
+
+def _issued_secret(access_key_id: str) -> str | None:
+    """The secret of a key this moto issued: its interpreter's fixed pair, or the temporary
+    credentials of an STS session (the batch worker's job sessions), as AWS accepts them.
+    The session token is not checked (moto does not check it either)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sts.models import sts_backends
+
+    if access_key_id in INTERPRETER_CREDENTIALS:
+        return INTERPRETER_CREDENTIALS[access_key_id]
+    session = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].get_assumed_role_from_access_key(
+        access_key_id)
+    return None if session is None else str(session.secret_access_key)
+
+
+def _create_batch_machine(resources: LocalResources) -> str:
+    """The interpreter on, then the worker and the state machine as the template has them."""
+    # What the server's POST /moto-api/config does (moto_api_backend.set_config): that call is
+    # unsigned, which our signature check refuses, and the server runs in this process.
+    default_user_config.update(INTERPRETER_CONFIG)  # type: ignore[typeddict-item]
+    arn = create_batch_machine(resources.client, transient_bucket=resources.transient_bucket,
+                               environment=resources.settings_environment())
+    # The worker's variables are every function's, the state machine's ARN included (as the
+    # stack sets them); it is known once the machine exists.
+    resources.client("lambda").update_function_configuration(
+        FunctionName=WORKER_FUNCTION, Environment={"Variables": replace(
+            resources, batch_state_machine_arn=arn).settings_environment()})
+    return arn
 
 
 def _create_key(kms: Any) -> str:

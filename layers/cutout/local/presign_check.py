@@ -45,10 +45,21 @@ class SignatureVerifier:
         access_key_id: str,
         secret_access_key: str,
         clock: Callable[[], float] = time.time,
+        issued: Callable[[str], str | None] | None = None,
     ) -> None:
+        """`issued`: the secret of another key this stack issued (None: unknown), whose
+        header-signed calls are admitted as AWS admits them: an STS session's temporary
+        credentials, or the fixed pair moto's States Language interpreter signs the state
+        machine's own calls with. Presigned URLs remain the stack key's alone."""
         self._access_key_id = access_key_id
         self._secret = secret_access_key
+        self._issued = issued or (lambda _key: None)
         self._clock = clock
+
+    def _secret_of(self, access_key_id: str) -> str | None:
+        if access_key_id == self._access_key_id:
+            return self._secret
+        return self._issued(access_key_id)
 
     def wrap(self, app: Callable) -> Callable:
         """The app, answering AWS's refusal first for any request that fails the check."""
@@ -112,7 +123,8 @@ class SignatureVerifier:
             return "IncompleteSignature", "Only complete AWS4-HMAC-SHA256 signatures are accepted"
         credential, signed_headers, given = found.groups()
         access_key_id, _, scope = credential.partition("/")
-        if access_key_id != self._access_key_id:
+        secret = self._secret_of(access_key_id)
+        if secret is None:
             return "InvalidAccessKeyId", "The access key ID does not exist in our records"
         amz_date = str(environ.get("HTTP_X_AMZ_DATE", ""))
         try:
@@ -135,7 +147,7 @@ class SignatureVerifier:
             signed_headers,
             payload,
         ])
-        if not hmac.compare_digest(self._sign(canonical, amz_date, scope), given):
+        if not hmac.compare_digest(self._sign(canonical, amz_date, scope, secret), given):
             return "SignatureDoesNotMatch", (
                 "The request signature we calculated does not match the signature you "
                 "provided. Check your key and signing method."
@@ -161,13 +173,13 @@ class SignatureVerifier:
                 dict(pairs).get("X-Amz-Content-Sha256", UNSIGNED_PAYLOAD),
             ]
         )
-        return self._sign(canonical, amz_date, scope)
+        return self._sign(canonical, amz_date, scope, self._secret)
 
-    def _sign(self, canonical: str, amz_date: str, scope: str) -> str:
+    def _sign(self, canonical: str, amz_date: str, scope: str, secret: str) -> str:
         string_to_sign = "\n".join(
             [ALGORITHM, amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
         )
-        key = ("AWS4" + self._secret).encode()
+        key = ("AWS4" + secret).encode()
         for part in scope.split("/"):
             key = hmac.new(key, part.encode(), hashlib.sha256).digest()
         return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()

@@ -12,6 +12,7 @@ import functools
 import ipaddress
 import os
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from werkzeug.serving import BaseWSGIServer
@@ -21,6 +22,7 @@ from cutout.api.routes import functions as route_functions
 from cutout.data.accounts import AccountStore
 from cutout.data.usage_plans import UsagePlanKeys
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS, RequestAuthorizer
+from cutout.local.batch_machine import InProcessWorker, interpreted
 from cutout.local.demo import DemoAccount, create_demo_account
 from cutout.local.functions import LocalFunction, functions_dir
 from cutout.local.gateway import LocalGateway
@@ -82,6 +84,7 @@ class LocalStack:
         self._quiet = quiet
         self._app = GatewayApp(quiet=quiet)
         self._http: BaseWSGIServer | None = None
+        self._interpreter = ExitStack()
 
     def start(self) -> RunningStack:
         """Bind, start moto, create resources and the demo key, load the functions."""
@@ -94,6 +97,8 @@ class LocalStack:
         except OSError as error:
             raise PortUnavailable(f"127.0.0.1:{self._moto_port} (moto)", error.strerror) from None
         _use_local_aws(resources)
+        # Batch jobs: moto's interpreter runs the state machine, its worker in this process
+        self._interpreter.enter_context(interpreted(InProcessWorker()))
         # The account page's signed PUT and GET: the bucket admits this API's origin only.
         self._moto.allow_page_origins(self._http.server_address[1])
         accounts = AccountStore.from_table_name(resources.accounts_table, resources.endpoint_url)
@@ -128,6 +133,7 @@ class LocalStack:
             self._http.server_close()
             self._http = None
         self._moto.stop()
+        self._interpreter.close()
 
 
 def require_loopback(host: str) -> str:

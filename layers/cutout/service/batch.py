@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from cutout.data.step_functions import RunProgress
     from cutout.engine.options import RemovalOptions
 
-# `batch_state_machine_arn` of the local stack: run jobs on a thread pool in this process.
-LOCAL_RUNNER = "local"
 # In a bucket that is both a source and a destination, outputs go under
 # `<account_id>/cutouts/` and sources lie outside it: the two are disjoint by rule, so no job
 # of any account can write where another job reads.
@@ -140,7 +138,7 @@ def check_locations(allow: AllowList, account_id: str, source: Location,
 
 
 class BatchRunner(Protocol):
-    """Step Functions in AWS, a thread pool in the local stack."""
+    """The deployment's state machine (Step Functions in AWS, moto's interpreter locally)."""
 
     def execution_for(self, name: str) -> str:
         """The id the execution named `name` will have: known before it starts, so the job
@@ -173,8 +171,8 @@ class BatchStatus:
 
 
 def execution_input(record: BatchRecord, source: Location, destination: Location) -> dict:
-    """What the state machine (and the local runner) receive: the ItemReader's bucket and
-    prefix, and the `BatchInput` every item batch carries."""
+    """What the state machine receives: the ItemReader's bucket and prefix, and the
+    `BatchInput` every item batch carries."""
     return {
         "source": {"bucket": source.bucket, "prefix": source.prefix},
         "batch_input": {

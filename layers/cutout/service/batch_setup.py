@@ -1,12 +1,12 @@
-"""Put batch jobs together for a deployment: the service the API uses, the item processor
-the state machine invokes, and which runner executes jobs (Step Functions, a local thread
-pool, or none when the feature is off)."""
+"""Put batch jobs together for a deployment: the service the API uses (on the deployment's
+state machine, or none when the feature is off) and the item processor the state machine
+invokes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cutout.service.batch import LOCAL_RUNNER, AllowList, BatchRunner, BatchService
+from cutout.service.batch import AllowList, BatchRunner, BatchService
 from cutout.service.batch_items import BatchItemProcessor
 from cutout.service.removal import RemovalService
 from cutout.settings import Settings
@@ -26,25 +26,18 @@ def build_item_processor(settings: Settings, removals: RemovalService,
                               AllowList.from_settings(settings), job_buckets=job_buckets)
 
 
-def build_batch_service(settings: Settings, removals: RemovalService,
-                        data: Any = None) -> BatchService:
-    """The service with the runner the settings name (None: the routes answer 403)."""
+def build_batch_service(settings: Settings, data: Any = None) -> BatchService:
+    """The service on the state machine the settings name (None: the routes answer 403).
+
+    It starts and reads jobs only: the engine is the worker's, so no removal service (and
+    no model) is built for it.
+    """
     from cutout.data.batch_stores import BatchData, step_functions_runner
 
     data = data or BatchData.from_settings(settings)
     allow = AllowList.from_settings(settings)
     runner: BatchRunner | None = None
-    arn = settings.batch_state_machine_arn
-    if allow.enabled and arn == LOCAL_RUNNER:
-        from cutout.local.batch_runner import ThreadPoolRunner
-
-        processor = build_item_processor(settings, removals, data)
-        runner = ThreadPoolRunner(processor.process, data.buckets,
-                                  concurrency=settings.batch_max_concurrency,
-                                  batch_size=settings.batch_size,
-                                  tolerated_failure_percent=settings.batch_tolerated_failure_percent)
-    elif allow.enabled and arn:
-        runner = step_functions_runner(arn)
+    if allow.enabled and settings.batch_state_machine_arn:
+        runner = step_functions_runner(settings.batch_state_machine_arn)
     return BatchService(data.store, data.buckets, data.reports, runner, allow,
                         report_url_ttl=settings.result_url_ttl_seconds)
-
