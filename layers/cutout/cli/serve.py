@@ -90,7 +90,7 @@ def banner(running: RunningStack) -> str:
   routes:
 {routes}
   API key:  {key}   (account "{running.demo.account_id}")
-  AWS:      moto at {aws.endpoint_url} (S3, DynamoDB, KMS; in memory, gone when this stops)
+  AWS:      moto at {aws.endpoint_url} (S3, DynamoDB, KMS, Step Functions, Lambda; in memory)
 
 Remove a background:
   curl -sS -X POST {base}/v1/remove-background \\

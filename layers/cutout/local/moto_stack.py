@@ -1,5 +1,5 @@
-"""moto on loopback standing in for S3, DynamoDB, KMS and API Gateway's usage plan, with the
-resources the stack creates.
+"""moto on loopback standing in for S3, DynamoDB, KMS, Step Functions, Lambda and API
+Gateway's usage plan, with the resources the stack creates.
 
 The resources are configured as the CDK stack configures them (customer-managed key with
 rotation, SSE-KMS buckets with a bucket key, public access blocked, owner-enforced, 1-day
