@@ -1,13 +1,13 @@
-"""The API's edge: gateway error responses in cutout's JSON shape, WAF, custom domain.
+"""The API's edge: gateway error responses in each route's contract, WAF, custom domain.
 
 Requests the gateway rejects itself (no key, denied key, throttled, body over 10 MB) never
-reach a handler, so their bodies are set here to the same `{"error": {...}}` shape the
-handlers answer with, including the request id a customer quotes to support.
+reach a handler, so their bodies are set here to the shape the route's handlers answer
+with: remove.bg's `{"errors": [...]}` on the remove.bg routes, our `{"error": {...}}` with
+the request id a customer quotes to support on every other.
 """
 
 from __future__ import annotations
 
-import json
 from typing import cast
 
 from aws_cdk import aws_apigateway as apigw
@@ -16,14 +16,14 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
+from cutout.api.gateway_templates import BODY_TEMPLATES
 
-# The gateway's own answers, from the library's table (the local gateway raises the same).
-# ACCESS_DENIED also carries the authorizer's reason (invalid_api_key, revoked_api_key):
-# templates only substitute variables, so the code stays fixed and the reason is a field,
-# empty when the deny came from elsewhere (a resource policy).
+# The gateway's own answers, from the library's table (the local gateway renders the same
+# templates): one Velocity body template per response type, remove.bg's shape on the
+# remove.bg routes and ours on the others (`cutout.api.gateway_templates`).
 ERROR_RESPONSES = tuple(
     (apigw.ResponseType.of(error.response_type),
-     str(error.status) if error.status else None, error.code, error.message, error.reason)
+     str(error.status) if error.status else None, BODY_TEMPLATES[error.response_type])
     for error in GATEWAY_ERRORS)
 # Headers every gateway answer carries, like every handler answer. Values are mapping
 # expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is
@@ -35,25 +35,15 @@ GATEWAY_RESPONSE_HEADERS = {
 }
 
 
-def error_template(code: str, message: str | None, fixed_reason: str | None = None) -> str:
-    """The gateway's body template: our error shape with the request id filled in."""
-    text = json.dumps(message) if message else "$context.error.messageString"
-    reason = ', "reason": "$context.authorizer.error_code"' if code == "forbidden" else ""
-    if fixed_reason:
-        reason = f', "reason": {json.dumps(fixed_reason)}'
-    return ('{"error": {"code": "' + code + '"' + reason + ', "message": ' + text
-            + ', "request_id": "$context.requestId"}}')
-
-
 def add_error_responses(api: apigw.RestApi) -> None:
-    for response_type, status, code, message, fixed_reason in ERROR_RESPONSES:
+    for response_type, status, template in ERROR_RESPONSES:
         headers = dict(GATEWAY_RESPONSE_HEADERS)
         headers.update({name: f"'{value}'"
                         for name, value in retry_after(int(status) if status else None).items()})
         api.add_gateway_response(
             f"{response_type.response_type.title().replace('_', '')}Response",
             type=response_type, status_code=status, response_headers=headers,
-            templates={"application/json": error_template(code, message, fixed_reason)})
+            templates={"application/json": template})
 
 
 def add_web_acl(scope: Construct, api: apigw.RestApi, rate_limit: int) -> wafv2.CfnWebACL:

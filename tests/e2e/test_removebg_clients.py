@@ -104,19 +104,19 @@ def test_the_python_client_is_told_an_image_url_is_not_fetched(removebg_endpoint
     assert not (tmp_path / "x.png").exists()
 
 
-def test_keys_are_refused_by_the_gateway_in_the_shape_aws_can_give(removebg_endpoint,
-                                                                   local_api, photo_path):
+def test_keys_are_refused_by_the_gateway_in_remove_bgs_shape(removebg_endpoint, local_api,
+                                                             photo_path):
     # Given a photo sent with an unknown key, and with none at all
     files = {"image_file": photo_path.read_bytes()}
     unknown = requests.post(removebg_endpoint, files=files, timeout=CLIENT_SECONDS,
                             headers={"X-Api-Key": "co_live_" + "x" * 43})
     missing = requests.post(removebg_endpoint, files=files, timeout=CLIENT_SECONDS)
-    # Then the gateway refuses both before any function ran, with remove.bg's statuses but
-    # in the API-wide gateway-response shape: API Gateway cannot shape one route's
-    # refusals differently, so the local gateway does not either
-    assert unknown.status_code == 403 and missing.status_code == 401
-    assert unknown.json()["error"]["code"] == "forbidden"
-    assert missing.json()["error"]["code"] == "unauthorized"
+    # Then the gateway refuses both before any function ran, from the stack's own gateway
+    # response templates: 403 auth_failed "API Key invalid", as remove.bg answers
+    for answer in (unknown, missing):
+        assert answer.status_code == 403
+        assert answer.json()["errors"][0]["code"] == "auth_failed"
+        assert answer.json()["errors"][0]["title"] == "API Key invalid"
 
 
 def test_a_native_route_keeps_its_own_error_shape(local_api):

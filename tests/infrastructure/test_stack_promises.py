@@ -547,25 +547,63 @@ def test_the_request_validator_checks_parameters_and_body(synth):
     assert validator["ValidateRequestParameters"] is True
 
 
-@pytest.mark.parametrize("response_type,status,code", [
-    ("UNAUTHORIZED", "401", "unauthorized"), ("ACCESS_DENIED", "403", "forbidden"),
-    ("THROTTLED", "429", "throttled"), ("REQUEST_TOO_LARGE", "413", "image_too_large"),
-    ("DEFAULT_4XX", None, "invalid_request"), ("DEFAULT_5XX", None, "internal_error"),
-    ("AUTHORIZER_CONFIGURATION_ERROR", "503", "service_unavailable"),
-    ("AUTHORIZER_FAILURE", "503", "service_unavailable"),
-    # each with a code of its own, not DEFAULT_4XX's 403 invalid_request
-    ("MISSING_AUTHENTICATION_TOKEN", "404", "route_not_found"),
-    ("INVALID_API_KEY", "403", "forbidden"), ("WAF_FILTERED", "403", "request_blocked")])
-def test_gateway_responses_use_our_error_shape(synth, response_type, status, code):
+def deployed_gateway_response(synth, response_type: str) -> dict:
     responses = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse")
                  .values() if r["Properties"]["ResponseType"] == response_type]
     assert len(responses) == 1
-    response = responses[0]
+    return responses[0]
+
+
+def render_deployed(template: str, resource_path: str, path: str) -> tuple[dict, dict]:
+    """The deployed Velocity template rendered by airspeed with API Gateway's `$context`
+    fields it names; the body as JSON and the `responseOverride` it set."""
+    import airspeed
+
+    context = {"resourcePath": resource_path, "path": path, "requestId": "req-1",
+               "error": {"message": "m", "messageString": '"m"'},
+               "authorizer": {"error_code": "invalid_api_key"}, "responseOverride": {}}
+    return json.loads(airspeed.Template(template).merge({"context": context})), \
+        context["responseOverride"]
+
+
+@pytest.mark.parametrize("response_type,status,code,removebg_status,removebg_code,title", [
+    ("UNAUTHORIZED", "401", "unauthorized", 403, "auth_failed", "API Key invalid"),
+    ("ACCESS_DENIED", "403", "forbidden", None, "auth_failed", "API Key invalid"),
+    ("THROTTLED", "429", "throttled", None, "throttled", "Rate limit exceeded"),
+    ("QUOTA_EXCEEDED", "429", "throttled", None, "throttled", "Rate limit exceeded"),
+    ("REQUEST_TOO_LARGE", "413", "image_too_large", 400, "file_too_large", "File too large"),
+    ("DEFAULT_4XX", None, "invalid_request", None, "invalid_request", "Invalid request"),
+    ("DEFAULT_5XX", None, "internal_error", None, "internal_error", "Internal server error"),
+    ("AUTHORIZER_CONFIGURATION_ERROR", "503", "service_unavailable", None,
+     "service_unavailable", "Internal server error"),
+    ("AUTHORIZER_FAILURE", "503", "service_unavailable", None, "service_unavailable",
+     "Internal server error"),
+    # each with a code of its own, not DEFAULT_4XX's 403 invalid_request
+    ("MISSING_AUTHENTICATION_TOKEN", "404", "route_not_found", 400, "route_not_found",
+     "Invalid request"),
+    ("INVALID_API_KEY", "403", "forbidden", None, "auth_failed", "API Key invalid"),
+    ("WAF_FILTERED", "403", "request_blocked", None, "request_blocked", "Invalid request")])
+def test_gateway_responses_answer_each_route_in_its_own_contract(
+        synth, response_type, status, code, removebg_status, removebg_code, title):
+    response = deployed_gateway_response(synth, response_type)
     assert response.get("StatusCode") == status
     template = response["ResponseTemplates"]["application/json"]
-    body = json.loads(template.replace("$context.error.messageString", '"m"'))
-    assert body["error"]["code"] == code
-    assert body["error"]["request_id"] == "$context.requestId"
+    # One Velocity template per response type, branching on the route
+    assert template.startswith('#if($context.resourcePath.startsWith("/v1.0/")')
+    # On a native route: our shape, with the request id, and the type's own status
+    native, override = render_deployed(template, "/v1/remove-background",
+                                       "/prod/v1/remove-background")
+    assert native["error"]["code"] == code and native["error"]["request_id"] == "req-1"
+    assert override == {}
+    # On the remove.bg route, and on a /v1.0/ path no route matched: remove.bg's shape,
+    # codes and titles, and remove.bg's status where it differs from the type's
+    for resource_path, path in (("/v1.0/removebg", "/prod/v1.0/removebg"),
+                                ("", "/prod/v1.0/unknown")):
+        body, override = render_deployed(template, resource_path, path)
+        assert list(body) == ["errors"] and len(body["errors"]) == 1
+        assert body["errors"][0]["code"] == removebg_code
+        assert body["errors"][0]["title"] == title and body["errors"][0]["detail"]
+        assert override == ({"status": removebg_status} if removebg_status else {})
     headers = response["ResponseParameters"]
     # The headers every answer carries: a mapping expression (unquoted) for the request id,
     # static values in single quotes.
@@ -575,9 +613,31 @@ def test_gateway_responses_use_our_error_shape(synth, response_type, status, cod
     if code in ("throttled", "service_unavailable"):  # the same request may come back
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict
-        assert body["error"]["reason"] == "$context.authorizer.error_code"
+        assert native["error"]["reason"] == "invalid_api_key"
     if response_type == "INVALID_API_KEY":  # a revoked key still in the authorizer's cache
-        assert body["error"]["reason"] == "revoked_api_key"
+        assert native["error"]["reason"] == "revoked_api_key"
+
+
+@pytest.mark.parametrize("resource_path,path", [
+    ("/v1.0/removebg", "/v1.0/removebg"), ("/v1/remove-background", "/v1/remove-background")])
+def test_the_local_gateway_renders_the_deployed_gateway_response_templates(
+        synth, resource_path, path):
+    # Given every customised response type as the stack deploys it
+    from cutout.api.gateway_errors import GATEWAY_ERRORS
+    from cutout.local.gateway_responses import GatewayRefusal, gateway_context, render_template
+
+    for error in GATEWAY_ERRORS:
+        deployed = deployed_gateway_response(synth, error.response_type)
+        refusal = GatewayRefusal(error.response_type, error.status or 400, reason="denied")
+        # When cutout serve refuses a request on this route as that type
+        local_status, local_body = refusal.render("req-1", resource_path, path)
+        # Then its status and body are what the synthesized template renders to
+        status, body = render_template(
+            deployed["ResponseTemplates"]["application/json"], int(
+                deployed.get("StatusCode") or refusal.status),
+            gateway_context(refusal, "req-1", resource_path, path))
+        assert (local_status, local_body.decode()) == (status, body), error.response_type
+        assert json.loads(body)  # JSON in either contract
 
 
 def test_every_gateway_refusal_the_local_gateway_raises_is_a_gateway_response(synth):

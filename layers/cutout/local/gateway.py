@@ -77,7 +77,9 @@ class LocalGateway:
         try:
             return self._handle(method.upper(), target, headers, body, source_ip)
         except GatewayRefusal as refusal:
-            return refused(refusal, request_id)
+            path = unquote(target.partition("?")[0])
+            return refused(refusal, request_id, self._resource_of(method.upper(), path), path,
+                           self._stage)
 
     def _handle(
         self,
@@ -123,6 +125,13 @@ class LocalGateway:
         translated.headers.append(("x-amzn-RequestId", request_id))
         return translated
 
+
+    def _resource_of(self, method: str, path: str) -> str:
+        """The matched route's path template (`$context.resourcePath`), or "" for none."""
+        try:
+            return self._match(method, path)[0].path
+        except GatewayRefusal:
+            return ""
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for this method and path, and its path parameters.
@@ -182,16 +191,19 @@ def merged_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
-    """The gateway's own answer, in our JSON error shape on every route, as in AWS (gateway
-    responses are per API: the remove.bg route's refusals cannot take remove.bg's shape)."""
+def refused(refusal: GatewayRefusal, request_id: str, resource_path: str = "",
+            path: str = "/", stage: str = "prod") -> GatewayAnswer:
+    """The gateway's own answer, rendered from the stack's template for its response type:
+    remove.bg's shape on the remove.bg routes, ours on the others, as in AWS."""
+    status, body = refusal.render(request_id, resource_path, path, stage)
     return GatewayAnswer(
-        refusal.status,
-        # the headers the stack's gateway responses set (infrastructure/api_edge.py)
+        status,
+        # the headers the stack's gateway responses set (infrastructure/api_edge.py); they
+        # are the response type's, whatever status the template chose
         [("Content-Type", "application/json"), ("X-Request-Id", request_id),
          ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id),
          *retry_after(refusal.status).items()],
-        refusal.body(request_id),
+        body,
     )
 
 

@@ -1,40 +1,89 @@
 """The answers API Gateway gives on its own (no handler ran), raised by the local gateway.
 
-Statuses, codes and messages come from `cutout.api.gateway_errors`, the table the stack's
-gateway responses are built from; one place renders them (`GatewayRefusal.body`).
+Each refusal names its API Gateway response type; its body is rendered from the very
+Velocity template the stack deploys for that type (`cutout.api.gateway_templates`), with
+`airspeed` (a Velocity engine in Python) and a `$context` carrying what API Gateway's does
+(`resourcePath`, `path`, `requestId`, `error.message`, `error.messageString`,
+`error.responseType`, `authorizer.*`, `responseOverride.status`). So the remove.bg route is
+refused in remove.bg's shape and every other route in ours, here as in AWS.
+
+What this rendering cannot show: airspeed is not API Gateway's Velocity. AWS's dialect
+(null references, `$util`, which `$context` fields a gateway response is given, whether
+its templates are evaluated as VTL at all: AWS's reference says they are only substituted)
+is not executed here; the templates use only `#if`, `#set`, `startsWith`/`contains` and
+plain references, which both engines read alike, and the local `$context` always has every
+field they name.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import airspeed
 
 from cutout.api.gateway_errors import gateway_error
+from cutout.api.gateway_templates import BODY_TEMPLATES
+
+_COMPILED: dict[str, airspeed.Template] = {}
 
 
 class GatewayRefusal(Exception):
-    """The gateway answers this request itself, with `status` and our error body."""
+    """The gateway answers this request itself, as the stack's `response_type` response."""
 
-    def __init__(self, status: int, code: str, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.reason = reason  # ACCESS_DENIED only: the authorizer's error_code, or ""
+    def __init__(self, response_type: str, status: int | None = None,
+                 message: str | None = None, reason: str | None = None) -> None:
+        error = gateway_error(response_type)
+        self.response_type = response_type
+        self.code = error.code  # our code (the native routes' body)
+        chosen = status if status is not None else error.status
+        assert chosen is not None, f"{response_type} needs a status"
+        self.status: int = chosen
+        # API Gateway's own explanation ($context.error.message): what a DEFAULT_* template
+        # shows; for the others the template carries the message.
+        self.message = message or error.message or ""
+        super().__init__(self.message)
+        self.reason = reason or ""  # ACCESS_DENIED: the authorizer's error_code context value
 
     @classmethod
     def of(cls, response_type: str, reason: str | None = None) -> GatewayRefusal:
         """The refusal the stack's gateway response of `response_type` gives."""
-        error = gateway_error(response_type)
-        assert error.status is not None and error.message is not None  # not a DEFAULT_*
-        return cls(error.status, error.code, error.message,
-                   reason if reason is not None else error.reason)
+        return cls(response_type, reason=reason)
 
-    def body(self, request_id: str) -> bytes:
-        """`{"error": {"code", "message", "request_id"}}`, as the handlers answer errors."""
-        error = {"code": self.code, "message": self.message, "request_id": request_id}
-        if self.reason is not None:
-            error["reason"] = self.reason
-        return json.dumps({"error": error}).encode("utf-8")
+    def render(self, request_id: str, resource_path: str, path: str,
+               stage: str = "prod") -> tuple[int, bytes]:
+        """The status and body the stack's template for this response type gives."""
+        status, body = render_template(
+            BODY_TEMPLATES[self.response_type], self.status,
+            gateway_context(self, request_id, resource_path, path, stage))
+        return status, body.encode("utf-8")
+
+
+def gateway_context(refusal: GatewayRefusal, request_id: str, resource_path: str, path: str,
+                    stage: str = "prod") -> dict[str, Any]:
+    """`$context` as API Gateway fills it for a gateway response (the fields we use)."""
+    return {
+        "requestId": request_id,
+        "resourcePath": resource_path,  # the matched route's template; "" before a match
+        "path": f"/{stage}{path}",  # the request path with the stage, as on execute-api
+        "stage": stage,
+        "error": {"message": refusal.message,
+                  "messageString": json.dumps(refusal.message),
+                  "responseType": refusal.response_type},
+        "authorizer": {"error_code": refusal.reason},
+        "responseOverride": {},
+    }
+
+
+def render_template(template: str, status: int, context: dict[str, Any]) -> tuple[int, str]:
+    """Render a gateway response template with airspeed: its status (a template may set
+    `$context.responseOverride.status`) and body."""
+    compiled = _COMPILED.get(template)
+    if compiled is None:
+        compiled = _COMPILED[template] = airspeed.Template(template)
+    body = compiled.merge({"context": context})
+    override = context["responseOverride"].get("status")
+    return (int(override) if override is not None else status), body
 
 
 def missing_key() -> GatewayRefusal:
@@ -74,12 +123,9 @@ def request_too_large() -> GatewayRefusal:
 
 
 def invocation_too_large() -> GatewayRefusal:
-    # In AWS Lambda refuses the invoke and API Gateway answers 413 REQUEST_TOO_LARGE.
-    return GatewayRefusal(
-        413, "image_too_large",
-        "The request is over Lambda's 6 MB payload once base64-encoded; "
-        "upload large images with POST /v1/uploads.",
-    )
+    # In AWS Lambda refuses the invoke and API Gateway answers 413 REQUEST_TOO_LARGE: the
+    # same template (its message names the 10 MB limit, the one API Gateway states).
+    return GatewayRefusal.of("REQUEST_TOO_LARGE")
 
 
 def authorizer_misconfigured() -> GatewayRefusal:
@@ -90,4 +136,13 @@ def authorizer_misconfigured() -> GatewayRefusal:
 
 def bad_lambda_response(reason: str) -> GatewayRefusal:
     # A function error, a malformed proxy answer or one over 6 MB: API Gateway's 502.
-    return GatewayRefusal(502, "internal_error", f"Internal server error ({reason})")
+    # API Gateway's message is "Internal server error"; the reason is a local aid.
+    return GatewayRefusal("DEFAULT_5XX", 502, f"Internal server error ({reason})")
+
+
+def http_refusal(status: int, message: str) -> GatewayRefusal:
+    """A refusal of the HTTP layer itself (a malformed chunk, a request line too long):
+    API Gateway's DEFAULT_4XX (DEFAULT_5XX for a 5xx), or REQUEST_TOO_LARGE for a 413."""
+    if status == 413:
+        return request_too_large()
+    return GatewayRefusal("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX", status, message)

@@ -26,8 +26,6 @@ from cutout.local.gateway_responses import GatewayRefusal
 # Past this we stop draining an oversized body and close the connection instead.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
-# What the HTTP layer's own refusals mean in our error vocabulary (all are client errors).
-_HTTP_REFUSALS = {413: "image_too_large"}
 
 
 class GatewayApp:
@@ -43,7 +41,7 @@ class GatewayApp:
         try:
             body = _read_body(environ)
         except GatewayRefusal as refusal:
-            answer = refused(refusal, str(uuid.uuid4()))
+            answer = refused(refusal, str(uuid.uuid4()), path=environ.get("PATH_INFO", "/"))
         else:
             assert self.gateway is not None  # set before serve_forever()
             target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
@@ -83,8 +81,7 @@ def _read_body(environ: dict[str, Any]) -> bytes | None:
             elif total > _DRAIN_LIMIT:
                 break
     except (OSError, ValueError):  # werkzeug's dechunker: a chunk-size line that is not hex
-        raise GatewayRefusal(400, "invalid_request", "The chunked request body is malformed.") \
-            from None
+        raise responses.http_refusal(400, "The chunked request body is malformed.") from None
     if total > API_GATEWAY_PAYLOAD_LIMIT:
         raise responses.request_too_large()
     return b"".join(parts) or None
@@ -124,7 +121,8 @@ class _RequestHandler(WSGIRequestHandler):
         length = self.headers.get("Content-Length", "")
         if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_LIMIT:
             self.close_connection = True
-            self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4())))
+            self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4()),
+                                      path=self.path.partition("?")[0]))
             return
         super().run_wsgi()
 
@@ -132,9 +130,9 @@ class _RequestHandler(WSGIRequestHandler):
                    explain: str | None = None) -> None:
         """http.server's refusals (bad request line, headers too long...) as our JSON."""
         self.close_connection = True
-        refusal = GatewayRefusal(code, _HTTP_REFUSALS.get(code, "invalid_request"),
-                                 message or _reason(code))
-        self._send_answer(refused(refusal, str(uuid.uuid4())))
+        refusal = responses.http_refusal(code, message or _reason(code))
+        path = str(getattr(self, "path", "/") or "/").partition("?")[0]
+        self._send_answer(refused(refusal, str(uuid.uuid4()), path=path))
 
     def _send_answer(self, answer: GatewayAnswer) -> None:
         self.send_response(answer.status)
