@@ -1,7 +1,8 @@
 """Records every AWS call a cutout function makes while the tests run, as IAM sees it.
 
 A botocore event hook on every client (`before-call`): which function made the call (the
-handler on the stack, or the local batch runner's thread), and the IAM request(s) it
+handler on the stack; the state machine's own calls happen inside moto's interpreter, where
+nothing is recorded), and the IAM request(s) it
 becomes: action, resource ARN and the condition keys IAM evaluates (`dynamodb:LeadingKeys`,
 `dynamodb:Attributes`, `dynamodb:ReturnValues`, `s3:prefix`,
 `s3:x-amz-server-side-encryption`). Calls made by the tests themselves (setting up moto,
@@ -37,9 +38,6 @@ ENTRY_POINTS = {"remove_background/handler.py": "remove-background",
                 "remove_background/batch_items.py": "batch-worker",
                 "account/handler.py": "account", "authorizer/handler.py": "authorizer",
                 "uploads/handler.py": "uploads", "sweeper/handler.py": "sweeper"}
-# The local batch runner's threads stand in for Step Functions: the Map's ItemReader lists
-# the source (the state machine's role), each item batch is a worker invocation.
-THREADS = (("batch-item", "batch-worker"), ("batch-", "state-machine"))
 EXPRESSION_WORDS = {"set", "add", "remove", "delete", "and", "or", "not", "between", "in",
                     "if_not_exists", "list_append", "attribute_exists", "attribute_not_exists",
                     "attribute_type", "begins_with", "contains", "size"}
@@ -168,8 +166,7 @@ def current_function() -> str | None:
             if logger is not None:
                 return str(logger.service)
         frame = frame.f_back  # type: ignore[assignment]
-    thread = threading.current_thread().name
-    return next((name for prefix, name in THREADS if thread.startswith(prefix)), None)
+    return None
 
 
 def iam_requests(function: str, service: str, operation: str, params: dict,

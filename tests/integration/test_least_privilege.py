@@ -46,10 +46,10 @@ UNEXERCISED = {
     ("*", "logs:*"): "Lambda's own calls: the function's log group",
     ("*", "xray:*"): "Lambda's own calls: tracing segments",
     ("state-machine", "states:*"): "Step Functions' own calls for the Distributed Map (its "
-                                   "child executions; CDK's DistributedMapPolicy); the tests "
-                                   "run the local runner",
-    ("state-machine", "lambda:InvokeFunction"): "the Map invokes the worker (the local runner "
-                                                "calls it in-process)",
+                                   "child executions; CDK's DistributedMapPolicy), made inside "
+                                   "moto's interpreter, where no call is recorded",
+    ("state-machine", "lambda:InvokeFunction"): "the Map invokes the worker (inside moto's "
+                                                "interpreter, as above)",
     ("state-machine", "s3:PutObject"): "the Map's ResultWriter under batches/runs/",
     ("state-machine", "s3:GetObject"): "the Map's ResultWriter under batches/runs/",
     ("state-machine", "s3:ListMultipartUploadParts"): "the ResultWriter's multipart upload",
@@ -61,12 +61,9 @@ UNEXERCISED = {
         "was ever versioned; moto's buckets here are not",
     ("batch-worker", "s3:DeleteObjectVersion"): "the same capture take-back as the API's",
     ("account", "s3:DeleteObjectVersion"): "an opt-out deletes every version when versioned",
-    ("remove-background", "states:StartExecution"):
-        "starting a job on AWS (the tests use the local runner; Step Functions is not in moto "
-        "here)",
-    ("remove-background", "states:DescribeExecution"): "a job's state on AWS (as above)",
-    ("remove-background", "states:ListMapRuns"): "a job's map run on AWS (as above)",
-    ("remove-background", "states:DescribeMapRun"): "a job's listed count on AWS (as above)",
+    ("remove-background", "states:DescribeMapRun"):
+        "a job's listed count: read only once its map run is listed, which a short job's "
+        "polls may miss",
     ("remove-background", "s3:DeleteObject"):
         "a result whose link cannot be signed is deleted (a fault path: test_faults.py)",
     ("endpoint", "s3:ListBucket"): "as each role's ListBucket (a 404 for a missing object)",
