@@ -10,8 +10,12 @@ import io
 import json
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
 import numpy as np
 import pytest
 import removebg
@@ -19,9 +23,14 @@ import removebg.removebg as removebg_module
 import requests
 from PIL import Image
 
+from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
+from cutout.local.moto_stack import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+
 NPM_PACKAGE = "remove.bg@1.3.0"
 NPM_INSTALL_SECONDS = 240
 CLIENT_SECONDS = 120  # a bound, never asserted: a client waiting for the wrong answer fails
+WRONG_KEY = "co_live_" + "x" * 43
+OVER_THE_GATEWAY_LIMIT = 10 * 1024 * 1024 + 1  # API Gateway's 10 MB request limit
 
 # Drives the npm client with only its endpoint changed: remove.bg calls `unirest.post(URL)`
 # at request time, so wrapping `post` on the shared unirest module redirects it.
@@ -56,6 +65,50 @@ def cutout_of(path: Path) -> Image.Image:
     image = Image.open(path)
     image.load()
     return image
+
+
+@contextmanager
+def throttled_to_one_request(local_api) -> Iterator[None]:
+    """The stack's usage plan throttled to a burst of one request per key, refilled far
+    never (set in moto, as `cutout serve` reads it per request); the plan
+    is unthrottled again afterwards. One request spends the key's only token."""
+    apigateway = boto3.client("apigateway", endpoint_url=local_api.moto_endpoint,
+                              region_name=REGION, aws_access_key_id=ACCESS_KEY_ID,
+                              aws_secret_access_key=SECRET_ACCESS_KEY)
+    outputs = boto3.client(
+        "cloudformation", endpoint_url=local_api.moto_endpoint, region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+    ).describe_stacks(StackName=DEFAULT_STACK_NAME)["Stacks"][0]["Outputs"]
+    plan = next(o["OutputValue"] for o in outputs if o["OutputKey"] == USAGE_PLAN_OUTPUT)
+
+    # A rate of 0: the one token never comes back while the test runs.
+    apigateway.update_usage_plan(usagePlanId=plan, patchOperations=[
+        {"op": "replace", "path": "/throttle/rateLimit", "value": "0"},
+        {"op": "replace", "path": "/throttle/burstLimit", "value": "1"}])
+    try:
+        spent = requests.get(f"{local_api.base_url}/v1/account", timeout=CLIENT_SECONDS,
+                             headers={"x-api-key": local_api.api_key})
+        assert spent.status_code == 200
+        yield
+    finally:
+        apigateway.update_usage_plan(usagePlanId=plan, patchOperations=[
+            {"op": "remove", "path": "/throttle"}])
+
+
+def refusal_of(call: Callable[[], object]) -> requests.HTTPError:
+    """The PyPI client's documented error for one call, which must come within the bound."""
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(call)
+        with pytest.raises(requests.HTTPError) as refused:
+            future.result(timeout=CLIENT_SECONDS)
+    return refused.value
+
+
+def removebg_error_of(error: requests.HTTPError) -> dict:
+    """What the PyPI client itself reads of an error body (`errors[0]["title"]`), whole."""
+    body = error.response.json()
+    assert list(body) == ["errors"] and len(body["errors"]) == 1
+    return body["errors"][0]
 
 
 def assert_a_cutout_of(image: Image.Image, size: tuple[int, int]) -> None:
@@ -119,6 +172,43 @@ def test_keys_are_refused_by_the_gateway_in_remove_bgs_shape(removebg_endpoint, 
         assert answer.json()["errors"][0]["title"] == "API Key invalid"
 
 
+def test_the_python_client_raises_http_errors_with_remove_bgs_titles(removebg_endpoint,
+                                                                     local_api, photo_path,
+                                                                     tmp_path):
+    # Given the photo, and a file over the gateway's 10 MB
+    log = str(tmp_path / "removebg-errors.log")
+    huge = tmp_path / "huge.jpg"
+    huge.write_bytes(bytes(OVER_THE_GATEWAY_LIMIT))
+    # When the client calls with a wrong key, with none, and with a file too large
+    wrong = refusal_of(lambda: removebg.RemoveBg(WRONG_KEY, log)
+                       .remove_background_from_img_file(str(photo_path)))
+    missing = refusal_of(lambda: removebg.RemoveBg(None, log)
+                         .remove_background_from_img_file(str(photo_path)))
+    too_large = refusal_of(lambda: removebg.RemoveBg(local_api.api_key, log)
+                           .remove_background_from_img_file(str(huge)))
+    # Then each raised requests' HTTPError with remove.bg's status, code and title
+    for error in (wrong, missing):
+        assert error.response.status_code == 403
+        assert removebg_error_of(error)["title"] == "API Key invalid"
+        assert removebg_error_of(error)["code"] == "auth_failed"
+    assert too_large.response.status_code == 400
+    assert removebg_error_of(too_large)["code"] == "file_too_large"
+    assert removebg_error_of(too_large)["title"] == "File too large"
+
+
+def test_the_python_client_is_throttled_in_remove_bgs_terms(removebg_endpoint, local_api,
+                                                            photo_path, tmp_path):
+    # Given the key's usage plan throttle spent
+    client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
+    with throttled_to_one_request(local_api):
+        # When the client calls
+        error = refusal_of(lambda: client.remove_background_from_img_file(str(photo_path)))
+    # Then it raised with 429, remove.bg's title, and the delay to wait
+    assert error.response.status_code == 429
+    assert removebg_error_of(error)["title"] == "Rate limit exceeded"
+    assert error.response.headers["Retry-After"] == "1"
+
+
 def test_a_native_route_keeps_its_own_error_shape(local_api):
     # Given no key, When a native route is called, Then the gateway answers in the native shape
     answer = requests.get(f"{local_api.base_url}/v1/account", timeout=CLIENT_SECONDS)
@@ -147,8 +237,14 @@ def npm_client(tmp_path_factory) -> Path:
     return folder
 
 
-def run_npm_client(folder: Path, local_api, mode: str, source: str, output: Path) -> dict:
-    env = {"PATH": str(Path(shutil.which("node")).parent), "REMOVEBG_KEY": local_api.api_key,
+def run_npm_client(folder: Path, local_api, mode: str, source: str, output: Path,
+                   key: str | None = "") -> dict:
+    """One call of the npm client, bounded in time; `key` "" is the demo key, None none.
+
+    (With no `apiKey` at all the client fails in Node before sending, on an undefined header
+    value; "no key" is therefore its empty key, an `X-Api-Key` header with nothing in it.)"""
+    env = {"PATH": str(Path(shutil.which("node")).parent),
+           "REMOVEBG_KEY": "" if key is None else key or local_api.api_key,
            "REMOVEBG_URL": f"{local_api.base_url}/v1.0/removebg"}
     done = subprocess.run(["node", "drive.js", mode, source, str(output)], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=CLIENT_SECONDS)
@@ -186,3 +282,34 @@ def test_the_node_client_is_told_an_image_url_is_not_fetched(npm_client, local_a
     # Then it rejected with remove.bg's errors, and nothing was fetched or written
     assert answer["errors"][0]["code"] == "image_url_not_supported"
     assert not (tmp_path / "never.png").exists()
+
+
+def test_the_node_client_rejects_with_remove_bgs_errors(npm_client, local_api, photo_path,
+                                                        tmp_path):
+    # Given the photo, and a file over the gateway's 10 MB
+    huge = tmp_path / "huge.jpg"
+    huge.write_bytes(bytes(OVER_THE_GATEWAY_LIMIT))
+    never = tmp_path / "never.png"
+    # When the npm client calls with a wrong key, with none, and with the file too large
+    wrong = run_npm_client(npm_client, local_api, "file", str(photo_path), never, WRONG_KEY)
+    missing = run_npm_client(npm_client, local_api, "file", str(photo_path), never, None)
+    too_large = run_npm_client(npm_client, local_api, "file", str(huge), never)
+    # Then it rejected each time with remove.bg's errors list (what it hands its caller)
+    for answer in (wrong, missing):
+        assert answer["errors"] == [{"title": "API Key invalid", "code": "auth_failed",
+                                     "detail": answer["errors"][0]["detail"]}]
+    assert too_large["errors"][0]["title"] == "File too large"
+    assert too_large["errors"][0]["code"] == "file_too_large"
+    assert not never.exists()
+
+
+def test_the_node_client_is_throttled_in_remove_bgs_terms(npm_client, local_api, photo_path,
+                                                          tmp_path):
+    # Given the key's usage plan throttle spent
+    with throttled_to_one_request(local_api):
+        # When the npm client calls
+        answer = run_npm_client(npm_client, local_api, "file", str(photo_path),
+                                tmp_path / "never.png")
+    # Then it rejected with remove.bg's rate-limit error
+    assert answer["errors"][0]["title"] == "Rate limit exceeded"
+    assert answer["errors"][0]["code"] == "throttled"

@@ -54,6 +54,14 @@ class UsagePlanKeys:
                     return bool(self._apigateway.get_api_key(apiKey=item["id"]).get("enabled"))
         return False
 
+    def throttle(self, usage_plan_id: str, key_value: str) -> tuple[float, int] | None:
+        """The plan's per-key throttle (rate per second, burst), or None if it has none.
+        (The key is not consulted: per-key overrides are not used by the stack.)"""
+        throttle = self._apigateway.get_usage_plan(usagePlanId=usage_plan_id).get("throttle")
+        if not throttle or "rateLimit" not in throttle or "burstLimit" not in throttle:
+            return None
+        return float(throttle["rateLimit"]), int(throttle["burstLimit"])
+
     def require_plan(self, usage_plan_id: str) -> str:
         """The id, once API Gateway confirms the plan exists (ConfigurationError if not)."""
         try:

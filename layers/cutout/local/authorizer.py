@@ -7,7 +7,8 @@ authorizer that allows only the first path it saw fails here as it would in AWS.
 stack's methods require an API key with `apiKeySource: AUTHORIZER`, so an Allow whose
 `usageIdentifierKey` is missing, or is not an enabled API key of the stack's usage plan
 (asked of moto's API Gateway on every request, as AWS checks it), is a 403 here as there.
-Usage-plan throttling and quotas are not emulated.
+The plan's per-key throttle is applied after that (`cutout.local.throttle`); quotas are not
+emulated.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from cutout.local import gateway_responses as responses
 from cutout.local.events import authorizer_request_event
+from cutout.local.throttle import KeyThrottle
 
 IDENTITY_HEADER = "x-api-key"
 DEFAULT_TTL_SECONDS = 300
@@ -46,6 +48,7 @@ class RequestAuthorizer:
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
         require_usage_key: bool = True,
         in_usage_plan: Callable[[str], bool] | None = None,
+        throttle: KeyThrottle | None = None,
         stage: str = "prod",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -53,6 +56,7 @@ class RequestAuthorizer:
         self._ttl = ttl_seconds
         self._require_usage_key = require_usage_key
         self._in_usage_plan = in_usage_plan
+        self._throttle = throttle
         self._stage = stage
         self._clock = clock
         self._cache: dict[str, _Verdict] = {}
@@ -72,6 +76,9 @@ class RequestAuthorizer:
         if self._in_usage_plan is not None and not (
                 verdict.usage_key and self._in_usage_plan(verdict.usage_key)):
             raise responses.key_not_in_plan()
+        if self._throttle is not None and verdict.usage_key and not self._throttle.admit(
+                verdict.usage_key):
+            raise responses.throttled()
         return {**verdict.context, "principalId": verdict.principal_id, "integrationLatency": 0}
 
     def _verdict(self, presented: str, event: dict) -> _Verdict:

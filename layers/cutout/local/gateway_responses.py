@@ -112,6 +112,11 @@ def key_not_in_plan() -> GatewayRefusal:
     return GatewayRefusal.of("INVALID_API_KEY")
 
 
+def throttled() -> GatewayRefusal:
+    """Over the usage plan's per-key throttle (THROTTLED, 429 with `Retry-After`)."""
+    return GatewayRefusal.of("THROTTLED")
+
+
 def no_route(method: str, path: str) -> GatewayRefusal:
     """A path or method the API does not have (MISSING_AUTHENTICATION_TOKEN), before any
     authorizer runs."""

@@ -28,6 +28,7 @@ from cutout.local.functions import LocalFunction, functions_dir
 from cutout.local.gateway import LocalGateway
 from cutout.local.http_server import GatewayApp, gateway_server
 from cutout.local.moto_stack import LocalResources, MotoStack
+from cutout.local.throttle import KeyThrottle
 
 AUTHORIZER_FUNCTION = "authorizer"
 
@@ -109,6 +110,8 @@ class LocalStack:
         authorizer = RequestAuthorizer(
             functions.pop(AUTHORIZER_FUNCTION).invoke, ttl_seconds=self._authorizer_ttl,
             in_usage_plan=functools.partial(usage_plan.admits, resources.usage_plan_id),
+            throttle=KeyThrottle(functools.partial(usage_plan.throttle,
+                                                   resources.usage_plan_id)),
         )
         invokers = {name: function.invoke for name, function in functions.items()}
         gateway = self._app.gateway = LocalGateway(authorizer, invokers)
