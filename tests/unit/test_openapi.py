@@ -198,9 +198,9 @@ def test_the_removebg_route_documents_its_fields_and_error_shape(document):
     fields = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
     assert set(removebg_request.FIELDS) <= set(fields)
     assert fields["size"]["default"] == removebg_request.DEFAULT_SIZE
-    # And the function's errors take remove.bg's {"errors": [{"title", "code", "detail"}]}
-    # shape, while the gateway's own refusals (no key, over 10 MB) come in the API-wide Error
-    # shape: API Gateway cannot shape one route's gateway responses differently
+    # And the function's errors and the gateway's own refusals (no key, over 10 MB,
+    # throttled: its gateway response templates branch on the route) all take remove.bg's
+    # {"errors": [{"title", "code", "detail"}]} shape, with remove.bg's statuses
     responses = operation["responses"]
 
     def shapes(status: str) -> set[str]:
@@ -211,8 +211,9 @@ def test_the_removebg_route_documents_its_fields_and_error_shape(document):
                     ["properties"]["errors"]["items"])
     assert set(item["required"]) == {"title", "code", "detail"}
     assert shapes("400") == shapes("500") == {"RemoveBgErrors"}
-    assert shapes("403") == shapes("429") == {"RemoveBgErrors", "Error"}
-    assert shapes("401") == shapes("413") == {"Error"}
+    assert shapes("403") == shapes("429") == shapes("503") == {"RemoveBgErrors"}
+    assert not {"401", "413"} & set(responses)
+    assert {"auth_failed", "throttled", "file_too_large"} <= set(item["properties"]["code"]["enum"])
     # And client mistakes are 400, key problems 403, as remove.bg answers them
     assert not {"415", "422"} & set(responses)
 

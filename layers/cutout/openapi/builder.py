@@ -32,6 +32,7 @@ from cutout.openapi.catalogue import (
     error_answers,
     error_codes,
     forbidden_reasons,
+    gateway_refusals,
     ref,
     removebg_error_codes,
     with_gateway_refusals,
@@ -167,7 +168,8 @@ def _catalogue_schemas(schemas: dict[str, Any]) -> dict[str, Any]:
     codes = error_codes()
     removebg_item = removebg.pop("$defs")["RemoveBgError"]
     removebg_item["properties"]["code"]["enum"] = sorted(
-        {code for codes in removebg_error_codes().values() for code in codes})
+        {code for by_status in (removebg_error_codes(), gateway_refusals())
+         for codes in by_status.values() for code in codes})
     removebg_item["properties"]["title"]["examples"] = sorted(set(TITLES.values()))
     error.pop("$defs", None)
     return {

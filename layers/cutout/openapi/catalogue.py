@@ -13,6 +13,7 @@ from typing import Any
 
 from cutout import batch_errors  # noqa: F401 - defines the batch error classes
 from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
+from cutout.api.gateway_templates import removebg_answer
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
 from cutout.api.removebg_request import FileTooLarge, UnsupportedOption
 from cutout.api.responses import base_headers, removal_headers
@@ -102,37 +103,38 @@ def error_codes() -> dict[str, tuple[int, str]]:
 
 
 def gateway_refusals() -> dict[int, list[str]]:
-    """The codes the gateway itself answers on any authorized route, by status.
+    """The remove.bg-shaped codes the gateway itself answers on the remove.bg route, by
+    remove.bg's status.
 
-    Gateway responses belong to the whole API (`cutout.api.gateway_errors`), so these reach
-    the remove.bg route in our `Error` shape too. `route_not_found` is left out: it answers
-    paths and methods the API does not have, never a documented operation.
+    Each gateway response's template answers the remove.bg routes in remove.bg's shape and
+    statuses (`cutout.api.gateway_templates`). `route_not_found` is left out: it answers
+    paths and methods the API does not have, never a documented operation; so are the
+    DEFAULT_* types, whose status is API Gateway's own.
     """
     by_status: dict[int, list[str]] = {}
     for error in GATEWAY_ERRORS:
         if error.status and error.response_type != "MISSING_AUTHENTICATION_TOKEN":
-            codes = by_status.setdefault(error.status, [])
-            if error.code not in codes:
-                codes.append(error.code)
+            status, code, _title = removebg_answer(error)
+            assert status is not None
+            codes = by_status.setdefault(status, [])
+            if code not in codes:
+                codes.append(code)
     return by_status
 
 
 def with_gateway_refusals(answers: dict[str, Any]) -> dict[str, Any]:
-    """The remove.bg route's answers plus the gateway's own, which come in the `Error` shape
-    (API Gateway cannot shape one route's gateway responses differently): a missing key is
-    401 there too, and a status both may answer takes either shape."""
+    """The remove.bg route's answers plus the gateway's own, which its gateway response
+    templates give in remove.bg's `errors` shape too (a missing key is 403 there)."""
     merged = dict(answers)
     for status, codes in gateway_refusals().items():
         listed = ", ".join(f"`{code}`" for code in codes)
         own = merged.get(str(status))
-        answer: dict[str, Any] = {"description": "", "headers": base_headers_of(),
-                                  "content": {JSON: {"schema": ref("Error")}}}
-        if own is not None:
-            schema = own["content"][JSON]["schema"]
-            answer = {**own, "content": {JSON: {"schema": {"anyOf": [schema, ref("Error")]}}}}
-        answer = _with_retry_after(answer, status)
+        answer: dict[str, Any] = own if own is not None else {
+            "description": "", "headers": base_headers_of(),
+            "content": {JSON: {"schema": ref("RemoveBgErrors")}}}
+        answer = _with_retry_after(dict(answer), status)
         answer["description"] = (f"{answer['description']} The gateway's own refusal: "
-                                 f"{listed}, in the `Error` shape.").strip()
+                                 f"{listed}.").strip()
         merged[str(status)] = answer
     return dict(sorted(merged.items()))
 
