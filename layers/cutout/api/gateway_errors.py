@@ -1,9 +1,9 @@
 """The answers API Gateway gives on its own (no handler ran), declared once.
 
-The stack turns each entry into a gateway response (`infrastructure/api_edge.py`) and the
-local gateway raises the same refusals (`cutout.local.gateway_responses`), so a client
-parses the same status and `code` locally and in AWS. Gateway responses belong to the
-whole API: every route, remove.bg's included, gets this JSON shape from the gateway.
+The stack turns each entry into a gateway response (`infrastructure/api_edge.py`) whose
+body template (`cutout.api.gateway_templates`) answers the remove.bg routes in remove.bg's
+shape and every other route in ours; the local gateway renders the same templates
+(`cutout.local.gateway_responses`), so a client parses the same answer locally and in AWS.
 """
 
 from __future__ import annotations

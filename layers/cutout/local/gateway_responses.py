@@ -101,7 +101,7 @@ def access_denied(error_code: str | None = None) -> GatewayRefusal:
     """A Deny: code `forbidden`, and the authorizer's `error_code` context value as `reason`.
 
     That is what the stack's ACCESS_DENIED template (`$context.authorizer.error_code`)
-    makes of it in AWS, where a template can substitute a value but not choose the code.
+    makes of it on a native route; the remove.bg route answers `auth_failed` whatever it is.
     """
     reason = error_code if error_code and error_code.replace("_", "").isalnum() else ""
     return GatewayRefusal.of("ACCESS_DENIED", reason)
