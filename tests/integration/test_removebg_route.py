@@ -286,9 +286,9 @@ def test_a_file_over_6_mb_is_refused_before_the_function_and_by_the_parser(remov
     body, content_type = multipart({}, {"image_file": ("a.jpg", bytes(6 * 1024 * 1024 + 1),
                                                        None)})
     # When it is posted, Then the gateway refuses it (its base64 event is over Lambda's 6 MB)
-    # from the stack's REQUEST_TOO_LARGE template, in remove.bg's shape on this route
+    # from the stack's REQUEST_TOO_LARGE template (its 413; remove.bg's errors in the body)
     answer = post(removebg_gateway, caller, body, content_type)
-    assert answer.status == 400
+    assert answer.status == 413
     assert answer.json()["errors"][0]["code"] == "file_too_large"
     # And the parser itself names it in remove.bg's terms, should a smaller event carry it
     with pytest.raises(Exception) as refused:

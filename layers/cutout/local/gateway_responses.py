@@ -1,18 +1,16 @@
 """The answers API Gateway gives on its own (no handler ran), raised by the local gateway.
 
 Each refusal names its API Gateway response type; its body is rendered from the very
-Velocity template the stack deploys for that type (`cutout.api.gateway_templates`), with
-`airspeed` (a Velocity engine in Python) and a `$context` carrying what API Gateway's does
-(`resourcePath`, `path`, `requestId`, `error.message`, `error.messageString`,
-`error.responseType`, `authorizer.*`, `responseOverride.status`). So the remove.bg route is
-refused in remove.bg's shape and every other route in ours, here as in AWS.
+template the stack deploys for that type (`cutout.api.gateway_templates`), with `airspeed`
+and a `$context` carrying the fields API Gateway substitutes (`requestId`, `error.message`,
+`error.messageString`, `error.responseType`, `authorizer.*`). The templates hold no Velocity
+directive (AWS substitutes variables in gateway responses and runs no VTL), so airspeed's
+rendering is exactly that substitution. Each body carries our `error` and remove.bg's
+`errors` side by side, here as in AWS.
 
-What this rendering cannot show: airspeed is not API Gateway's Velocity. AWS's dialect
-(null references, `$util`, which `$context` fields a gateway response is given, whether
-its templates are evaluated as VTL at all: AWS's reference says they are only substituted)
-is not executed here; the templates use only `#if`, `#set`, `startsWith`/`contains` and
-plain references, which both engines read alike, and the local `$context` always has every
-field they name.
+What this rendering cannot show: which `$context` fields API Gateway fills for each
+response type, and how it writes a reference it has no value for; the local `$context`
+always has every field the templates name.
 """
 
 from __future__ import annotations
@@ -71,19 +69,15 @@ def gateway_context(refusal: GatewayRefusal, request_id: str, resource_path: str
                   "messageString": json.dumps(refusal.message),
                   "responseType": refusal.response_type},
         "authorizer": {"error_code": refusal.reason},
-        "responseOverride": {},
     }
 
 
 def render_template(template: str, status: int, context: dict[str, Any]) -> tuple[int, str]:
-    """Render a gateway response template with airspeed: its status (a template may set
-    `$context.responseOverride.status`) and body."""
+    """Render a gateway response template with airspeed: the type's status and the body."""
     compiled = _COMPILED.get(template)
     if compiled is None:
         compiled = _COMPILED[template] = airspeed.Template(template)
-    body = compiled.merge({"context": context})
-    override = context["responseOverride"].get("status")
-    return (int(override) if override is not None else status), body
+    return status, compiled.merge({"context": context})
 
 
 def missing_key() -> GatewayRefusal:

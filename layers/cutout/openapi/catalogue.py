@@ -106,17 +106,16 @@ def gateway_refusals() -> dict[int, list[str]]:
     """The remove.bg-shaped codes the gateway itself answers on the remove.bg route, by
     remove.bg's status.
 
-    Each gateway response's template answers the remove.bg routes in remove.bg's shape and
-    statuses (`cutout.api.gateway_templates`). `route_not_found` is left out: it answers
-    paths and methods the API does not have, never a documented operation; so are the
-    DEFAULT_* types, whose status is API Gateway's own.
+    Each gateway response's body carries remove.bg's `errors` beside ours, with the
+    response type's own status (`cutout.api.gateway_templates`). `route_not_found` is left
+    out: it answers paths and methods the API does not have, never a documented operation;
+    so are the DEFAULT_* types, whose status is API Gateway's own.
     """
     by_status: dict[int, list[str]] = {}
     for error in GATEWAY_ERRORS:
         if error.status and error.response_type != "MISSING_AUTHENTICATION_TOKEN":
-            status, code, _title = removebg_answer(error)
-            assert status is not None
-            codes = by_status.setdefault(status, [])
+            code, _title = removebg_answer(error)
+            codes = by_status.setdefault(error.status, [])
             if code not in codes:
                 codes.append(code)
     return by_status
@@ -124,7 +123,8 @@ def gateway_refusals() -> dict[int, list[str]]:
 
 def with_gateway_refusals(answers: dict[str, Any]) -> dict[str, Any]:
     """The remove.bg route's answers plus the gateway's own, which its gateway response
-    templates give in remove.bg's `errors` shape too (a missing key is 403 there)."""
+    bodies carry in remove.bg's `errors` shape too (with the gateway's statuses: 401 for a
+    missing key, 413 for a body over 10 MB)."""
     merged = dict(answers)
     for status, codes in gateway_refusals().items():
         listed = ", ".join(f"`{code}`" for code in codes)
