@@ -37,12 +37,12 @@ from infrastructure.batch_access import (
 from infrastructure.batch_definition import batch_definition
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import (
+    grant_attribute_updates,
     grant_job_writes,
     grant_list,
     grant_objects,
     grant_table,
     grant_training_capture,
-    grant_usage_counters,
     logical_id,
 )
 from infrastructure.inference import inference_image
@@ -102,7 +102,7 @@ class Batch(Construct):
         grant_table(role, table, "dynamodb:GetItem")  # the account's training opt-in
         # A job's counters, and the account's day usage: batch images are the customer's
         # spend, metered like any removal (the RemovalService adds requests and pixels).
-        grant_usage_counters(role, table, *COUNTERS, *schema.USAGE_COUNTERS)
+        grant_attribute_updates(role, table, *COUNTERS, *schema.USAGE_COUNTERS)
         grant_objects(role, transient_bucket, BATCHES_PREFIX, "s3:PutObject")  # failure parts
         grant_training_capture(role, training_store)
         grant_key(role, key, *KEY_WRITE)

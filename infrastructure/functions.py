@@ -21,10 +21,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cutout.data import schema
+from cutout.data.accounts import ERASURE_PROGRESS_ATTRIBUTES
 from cutout.data.batches import BATCHES_PREFIX
 from cutout.service.retention import RUN_TIME
 from infrastructure.function_defaults import KEY_READ, FunctionBase, grant_key
-from infrastructure.grants import grant_list, grant_objects, grant_table
+from infrastructure.grants import grant_attribute_updates, grant_list, grant_objects, grant_table
 from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
@@ -93,7 +94,9 @@ class ZipFunctions(Construct):
                           "s3:DeleteObjectVersion")
             grant_list(role, training_store, "s3:ListBucketVersions",
                        prefix=schema.TRAINING_PREFIX)
-            grant_table(role, table, "dynamodb:GetItem", "dynamodb:UpdateItem")
+            grant_table(role, table, "dynamodb:GetItem")
+            # its erasure's progress only (the opt-in is read by the update's condition)
+            grant_attribute_updates(role, table, *ERASURE_PROGRESS_ATTRIBUTES)
             grant_key(role, key, *KEY_READ)
 
     def _function(self, id: str, name: str, description: str, timeout_seconds: int = 10,

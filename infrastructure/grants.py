@@ -52,17 +52,19 @@ def grant_objects(role: iam.IRole, bucket: s3.IBucket, prefix: str, *actions: st
         f"bucket, nothing else in it.")
 
 
-def grant_usage_counters(role: iam.IRole, table: dynamodb.ITable, *counters: str) -> None:
-    """UpdateItem on an account's day counters only: no other attribute, no key-hash item.
+def grant_attribute_updates(role: iam.IRole, table: dynamodb.ITable, *attributes: str) -> None:
+    """UpdateItem of the named attributes of account items only: no other attribute, no
+    key-hash item (day counters, a job's counters, an erasure's progress).
 
-    `dynamodb:Attributes` limits the request to the key and the named counters (so the
-    grant cannot touch an opt-in or a key), and `LeadingKeys` to account partitions.
+    `dynamodb:Attributes` limits the request to the key and the named attributes (so the
+    grant cannot touch an opt-in or a key unless named), and `LeadingKeys` to account
+    partitions.
     """
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=["dynamodb:UpdateItem"], resources=[table.table_arn],
         conditions={
             "ForAllValues:StringEquals": {
-                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY, *counters]},
+                "dynamodb:Attributes": [schema.PARTITION_KEY, schema.SORT_KEY, *attributes]},
             "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [schema.account_pk("*")]},
             "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
         }))

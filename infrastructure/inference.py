@@ -20,11 +20,11 @@ from constructs import Construct
 from cutout.data import schema
 from infrastructure.function_defaults import KEY_WRITE, FunctionBase, grant_key
 from infrastructure.grants import (
+    grant_attribute_updates,
     grant_list,
     grant_objects,
     grant_table,
     grant_training_capture,
-    grant_usage_counters,
 )
 from infrastructure.layer import REPO_ROOT
 from infrastructure.model_image import image_excludes, memory_warning
@@ -71,7 +71,7 @@ class Inference(Construct):
             Annotations.of(self).add_warning_v2("cutout:model-memory", warning)
         role = base.role
         grant_table(role, table, "dynamodb:GetItem")
-        grant_usage_counters(role, table, *schema.USAGE_COUNTERS)  # requests and pixels per day
+        grant_attribute_updates(role, table, *schema.USAGE_COUNTERS)  # requests and pixels per day
         # Uploads are read, and deleted once read under zero retention (the uploads function
         # presigns their PUT); results are written, signed for GET, and deleted when a link
         # cannot be signed.

@@ -160,6 +160,14 @@ def test_the_sweeper_runs_on_its_schedule_and_may_only_list_delete_and_track_era
     deletes = " ".join(actions["s3:DeleteObject"])
     assert "/uploads/*" in deletes and "/results/*" in deletes and "Training" not in deletes
     assert "Transient" not in " ".join(actions["s3:DeleteObjectVersion"])
+    # The erasure's progress only: never an opt-in's switch, a key or a counter
+    (update,) = [s for s in statements(synth, "SweeperBaseRole")
+                 if "dynamodb:UpdateItem" in json.dumps(s["Action"])]
+    attributes = update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert set(attributes) == {"pk", "sk", "erasure_deleted", "erasure_state",
+                               "erasure_finished_at", "opt_in"}
+    assert update["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+        "ACCOUNT#*"]
     alarms = " ".join(synth.resources("AWS::CloudWatch::Alarm"))
     assert "SweeperErrors" in alarms and "SweeperThrottles" in alarms
 

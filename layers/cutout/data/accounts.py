@@ -24,6 +24,9 @@ OPTIN_SK_PREFIX = "OPTIN#"
 USAGE_SK_PREFIX = "USAGE#"
 ERASURE_IN_PROGRESS = "in_progress"
 ERASURE_DONE = "done"
+# What recording an erasure step writes (and reads in its condition): the sweeper's grant
+ERASURE_PROGRESS_ATTRIBUTES = ("erasure_deleted", "erasure_state", "erasure_finished_at",
+                               "opt_in")
 # Key scopes: only an `admin` key may turn the training opt-in on; `use` keys call the API.
 # A key stored before scopes existed has no scope attribute and counts as `use` (the safe
 # side: it can still turn training off, and the owner issues an admin key to turn it on).
