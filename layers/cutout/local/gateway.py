@@ -77,9 +77,7 @@ class LocalGateway:
         try:
             return self._handle(method.upper(), target, headers, body, source_ip)
         except GatewayRefusal as refusal:
-            path = unquote(target.partition("?")[0])
-            return refused(refusal, request_id, self._resource_of(method.upper(), path), path,
-                           self._stage)
+            return refused(refusal, request_id)
 
     def _handle(
         self,
@@ -125,13 +123,6 @@ class LocalGateway:
         translated.headers.append(("x-amzn-RequestId", request_id))
         return translated
 
-
-    def _resource_of(self, method: str, path: str) -> str:
-        """The matched route's path template (`$context.resourcePath`), or "" for none."""
-        try:
-            return self._match(method, path)[0].path
-        except GatewayRefusal:
-            return ""
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for this method and path, and its path parameters.
@@ -191,19 +182,16 @@ def merged_headers(single: Any, multi: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def refused(refusal: GatewayRefusal, request_id: str, resource_path: str = "",
-            path: str = "/", stage: str = "prod") -> GatewayAnswer:
+def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
     """The gateway's own answer, rendered from the stack's template for its response type:
-    remove.bg's shape on the remove.bg routes, ours on the others, as in AWS."""
-    status, body = refusal.render(request_id, resource_path, path, stage)
+    our error and remove.bg's errors side by side, on every route, as in AWS."""
     return GatewayAnswer(
-        status,
-        # the headers the stack's gateway responses set (infrastructure/api_edge.py); they
-        # are the response type's, whatever status the template chose
+        refusal.status,
+        # the headers the stack's gateway responses set (infrastructure/api_edge.py)
         [("Content-Type", "application/json"), ("X-Request-Id", request_id),
          ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id),
          *retry_after(refusal.status).items()],
-        body,
+        refusal.body(request_id),
     )
 
 

@@ -48,23 +48,17 @@ class GatewayRefusal(Exception):
         """The refusal the stack's gateway response of `response_type` gives."""
         return cls(response_type, reason=reason)
 
-    def render(self, request_id: str, resource_path: str, path: str,
-               stage: str = "prod") -> tuple[int, bytes]:
-        """The status and body the stack's template for this response type gives."""
-        status, body = render_template(
-            BODY_TEMPLATES[self.response_type], self.status,
-            gateway_context(self, request_id, resource_path, path, stage))
-        return status, body.encode("utf-8")
+    def body(self, request_id: str) -> bytes:
+        """The body the stack's template for this response type gives (the same on every
+        route: the template has no branch)."""
+        return render_template(BODY_TEMPLATES[self.response_type],
+                               gateway_context(self, request_id)).encode("utf-8")
 
 
-def gateway_context(refusal: GatewayRefusal, request_id: str, resource_path: str, path: str,
-                    stage: str = "prod") -> dict[str, Any]:
+def gateway_context(refusal: GatewayRefusal, request_id: str) -> dict[str, Any]:
     """`$context` as API Gateway fills it for a gateway response (the fields we use)."""
     return {
         "requestId": request_id,
-        "resourcePath": resource_path,  # the matched route's template; "" before a match
-        "path": f"/{stage}{path}",  # the request path with the stage, as on execute-api
-        "stage": stage,
         "error": {"message": refusal.message,
                   "messageString": json.dumps(refusal.message),
                   "responseType": refusal.response_type},
@@ -72,12 +66,12 @@ def gateway_context(refusal: GatewayRefusal, request_id: str, resource_path: str
     }
 
 
-def render_template(template: str, status: int, context: dict[str, Any]) -> tuple[int, str]:
-    """Render a gateway response template with airspeed: the type's status and the body."""
+def render_template(template: str, context: dict[str, Any]) -> str:
+    """A gateway response template with `$context`'s values substituted (airspeed)."""
     compiled = _COMPILED.get(template)
     if compiled is None:
         compiled = _COMPILED[template] = airspeed.Template(template)
-    return status, compiled.merge({"context": context})
+    return compiled.merge({"context": context})
 
 
 def missing_key() -> GatewayRefusal:

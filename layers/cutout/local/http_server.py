@@ -41,7 +41,7 @@ class GatewayApp:
         try:
             body = _read_body(environ)
         except GatewayRefusal as refusal:
-            answer = refused(refusal, str(uuid.uuid4()), path=environ.get("PATH_INFO", "/"))
+            answer = refused(refusal, str(uuid.uuid4()))
         else:
             assert self.gateway is not None  # set before serve_forever()
             target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
@@ -121,8 +121,7 @@ class _RequestHandler(WSGIRequestHandler):
         length = self.headers.get("Content-Length", "")
         if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_LIMIT:
             self.close_connection = True
-            self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4()),
-                                      path=self.path.partition("?")[0]))
+            self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4())))
             return
         super().run_wsgi()
 
@@ -131,8 +130,7 @@ class _RequestHandler(WSGIRequestHandler):
         """http.server's refusals (bad request line, headers too long...) as our JSON."""
         self.close_connection = True
         refusal = responses.http_refusal(code, message or _reason(code))
-        path = str(getattr(self, "path", "/") or "/").partition("?")[0]
-        self._send_answer(refused(refusal, str(uuid.uuid4()), path=path))
+        self._send_answer(refused(refusal, str(uuid.uuid4())))
 
     def _send_answer(self, answer: GatewayAnswer) -> None:
         self.send_response(answer.status)
