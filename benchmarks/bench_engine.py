@@ -120,7 +120,7 @@ def model_child(model_dir: str, data_path: str) -> None:
     started = time.perf_counter()
     from cutout.engine import Engine
 
-    engine = Engine.create("measured", model_dir=Path(model_dir))
+    engine = Engine.create(MEASURED, model_dir=Path(model_dir))
     loaded = time.perf_counter()
     engine.remove(data)
     done = time.perf_counter()
@@ -130,25 +130,34 @@ def model_child(model_dir: str, data_path: str) -> None:
                       "peak_rss_mb": peak_kb / 1024}))
 
 
-def measure_model(path: Path, family: str, repeats: int) -> list[str]:
-    """2 MP and 12 MP figures for any model file, each from fresh processes."""
+MEASURED = "measured"  # the one model of a manifest written for a model file
+
+
+def write_model_manifest(path: Path, family: str, folder: Path) -> Path:
+    """`folder`, now holding a manifest whose one model (MEASURED) is the file at `path`
+    with its family's processing: any ONNX file measured without an entry of its own."""
     import hashlib
-    import tempfile
 
     from cutout.engine.families import FAMILIES
     from cutout.engine.models import family_entry
 
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    entry = {**family_entry(FAMILIES[family]), "file": str(path.resolve()), "sha256": digest,
-             "licence": "unspecified"}
+    entry = {**family_entry(FAMILIES[family]), "file": str(path.resolve()),
+             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "licence": "unspecified"}
+    (folder / "manifest.json").write_text(json.dumps({"default": MEASURED,
+                                                      "models": {MEASURED: entry}}))
+    return folder
+
+
+def measure_model(path: Path, family: str, repeats: int) -> list[str]:
+    """2 MP and 12 MP figures for any model file, each from fresh processes."""
+    import tempfile
+
     lines = [f"model {path} ({path.stat().st_size / 1e6:.1f} MB, {family} family), "
              f"median of {repeats} fresh processes per size:", "",
              f"{'size':6} {'load':>9} {'cutout':>9} {'peak RSS':>10}"]
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "manifest.json").write_text(json.dumps({"default": "measured",
-                                                          "models": {"measured": entry}}))
+        folder = write_model_manifest(path, family, Path(tmp))
         for label in ("2mp", "12mp"):
             data_path = folder / f"{label}.jpg"
             data_path.write_bytes(make_jpeg(SIZES[label]))

@@ -23,9 +23,7 @@ of picture: studio product shots and people are not in the set.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
-import json
 import statistics
 import sys
 import tempfile
@@ -36,6 +34,7 @@ from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_edges import backgrounds, band_error, composite, subjects  # noqa: E402
+from bench_engine import MEASURED, write_model_manifest  # noqa: E402
 
 REFERENCE = "rembg u2netp"
 
@@ -68,8 +67,7 @@ def scores_of(cut, cases) -> dict[str, float]:
 def engines(extra: list[tuple[Path, str]], folder: Path):
     """(label, engine) for every runnable model: the manifest's, then each `--model` file."""
     from cutout.engine import Engine
-    from cutout.engine.families import FAMILIES
-    from cutout.engine.models import family_entry, load_registry
+    from cutout.engine.models import load_registry
 
     for name, spec in sorted(load_registry().items()):
         if spec.path.is_file():
@@ -78,14 +76,10 @@ def engines(extra: list[tuple[Path, str]], folder: Path):
             print(f"  {name}: weights not on this machine (cutout models fetch {name})",
                   file=sys.stderr)
     for index, (path, family) in enumerate(extra):
-        entry = {**family_entry(FAMILIES[family]), "file": str(path.resolve()),
-                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                 "licence": "unspecified"}
         model_dir = folder / f"extra-{index}"
         model_dir.mkdir()
-        (model_dir / "manifest.json").write_text(json.dumps(
-            {"default": "measured", "models": {"measured": entry}}))
-        yield f"{path.name} ({family})", Engine.create("measured", model_dir=model_dir)
+        yield f"{path.name} ({family})", Engine.create(
+            MEASURED, model_dir=write_model_manifest(path, family, model_dir))
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ STATE_MACHINE_FUNCTION = "state-machine"
 # The batch-job role the worker assumes per job (cutout.data.batch_access), by the name the
 # tests configure (its logical id is CDK's); its sessions are recorded as this principal.
 JOB_FUNCTION = "batch-job"
+JOB_ROLE_ID = "BatchJobRole"  # the start of its logical id
 JOB_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cutout-batch-job"
 
 
@@ -102,7 +103,7 @@ class Policies:
 
     @staticmethod
     def role_arn(lid: str) -> str:
-        if lid.startswith("BatchJobRole"):
+        if lid.startswith(JOB_ROLE_ID):
             return JOB_ROLE_ARN
         return f"arn:aws:iam::{ACCOUNT}:role/{lid}"
 
@@ -147,7 +148,7 @@ class Policies:
         for resource in self._of_type("AWS::StepFunctions::StateMachine").values():
             roles[STATE_MACHINE_FUNCTION] = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         for lid in self._of_type("AWS::IAM::Role"):
-            if lid.startswith("BatchJobRole"):
+            if lid.startswith(JOB_ROLE_ID):
                 roles[JOB_FUNCTION] = lid
         return roles
 

@@ -126,16 +126,18 @@ def _guard(method: Callable[..., Any], what: str) -> Callable[..., Any]:
     return call
 
 
-def _s3_endpoint(endpoint_url: str | None) -> str | None:
+def _configured_endpoint(service_id: str, endpoint_url: str | None = None) -> str | None:
+    """The endpoint a client of `service_id` would use: given, or the AWS SDKs' variables."""
     env = os.environ
-    return endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    return endpoint_url or env.get(f"AWS_ENDPOINT_URL_{service_id}") or env.get(
+        "AWS_ENDPOINT_URL")
 
 
 def s3_client(endpoint_url: str | None = None, region: str | None = None,
               credentials: dict[str, str] | None = None) -> Any:
     """An S3 client that signs with SigV4 (path-style when talking to a local endpoint);
     `credentials`: STS's `Credentials` (an assumed role's session) instead of the function's."""
-    style = "path" if _s3_endpoint(endpoint_url) else "auto"
+    style = "path" if _configured_endpoint("S3", endpoint_url) else "auto"
     config = Config(signature_version="s3v4", s3={"addressing_style": style})
     session = {} if credentials is None else {
         "aws_access_key_id": credentials["AccessKeyId"],
@@ -148,10 +150,9 @@ def s3_client(endpoint_url: str | None = None, region: str | None = None,
 def sts_client(region: str | None = None) -> Any:
     """STS, regional (the VPC's interface endpoint), for a batch job's own session."""
     region = region or current_region()
-    return guarded(boto3.client("sts", region_name=region,
-                                endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS")
-                                or os.environ.get("AWS_ENDPOINT_URL")
-                                or f"https://sts.{region}.amazonaws.com"))
+    # never the global sts.amazonaws.com, which the isolated subnets cannot reach
+    return guarded(boto3.client("sts", region_name=region, endpoint_url=_configured_endpoint(
+        "STS") or f"https://sts.{region}.amazonaws.com"))
 
 
 def dynamodb_resource(endpoint_url: str | None = None, region: str | None = None) -> Any:
