@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="write the document to this file instead of standard output")
+    parser.add_argument("--docs", type=Path, default=None, metavar="API_MD",
+                        help="also rewrite the generated error tables of this page (docs/api.md)")
     parser.set_defaults(run=run)
 
 
@@ -35,4 +37,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
         print(f"cutout openapi: wrote {args.output}", file=sys.stderr)
+    if args.docs is not None:
+        from cutout.openapi.doc_tables import with_error_tables
+
+        args.docs.write_text(with_error_tables(args.docs.read_text(encoding="utf-8")),
+                             encoding="utf-8")
+        print(f"cutout openapi: rewrote the error tables of {args.docs}", file=sys.stderr)
     return 0

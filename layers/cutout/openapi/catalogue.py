@@ -54,6 +54,9 @@ MEANINGS = {
     "not_found": "Something named in the request does not exist.",
     "key_not_found": "No such key for this account.",
     "revoked_api_key": "The presented API key has been revoked.",
+    "image_too_large": "The input is over a bound, refused before anything is allocated: more "
+                       "bytes than one request carries, more than an upload holds, or more "
+                       "pixels than `CUTOUT_MAX_PIXELS` (decompression bombs).",
 }
 # Where a code surfaces when a route does not answer it under its own name.
 SURFACES = {
