@@ -1,6 +1,6 @@
 """What every cutout function shares: environment, log group, execution role, network.
 
-One place so the four functions cannot differ by accident. The environment is built by
+One place so the functions cannot differ by accident. The environment is built by
 iterating the runtime settings model (`cutout.settings.Settings`), so a field added there
 fails synthesis until the deployment side provides it: the two cannot drift.
 """

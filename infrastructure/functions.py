@@ -1,15 +1,14 @@
-"""The zip functions: authorizer, account, uploads (and sweeper), each with only what it needs.
+"""The zip functions: authorizer, account, uploads and sweeper, each with only what it needs.
 
 They run the Python zip runtime with the shared library and Powertools as layers, in the
 same isolated subnets as the inference function. Their grants are written action by action:
 the authorizer may only GetItem; uploads may only put `uploads/*` (it presigns PUTs); account
 reads and writes the table and lists/deletes the account's training data on opt-out; the
-sweeper lists the transient bucket and deletes under `uploads/` and `results/`.
+sweeper lists the transient bucket and deletes under `uploads/`, `results/` and `batches/`,
+and erases the training data of accounts not opted in.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -30,16 +29,9 @@ from infrastructure.layer import REPO_ROOT, ZIP_RUNTIME, SharedLibrary
 from infrastructure.network import Network
 from infrastructure.settings import DeploymentSettings
 
-SWEEPER_DIR = REPO_ROOT / "functions" / "sweeper"
-
-
-def sweeper_available() -> bool:
-    """Whether the sweeper's handler has been written (the stack adds it only then)."""
-    return (SWEEPER_DIR / "handler.py").exists()
-
 
 class ZipFunctions(Construct):
-    """Exposes `authorizer`, `account`, `uploads` and `sweeper` (None when no sweeper runs)."""
+    """Exposes `authorizer`, `account`, `uploads` and `sweeper`."""
 
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings,
                  network: Network, key: kms.IKey, table: dynamodb.ITable,
@@ -77,30 +69,28 @@ class ZipFunctions(Construct):
         # (and nothing else: S3 does not describe the key with the caller's permissions).
         grant_key(role, key, "kms:GenerateDataKey")
 
-        # The 24-hour sweeper is scheduled (see retention.py) as soon as its handler exists.
-        self.sweeper: lambda_.Function | None = None
-        if sweeper_available():
-            self.sweeper, role = self._function(
-                "Sweeper", "sweeper", "Deletes transient objects before they pass 24 hours",
-                # the run time the 24-hour arithmetic assumes (cutout.service.retention)
-                timeout_seconds=int(RUN_TIME.total_seconds()), code_dir=SWEEPER_DIR)
-            for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX):
-                grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
-            grant_list(role, transient_bucket, "s3:ListBucket")
-            # Training reconciliation (cutout.service.erasure): it lists the training store,
-            # reads each account's opt-in and deletes the data of accounts not opted in,
-            # recording an opt-out's erasure progress on the account's profile item.
-            grant_objects(role, training_store, schema.TRAINING_PREFIX,
-                          "s3:DeleteObjectVersion")
-            grant_list(role, training_store, "s3:ListBucketVersions",
-                       prefix=schema.TRAINING_PREFIX)
-            grant_table(role, table, "dynamodb:GetItem")
-            # its erasure's progress only (the opt-in is read by the update's condition)
-            grant_attribute_updates(role, table, *ERASURE_PROGRESS_ATTRIBUTES)
-            grant_key(role, key, *KEY_READ)
+        # The 24-hour sweeper, scheduled by the Retention construct (retention.py).
+        self.sweeper, role = self._function(
+            "Sweeper", "sweeper", "Deletes transient objects before they pass 24 hours",
+            # the run time the 24-hour arithmetic assumes (cutout.service.retention)
+            timeout_seconds=int(RUN_TIME.total_seconds()))
+        for prefix in (schema.UPLOADS_PREFIX, schema.RESULTS_PREFIX, BATCHES_PREFIX):
+            grant_objects(role, transient_bucket, prefix, "s3:DeleteObject")
+        grant_list(role, transient_bucket, "s3:ListBucket")
+        # Training reconciliation (cutout.service.erasure): it lists the training store,
+        # reads each account's opt-in and deletes the data of accounts not opted in,
+        # recording an opt-out's erasure progress on the account's profile item.
+        grant_objects(role, training_store, schema.TRAINING_PREFIX,
+                      "s3:DeleteObjectVersion")
+        grant_list(role, training_store, "s3:ListBucketVersions",
+                   prefix=schema.TRAINING_PREFIX)
+        grant_table(role, table, "dynamodb:GetItem")
+        # its erasure's progress only (the opt-in is read by the update's condition)
+        grant_attribute_updates(role, table, *ERASURE_PROGRESS_ATTRIBUTES)
+        grant_key(role, key, *KEY_READ)
 
     def _function(self, id: str, name: str, description: str, timeout_seconds: int = 10,
-                  code_dir: Path | None = None, reserved: int = 0,
+                  reserved: int = 0,
                   ) -> tuple[lambda_.Function, iam.IRole]:
         base = FunctionBase(self, f"{id}Base", description=f"cutout {name}: {description}",
                             key=self._key, retention=self._retention)
@@ -109,7 +99,7 @@ class ZipFunctions(Construct):
             description=f"cutout {name}: {description}",
             runtime=ZIP_RUNTIME,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(code_dir or REPO_ROOT / "functions" / name),
+            code=lambda_.Code.from_asset(str(REPO_ROOT / "functions" / name),
                                          exclude=["__pycache__", "*.pyc"]),
             layers=self._layers,
             memory_size=self._settings.function_memory_mb,

@@ -36,7 +36,7 @@ KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring", "states
 API_GATEWAY_TIMEOUT_SECONDS = 29
 # Memory budget of the inference function: a fixed part (runtime, numpy, ONNX Runtime, the
 # model and its arena) plus a per-pixel part (decoded RGB, mask, RGBA cutout, encoder
-# buffers). Derived from the engine's measured peak (README, benchmarks: a fresh process
+# buffers). Derived from the engine's measured peak (docs/engine.md, benchmarks: a fresh process
 # doing one 12 MP cutout peaks at 319 MB RSS): (319 MB - 160 MiB) / 12 MP = 13.9 bytes per
 # pixel, rounded up to 16 for headroom, so the budget for 12 MP (343 MiB) covers the
 # measurement. Re-derive both if the model or the engine's memory design changes.

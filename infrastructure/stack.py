@@ -85,9 +85,8 @@ class CutoutStack(Stack):
                           environment=environment["remove_background"], retention=retention,
                           api_function=inference.function, **data)
             monitored["BatchWorker"] = batch.worker
-        if zip_functions.sweeper:
-            Retention(self, "Retention", settings=settings, sweeper=zip_functions.sweeper)
-            monitored["Sweeper"] = zip_functions.sweeper
+        Retention(self, "Retention", settings=settings, sweeper=zip_functions.sweeper)
+        monitored["Sweeper"] = zip_functions.sweeper
         Monitoring(self, "Monitoring", settings=settings, api=api.rest_api, functions=monitored)
 
         for name, value in (

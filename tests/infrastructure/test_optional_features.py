@@ -12,7 +12,6 @@ import pytest
 from infra_synth import assert_no_foreign_cors, cfn_lint_errors, describe, statements, synthesize
 
 from cutout.api.routes import ROUTES
-from infrastructure import functions
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/abcd-1234"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:cutout-alarms"
@@ -21,22 +20,16 @@ ZONE_ID = "Z0123456789ABCDEFGHIJ"
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    # A stand-in sweeper handler, so this variant also proves the retention wiring before
-    # (or regardless of whether) functions/sweeper/handler.py exists.
-    sweeper = tmp_path_factory.mktemp("sweeper")
-    (sweeper / "handler.py").write_text("def handler(event, context):\n    return None\n")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(functions, "SWEEPER_DIR", sweeper)
-        return synthesize(
-            waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
-            certificate_arn=CERTIFICATE, tls_policy=TLS13, hosted_zone_id=ZONE_ID,
-            hosted_zone_name="example.com",
-            inference_reserved_concurrency="50", authorizer_reserved_concurrency=20,
-            stage_throttle_rate_limit=500, stage_throttle_burst_limit=1000, architecture="arm64",
-            quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
-            table_deletion_protection="false", training_retention_days=30,
-            sweep_interval_minutes=15)
+def synth():
+    return synthesize(
+        waf_enabled="true", waf_rate_limit=500, domain_name="api.example.com",
+        certificate_arn=CERTIFICATE, tls_policy=TLS13, hosted_zone_id=ZONE_ID,
+        hosted_zone_name="example.com",
+        inference_reserved_concurrency="50", authorizer_reserved_concurrency=20,
+        stage_throttle_rate_limit=500, stage_throttle_burst_limit=1000, architecture="arm64",
+        quota_requests_per_day=1000, alarm_topic_arn=TOPIC, zero_retention=True,
+        table_deletion_protection="false", training_retention_days=30,
+        sweep_interval_minutes=15)
 
 
 def test_aws_solutions_pack_reports_nothing_unacknowledged(synth):

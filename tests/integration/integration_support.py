@@ -100,10 +100,11 @@ def bucket_keys(bucket: str) -> list[str]:
 
 
 # --- handlers and the gateway --------------------------------------------------------------
-def load_function(name: str) -> Any:
-    """Import `functions/<name>/handler.py` by its path, as Lambda and the local stack do."""
+def load_function(name: str, cold: bool = False) -> Any:
+    """Import `functions/<name>/handler.py` by its path, as Lambda and the local stack do;
+    `cold`: import it anew, as a new execution environment would (its entry point unbuilt)."""
     module_name = f"cutout_function_{name}"
-    if module_name in sys.modules:
+    if module_name in sys.modules and not cold:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, FUNCTIONS / name / "handler.py")
     module = importlib.util.module_from_spec(spec)

@@ -41,8 +41,7 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, c
     # Given the CUTOUT_* variables the stack sets
     for field in fields(Settings):
         monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
-    module = load_function("account")
-    module.handler.reset()
+    module = load_function("account", cold=True)
     event = proxy_event("GET", "/v1/account", authorizer={"account_id": caller.account_id,
                                                           "key_prefix": caller.key_prefix})
     # When the Lambda entry point is called

@@ -270,8 +270,7 @@ def test_the_default_entry_point_reads_settings_from_the_environment(settings, m
     # Given the CUTOUT_* variables the stack sets, and a fresh upload in the transient bucket
     for field in fields(Settings):
         monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
-    module = load_function("sweeper")
-    module.handler.reset()
+    module = load_function("sweeper", cold=True)
     written = put(settings.transient_bucket, *uploads(1))
     # When the Lambda entry point is invoked by the schedule, with the real clock
     report = module.handler(scheduled_event(), LocalContext())
@@ -298,8 +297,7 @@ def test_the_scheduled_sweeper_deletes_results_past_their_link_life(settings, mo
     # Given the stack's variables (result links live 300 s) and a fresh result and upload
     for field in fields(Settings):
         monkeypatch.setenv(env_name(field.name), str(getattr(settings, field.name)))
-    module = load_function("sweeper")
-    module.handler.reset()
+    module = load_function("sweeper", cold=True)
     handler = module.make_handler(clock=hours_ahead(1))
     upload_keys = put(settings.transient_bucket, *uploads(1))
     put(settings.transient_bucket, *results(2))

@@ -38,7 +38,7 @@ def test_the_estimate_recovers_a_known_foreground_colour_on_a_green_screen():
     rgb, alpha = soft_edged_disc()
     # When the cutout's soft band is decontaminated
     straight = cutout(rgb, alpha)
-    estimated = edges.decontaminate(cutout(rgb, alpha), rgb, alpha)
+    estimated = edges.finish(cutout(rgb, alpha), edges.start(rgb, alpha))
     # Then the colour there is the subject's (within a few levels), not the mixture
     assert band_error(straight, SUBJECT) > 60
     assert band_error(estimated, SUBJECT) < 12
@@ -52,7 +52,7 @@ def test_the_estimate_follows_a_subject_whose_colour_changes_along_the_edge():
     picture[:, 240:] = np.asarray(blue)[:, 240:]
     rgb, alpha = Image.fromarray(picture), right
     # When decontaminated
-    result = np.asarray(edges.decontaminate(cutout(rgb, alpha), rgb, alpha)).astype(int)
+    result = np.asarray(edges.finish(cutout(rgb, alpha), edges.start(rgb, alpha))).astype(int)
     # Then each side's soft edge has its own side's colour
     a = result[..., 3]
     band = (a > 30) & (a < 200)
@@ -65,7 +65,7 @@ def test_the_estimate_follows_a_subject_whose_colour_changes_along_the_edge():
 def test_alpha_and_the_alpha_zero_rule_do_not_change():
     rgb, alpha = soft_edged_disc()
     straight = np.asarray(cutout(rgb, alpha))
-    estimated = np.asarray(edges.decontaminate(cutout(rgb, alpha), rgb, alpha))
+    estimated = np.asarray(edges.finish(cutout(rgb, alpha), edges.start(rgb, alpha)))
     assert np.array_equal(straight[..., 3], estimated[..., 3])
     transparent = estimated[..., 3] == 0
     assert transparent.any() and not estimated[transparent][:, :3].any()
@@ -80,7 +80,7 @@ def test_a_picture_without_soft_pixels_is_left_as_it_is():
     alpha = Image.new("L", (50, 40), 0)
     alpha.paste(255, (10, 10, 30, 30))
     straight = cutout(rgb, alpha)
-    assert edges.decontaminate(cutout(rgb, alpha), rgb, alpha).tobytes() == straight.tobytes()
+    assert edges.finish(cutout(rgb, alpha), edges.start(rgb, alpha)).tobytes() == straight.tobytes()
 
 
 def test_the_option_defaults_to_decontaminated_and_refuses_other_values():
@@ -99,7 +99,7 @@ def _frozen_inputs():
 
 
 @pytest.mark.parametrize("case", sorted(FROZEN))
-def test_edge_straight_reproduces_the_output_from_before_edges_existed(case):
+def test_edge_straight_reproduces_the_frozen_compose_output(case):
     # Given the pixels compose() gave before this feature (frozen in the fixture)
     rgb, alpha = _frozen_inputs()
     params = dict(FROZEN[case]["params"], edge="straight")

@@ -33,7 +33,6 @@ class Route:
     description: str = ""
     authorized: bool = True  # behind the API-key authorizer (and the usage plan)
     success_status: int = 200
-    takes_options: bool = False  # reads the engine's removal options
     errors: tuple[type[errors.CutoutError], ...] = ()  # beyond the errors every route has
 
     @property
@@ -63,7 +62,6 @@ ROUTES: tuple[Route, ...] = (
             "the query string or beside the image in the body. The cutout comes back as the "
             "image itself, or as JSON with a short-lived signed link when it cannot travel "
             "inline (the input came by upload, or the result is over about 4.5 MB)."),
-        takes_options=True,
         errors=(*_IMAGE_ERRORS, errors.UploadNotFound, errors.AccountNotFound)),
     Route(
         operation="remove_background_removebg", method="POST", path="/v1.0/removebg",
@@ -75,7 +73,6 @@ ROUTES: tuple[Route, ...] = (
             "image bytes, or `{\"data\": {\"result_b64\", ...}}` when the first Accept value "
             "is application/json; errors in remove.bg's `{\"errors\": [...]}` shape. "
             "`image_url` is never fetched."),
-        takes_options=True,
         errors=_IMAGE_ERRORS),
     Route(
         operation="create_upload", method="POST", path="/v1/uploads",
@@ -173,11 +170,6 @@ def route_named(operation: str) -> Route:
         if route.operation == operation:
             return route
     raise KeyError(f"no route {operation!r} in cutout.api.routes.ROUTES")
-
-
-def routes_of_function(function: str) -> tuple[Route, ...]:
-    """The routes one Lambda function serves."""
-    return tuple(route for route in ROUTES if route.function == function)
 
 
 def functions() -> tuple[str, ...]:

@@ -105,7 +105,3 @@ class LazyEntryPoint:
         if self._handler is None:
             self._handler = self._factory()
         return self._handler(event, context)
-
-    def reset(self) -> None:
-        """Forget the built handler (tests that change the environment)."""
-        self._handler = None

@@ -100,14 +100,6 @@ class TrainingStore:
             for common in page.get("CommonPrefixes", []):
                 yield common["Prefix"][len(schema.TRAINING_PREFIX):].rstrip("/")
 
-    def list_keys(self, account_id: str) -> list[str]:
-        keys: list[str] = []
-        paginator = self._s3.get_paginator("list_objects_v2")
-        prefix = schema.training_prefix(account_id)
-        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
-
     def _delete_batch(self, objects: list[dict[str, str]]) -> None:
         """One DeleteObjects call; keys S3 refused one by one make it fail, never pass quietly.
 

@@ -138,7 +138,7 @@ class TransientStore:
         return f"{parts.scheme}://{parts.netloc}"
 
     def list_objects(self, prefix: str) -> Iterator[StoredObject]:
-        """Every object under `uploads/` or `results/`, read lazily one page (1000) at a time."""
+        """Every object under one of `TRANSIENT_PREFIXES`, read lazily a page (1000) at a time."""
         if prefix not in TRANSIENT_PREFIXES:
             raise ValueError(f"the transient bucket is listed only under {TRANSIENT_PREFIXES}")
         paginator = self._s3.get_paginator("list_objects_v2")

@@ -1,6 +1,6 @@
 """Turn a mask into the output picture without leaking the removed background.
 
-Rules (documented in the README):
+Rules (documented in docs/engine.md):
 - Straight alpha, as PNG defines it (rembg multiplies colour by alpha inside a
   straight-alpha PNG, which darkens soft edges). Where alpha is 255 the original colour is
   kept; on soft edges a cutout carries the subject's own colour estimated by

@@ -80,16 +80,6 @@ def finish(cutout: Image.Image, pending: Future[EdgePlan | None]) -> Image.Image
     return cutout
 
 
-def decontaminate(cutout: Image.Image, rgb: Image.Image, alpha: Image.Image) -> Image.Image:
-    """Replace, in place, the straight colour of an RGBA cutout's soft band by F's estimate.
-
-    `cutout` holds the straight colour where alpha > 0 (what `compose.cutout` makes); `rgb`
-    is the picture it was cut from, whose background the local averages need; `alpha` is
-    the cutout's alpha.
-    """
-    return finish(cutout, start(rgb, alpha))
-
-
 def local_averages(
     rgb: Image.Image, alpha: Image.Image, factor: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -66,7 +66,7 @@ class RequestAuthorizer:
         """`requestContext.authorizer` for an allowed request; raises `GatewayRefusal` else."""
         presented = _header(headers, IDENTITY_HEADER)
         if not presented:
-            raise responses.missing_key()
+            raise responses.unauthorized()
         event = authorizer_request_event(method, path, headers=dict(headers), stage=self._stage)
         verdict = self._verdict(presented, event)
         if not policy_allows(verdict.statements, event["methodArn"]):

@@ -14,11 +14,6 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
-# Content types API Gateway passes through as text when the API lists binary media types
-# that do not match them; anything else is base64-encoded (we list */* as binary, so in
-# AWS every body arrives encoded: handlers must decode by isBase64Encoded, never guess).
-BINARY_BY_DEFAULT = True
-
 
 def proxy_event(
     method: str,
@@ -47,16 +42,13 @@ def proxy_event(
         single_query[name] = value
         multi_query.setdefault(name, []).append(value)
 
-    encoded = False
-    body_text: str | None
-    if body is None:
-        body_text = None
-    elif BINARY_BY_DEFAULT or isinstance(body, bytes):
+    # The API lists */* as a binary media type, so API Gateway base64-encodes every body:
+    # handlers must decode by isBase64Encoded, never guess.
+    encoded = body is not None
+    body_text: str | None = None
+    if body is not None:
         raw = body.encode("utf-8") if isinstance(body, str) else body
         body_text = base64.b64encode(raw).decode("ascii")
-        encoded = True
-    else:
-        body_text = body
 
     request_id = str(uuid.uuid4())
     now = time.time()

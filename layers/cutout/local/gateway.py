@@ -136,7 +136,7 @@ class LocalGateway:
             match = pattern.match(path)
             if match:
                 return route, match.groupdict()
-        raise responses.no_route(method, path)
+        raise responses.no_route()
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:

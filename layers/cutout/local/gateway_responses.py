@@ -74,15 +74,10 @@ def render_template(template: str, context: dict[str, Any]) -> str:
     return compiled.merge({"context": context})
 
 
-def missing_key() -> GatewayRefusal:
-    """No `x-api-key` header: the gateway answers without calling the authorizer."""
-    return GatewayRefusal.of("UNAUTHORIZED")
-
-
 def unauthorized() -> GatewayRefusal:
-    """The authorizer raised "Unauthorized"."""
+    """No `x-api-key` header (the gateway answers without calling the authorizer), or the
+    authorizer raised "Unauthorized": one response type, UNAUTHORIZED."""
     return GatewayRefusal.of("UNAUTHORIZED")
-
 
 
 def access_denied(error_code: str | None = None) -> GatewayRefusal:
@@ -105,7 +100,7 @@ def throttled() -> GatewayRefusal:
     return GatewayRefusal.of("THROTTLED")
 
 
-def no_route(method: str, path: str) -> GatewayRefusal:
+def no_route() -> GatewayRefusal:
     """A path or method the API does not have (MISSING_AUTHENTICATION_TOKEN), before any
     authorizer runs."""
     return GatewayRefusal.of("MISSING_AUTHENTICATION_TOKEN")

@@ -6,7 +6,8 @@ more), so a scheduled sweeper keeps the promise. A run deletes what would otherw
 hours before the NEXT run has finished: the next run starts one interval later (EventBridge
 may start it up to a minute late) and takes up to its timeout, so an upload goes once it is
 `24 h - interval - lateness - run time` old. Results are useful only while their signed
-link works and go once it has expired. Nothing outside `uploads/` and `results/` is touched.
+link works and go once it has expired. Nothing outside `uploads/`, `results/` and `batches/`
+is touched.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from cutout.data.transient import DELETE_BATCH, TRANSIENT_PREFIXES, StoredObject
 from cutout.errors import CutoutError
 
 RETENTION = timedelta(hours=24)
-SWEPT_PREFIXES = TRANSIENT_PREFIXES
 # How late EventBridge may start a scheduled run, and the longest run (the sweeper's timeout,
 # infrastructure/functions.py): deletions of a run land at most this long after its schedule.
 SCHEDULE_LATENESS = timedelta(minutes=1)
@@ -59,7 +59,7 @@ class RetentionRule:
 
     def is_expired(self, stored: StoredObject, now: datetime) -> bool:
         """Under `uploads/` or `results/` and at least that prefix's max age old at `now`."""
-        if not stored.key.startswith(SWEPT_PREFIXES):
+        if not stored.key.startswith(TRANSIENT_PREFIXES):
             return False
         max_age = self.result_max_age if stored.key.startswith(RESULTS_PREFIX) \
             else self.upload_max_age
@@ -88,7 +88,7 @@ class SweepReport:
 
     def counts(self) -> dict[str, object]:
         """The report as log fields."""
-        return {"prefixes": list(SWEPT_PREFIXES), "examined": self.examined,
+        return {"prefixes": list(TRANSIENT_PREFIXES), "examined": self.examined,
                 "deleted": self.deleted, "failed": self.failed,
                 "failure_codes": dict(self.failure_codes), "finished": self.finished}
 
@@ -121,7 +121,7 @@ class Sweeper:
                 expired.clear()
 
         finished = True
-        for prefix in SWEPT_PREFIXES:
+        for prefix in TRANSIENT_PREFIXES:
             for stored in self._transient.list_objects(prefix):
                 if out_of_time():
                     finished = False

@@ -9,7 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cutout.service.retention import RETENTION, SWEPT_PREFIXES
+from cutout.data.transient import TRANSIENT_PREFIXES
+from cutout.service.retention import RETENTION
 from cutout.verify.report import Check, Evidence, check, not_applicable
 from cutout.verify.stack import Deployment
 
@@ -124,7 +125,7 @@ def _metric_sum(cloudwatch: Any, function: str, metric: str, start: datetime,
 
 
 def oldest_transient_object(deployment: Deployment) -> Check:
-    how = (f"s3 ListObjectsV2 of the transient bucket under {', '.join(SWEPT_PREFIXES)}: the "
+    how = (f"s3 ListObjectsV2 of the transient bucket under {', '.join(TRANSIENT_PREFIXES)}: the "
            "oldest LastModified (object keys are not reported)")
     bucket = deployment.output("TransientBucketName")
     if not bucket:
@@ -132,7 +133,7 @@ def oldest_transient_object(deployment: Deployment) -> Check:
                               "No TransientBucketName output.")
     now, s3 = deployment.now(), deployment.client("s3")
     evidence, failures = [], []
-    for prefix in SWEPT_PREFIXES:
+    for prefix in TRANSIENT_PREFIXES:
         oldest = None
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
@@ -145,7 +146,8 @@ def oldest_transient_object(deployment: Deployment) -> Check:
         if age is not None and age > RETENTION:
             failures.append(f"an object under {prefix} is {_hours(age)} old, over 24 hours")
     return check("retention.oldest_object", PROMISE, how, failures, evidence,
-                 f"Nothing under {' or '.join(SWEPT_PREFIXES)} is older than 24 hours right now.")
+                 f"Nothing under {' or '.join(TRANSIENT_PREFIXES)} is older than 24 hours "
+                 "right now.")
 
 
 def _hours(age: timedelta) -> str:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cutout.api.batch_request import parse_batch_request
-from cutout.api.events import body_bytes
 from cutout.api.responses import json_response
 from cutout.api.routes import route_named
 from cutout.api.routing import Call, handles
@@ -19,15 +17,13 @@ from cutout.data.batches import BatchRecord
 from cutout.service.batch import BatchStatus
 
 router = Router()
-tracer = Tracer()
 call = Call(router)
 _BATCH_ID = frozenset("0123456789abcdef")
 
 
 @handles(router, "create_batch")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def create_batch() -> Response:
-    request = parse_batch_request(body_bytes(call.event))
+    request = parse_batch_request(call.body())
     record = call.dependency("batches").start(call.caller.account_id, request)
     telemetry = call.telemetry
     telemetry.metrics.add_metric(name="BatchesStarted", unit=MetricUnit.Count, value=1)
@@ -38,7 +34,6 @@ def create_batch() -> Response:
 
 
 @handles(router, "get_batch")
-@tracer.capture_method(capture_response=False, capture_error=False)
 def get_batch(batch_id: str) -> Response:
     if len(batch_id) != 32 or not set(batch_id) <= _BATCH_ID:
         raise BatchNotFound("no batch with that id for this account")
