@@ -67,8 +67,10 @@ def test_every_runtime_setting_is_documented_in_the_deploy_guide(variable):
 
 
 def test_every_cli_command_is_documented_in_the_cli_page():
-    # Given the commands the parser defines
-    commands = build_parser()._subparsers._group_actions[0].choices
+    # Given the commands the parser lists in its help (each on its own indented line)
+    help_text = build_parser().format_help().split("commands:", 1)[1]
+    commands = re.findall(r"^    ([a-z][a-z-]+)\b", help_text, re.MULTILINE)
+    assert len(commands) >= 10
     # Then each is named on docs/cli.md
     for name in commands:
         assert f"cutout {name}" in _doc("cli.md"), name

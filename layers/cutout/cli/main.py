@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 
 from cutout import __version__
 
-# Each module exposes register(subparsers); a command's handler is set with set_defaults(run=...)
+# Each module exposes register(subparsers); a command runs `args.run` (cutout.cli.command)
 COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin",
                    "cutout.cli.openapi", "cutout.cli.batch", "cutout.cli.privacy",
                    "cutout.cli.models", "cutout.cli.verify", "cutout.cli.preflight")
@@ -24,8 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cutout {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

@@ -7,20 +7,20 @@ import json
 import sys
 from pathlib import Path
 
+from cutout.cli.command import Subparsers, add_command
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     """Add the `openapi` command to the `cutout` parser."""
-    parser = subparsers.add_parser(
-        "openapi",
+    parser = add_command(
+        subparsers, "openapi", run=run,
         help="print the API's OpenAPI 3.1 document (generated from the code)",
         description="Print the OpenAPI 3.1 document of the API as JSON, built from the "
-        "routes, options, errors and views the code defines.",
-    )
+        "routes, options, errors and views the code defines.")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="write the document to this file instead of standard output")
     parser.add_argument("--docs", type=Path, default=None, metavar="API_MD",
                         help="also rewrite the generated error tables of this page (docs/api.md)")
-    parser.set_defaults(run=run)
 
 
 def render() -> str:

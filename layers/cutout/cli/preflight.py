@@ -15,18 +15,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cutout.cli.command import Subparsers, add_command
 
-def register(subparsers: Any) -> None:
+
+def register(subparsers: Subparsers) -> None:
     """Add the `preflight` command to the `cutout` parser."""
-    parser = subparsers.add_parser(
-        "preflight", help="check, before cdk deploy, what would make it fail",
+    parser = add_command(
+        subparsers, "preflight", run=run,
+        help="check, before cdk deploy, what would make it fail",
         description="Check the account's Lambda memory and concurrency quotas against the "
         "deployment settings (cdk.json), Docker or Finch, Node and the CDK bootstrap stack.")
     parser.add_argument("--region", default=None, help="the region to deploy to")
     parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"),
                         help="the CDK app's cdk.json, for the settings (default ./cdk.json)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the JSON report here")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

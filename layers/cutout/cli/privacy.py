@@ -17,18 +17,18 @@ from cutout.cli.api_client import API_KEY_ENV as KEY_ENV
 from cutout.cli.api_client import API_URL_ENV as URL_ENV
 from cutout.cli.api_client import DEFAULT_API_URL as DEFAULT_URL
 from cutout.cli.api_client import ApiCallFailed, call_api
+from cutout.cli.command import Subparsers, add_command
 
 WIDTH = 88
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the `privacy` command to the `cutout` parser."""
-    parser = subparsers.add_parser(
-        "privacy",
+    parser = add_command(
+        subparsers, "privacy", run=run,
         help="print a deployment's privacy answers (upload, retention, training, ...)",
         description="Ask a cutout API (local or deployed) where images go: the answers its "
-        "account page shows, derived from the deployment's real settings.",
-    )
+        "account page shows, derived from the deployment's real settings.")
     parser.add_argument("--url", default=os.environ.get(URL_ENV, DEFAULT_URL),
                         help=f"the API's base URL, stage included (default ${URL_ENV} or "
                         f"{DEFAULT_URL}, the local stack)")
@@ -36,7 +36,6 @@ def register(subparsers: Any) -> None:
                         help=f"an API key of the deployment (default ${KEY_ENV})")
     parser.add_argument("--json", action="store_true",
                         help="print the JSON document (answers and facts) instead of text")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

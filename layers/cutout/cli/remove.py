@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cutout.cli.command import Subparsers, add_command
 from cutout.engine.options import EDGES, FORMATS, NAMED_SIZES
 from cutout.errors import CutoutError
 from cutout.settings import DEFAULT_MAX_PIXELS
@@ -20,13 +21,12 @@ class Job:
     target: Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "remove",
+def register(subparsers: Subparsers) -> None:
+    parser = add_command(
+        subparsers, "remove", run=run,
         help="remove the background of image files or folders",
         description="Remove backgrounds offline. A folder in gives a folder out, with the same "
-        "file names and the output format's extension.",
-    )
+        "file names and the output format's extension.")
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", type=Path, help="image file or folder"
     )
@@ -51,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="model name from models/manifest.json (default: its \"default\")")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     parser.add_argument("--threads", type=int, default=0, help="inference threads (0 = auto)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,20 +13,20 @@ import signal
 import sys
 from typing import Any
 
+from cutout.cli.command import Subparsers, add_command
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS
 from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
 from cutout.local.functions import FUNCTIONS_DIR_ENV
 from cutout.local.stack import LocalStack, PortUnavailable, RunningStack, require_loopback
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the `serve` command to the `cutout` parser."""
-    parser = subparsers.add_parser(
-        "serve",
+    parser = add_command(
+        subparsers, "serve", run=run,
         help="run the API locally (moto stands in for AWS)",
         description="Run the API on this machine: API Gateway, authorizer and handlers "
-        "in-process, moto on loopback for S3, DynamoDB and KMS, a demo account and key.",
-    )
+        "in-process, moto on loopback for S3, DynamoDB and KMS, a demo account and key.")
     parser.add_argument("--host", default="127.0.0.1", type=_loopback,
                         help="loopback address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="API port (default 8080)")
@@ -39,7 +39,6 @@ def register(subparsers: Any) -> None:
                         help="seconds an authorizer answer is cached, as API Gateway does "
                         f"(default {DEFAULT_TTL_SECONDS}; 0 turns the cache off)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

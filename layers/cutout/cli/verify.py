@@ -16,12 +16,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cutout.cli.api_client import API_KEY_ENV
+from cutout.cli.command import Subparsers, add_command
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the `verify` command to the `cutout` parser."""
-    parser = subparsers.add_parser(
-        "verify", help="check a deployment's real resources and behaviour against each promise",
+    parser = add_command(
+        subparsers, "verify", run=run,
+        help="check a deployment's real resources and behaviour against each promise",
         description="Read the deployed stack's resources with your AWS credentials and check "
         "each privacy promise against what exists (read-only); with an API key, also probe "
         "the live API. Exit 0 only when no check fails.")
@@ -38,7 +40,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the JSON report here")
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="write the Markdown report (for a reviewer) here")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
