@@ -15,7 +15,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
-from cutout.data.aws import error_code
+from cutout.data.aws import error_code, put_new
 from cutout.errors import AccountNotFound, Conflict, KeyNotFound
 
 PROFILE = "PROFILE"
@@ -118,12 +118,7 @@ class AccountStore:
         }
         if name:
             item["name"] = name
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise Conflict(f"account {account_id} already exists") from None
-            raise
+        put_new(self._table, item, f"account {account_id} already exists")
         return _account(item)
 
     def get_account(self, account_id: str) -> Account:

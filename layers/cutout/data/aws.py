@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 from botocore.response import StreamingBody
 
-from cutout.errors import ServiceUnavailable
+from cutout.errors import Conflict, ServiceUnavailable
 
 # What a caller outside the data layer may catch without importing botocore itself.
 AwsError = (BotoCoreError, ClientError, ServiceUnavailable)
@@ -56,6 +56,16 @@ NOT_FOUND_CODES = ("404", "NoSuchKey", "NotFound")
 def error_code(error: ClientError) -> str:
     """The AWS error code of a client error ("" when it carries none)."""
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def put_new(table: Any, item: dict[str, Any], conflict: str) -> None:
+    """Put an item whose key must not exist yet; `Conflict(conflict)` when it does."""
+    try:
+        table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            raise Conflict(conflict) from None
+        raise
 
 
 def outage(error: BaseException) -> str | None:

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from cutout.data.aws import NOT_FOUND_CODES, error_code
 from cutout.data.batches import batch_object_prefix
+from cutout.data.kms_bucket import SSE, KmsBucket
 from cutout.errors import ImageTooLarge
 
 
@@ -37,7 +38,6 @@ def keep_object_keys_out_of_traces() -> None:
 
 keep_object_keys_out_of_traces()
 
-SSE = "aws:kms"
 REPORT_NAME = "report.json"
 FAILURES_FOLDER = "failures/"
 MERGE_FOLDER = "merge/"  # one object per merge step: the failures merged so far, and where
@@ -130,13 +130,8 @@ class BatchBuckets:
             raise ObjectUnavailable(error_code(error) or "Unknown") from None
 
 
-class BatchReports:
+class BatchReports(KmsBucket):
     """Failure parts (one per invocation that had failures) and the merged report."""
-
-    def __init__(self, s3: Any, bucket: str, kms_key_id: str) -> None:
-        self._s3 = s3
-        self._bucket = bucket
-        self._kms_key_id = kms_key_id
 
     def put_failures(self, account_id: str, batch_id: str, part_id: str,
                      failures: list[Failure]) -> None:
@@ -192,8 +187,6 @@ class BatchReports:
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in)
 
     def _put_json(self, key: str, document: Any) -> None:
-        self._s3.put_object(Bucket=self._bucket, Key=key, ContentType="application/json",
-                            Body=json.dumps(document, separators=(",", ":")).encode(),
-                            ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id)
+        self._put(key, json.dumps(document, separators=(",", ":")).encode(), "application/json")
 
 

@@ -14,8 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cutout.data import schema
-from cutout.data.aws import error_code
-from cutout.errors import Conflict
+from cutout.data.aws import error_code, put_new
 
 BATCH_SK_PREFIX = "BATCH#"
 BATCHES_PREFIX = "batches/"  # transient bucket: failure parts and reports, 24-hour rule
@@ -70,12 +69,7 @@ class BatchStore:
                 "options": dict(record.options), "overwrite": record.overwrite,
                 "state": record.state, "created_at": record.created_at,
                 "execution": record.execution, "done": 0, "skipped": 0, "failed": 0}
-        try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise Conflict(f"batch {record.batch_id} already exists") from None
-            raise
+        put_new(self._table, item, f"batch {record.batch_id} already exists")
 
     def get(self, account_id: str, batch_id: str) -> BatchRecord | None:
         """The account's job, read strongly consistent; None for any other account's id."""

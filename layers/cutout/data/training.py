@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from cutout.data import schema
+from cutout.data.kms_bucket import KmsBucket
 from cutout.errors import TrainingDeletionFailed
 
-SSE = "aws:kms"
 INPUT = "input"
 MASK = "mask.png"
 PAGE = 1000  # S3's most per ListObjectVersions page and per DeleteObjects call
@@ -27,13 +26,8 @@ class Erasure:
     finished: bool
 
 
-class TrainingStore:
+class TrainingStore(KmsBucket):
     """Contributions of opted-in accounts, one folder per request."""
-
-    def __init__(self, s3: Any, bucket: str, kms_key_id: str) -> None:
-        self._s3 = s3
-        self._bucket = bucket
-        self._kms_key_id = kms_key_id
 
     def put_contribution(self, account_id: str, request_id: str, image: bytes,
                          image_content_type: str, mask_png: bytes) -> list[str]:
@@ -42,8 +36,7 @@ class TrainingStore:
         for name, body, content_type in ((INPUT, image, image_content_type),
                                          (MASK, mask_png, "image/png")):
             key = schema.training_object_key(account_id, request_id, name)
-            self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type,
-                                ServerSideEncryption=SSE, SSEKMSKeyId=self._kms_key_id)
+            self._put(key, body, content_type)
             written.append(key)
         return written
 

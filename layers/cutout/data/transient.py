@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
@@ -20,9 +19,9 @@ from botocore.exceptions import ClientError
 from cutout.data import schema
 from cutout.data.aws import NOT_FOUND_CODES, error_code
 from cutout.data.batches import BATCHES_PREFIX
+from cutout.data.kms_bucket import SSE, KmsBucket
 from cutout.errors import ImageTooLarge, UploadNotFound
 
-SSE = "aws:kms"
 # The only prefixes of the transient bucket that hold request data (and may be swept).
 # Batch jobs' failure parts and reports, and Step Functions' result files, live under
 # `batches/` (cutout.data.batches) and are swept by the same rule.
@@ -59,13 +58,8 @@ class Deletion:
     failure_codes: tuple[str, ...] = ()
 
 
-class TransientStore:
+class TransientStore(KmsBucket):
     """The transient bucket, written only with SSE-KMS under the configured key."""
-
-    def __init__(self, s3: Any, bucket: str, kms_key_id: str) -> None:
-        self._s3 = s3
-        self._bucket = bucket
-        self._kms_key_id = kms_key_id
 
     def presign_upload(self, account_id: str, upload_id: str, expires_in: int) -> PresignedUpload:
         """A PUT URL for exactly one account-bound object key, with the KMS headers signed."""
@@ -78,8 +72,7 @@ class TransientStore:
             Params={
                 "Bucket": self._bucket,
                 "Key": schema.upload_object_key(account_id, upload_id),
-                "ServerSideEncryption": SSE,
-                "SSEKMSKeyId": self._kms_key_id,
+                **self.encryption,
             },
             ExpiresIn=expires_in,
             HttpMethod="PUT",
@@ -113,14 +106,7 @@ class TransientStore:
                    content_type: str) -> str:
         """Store a result under the account's prefix, KMS-encrypted; returns its object key."""
         key = schema.result_object_key(account_id, result_id, extension)
-        self._s3.put_object(
-            Bucket=self._bucket,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            ServerSideEncryption=SSE,
-            SSEKMSKeyId=self._kms_key_id,
-        )
+        self._put(key, data, content_type)
         return key
 
     def presign_result(self, object_key: str, expires_in: int) -> str:
