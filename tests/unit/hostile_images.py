@@ -140,3 +140,90 @@ def tiff_pages(count: int, size: int = 64) -> bytes:
             ifd += struct.pack("<HHI", tag, kind, 1) + packed
         out.append(ifd + struct.pack("<I", following))
     return b"".join(out)
+
+
+# --- HEIC / AVIF (ISOBMFF) ------------------------------------------------------------
+def heif_image(fmt: str = "HEIF", size: tuple[int, int] = (64, 48), **save_options) -> bytes:
+    """A real encoder's still image: libheif's HEIC (pillow-heif) or libavif's AVIF."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 160, 90)).save(buffer, fmt, **save_options)
+    return buffer.getvalue()
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (type, body) of each box in `data` (32-bit sizes: what these encoders write)."""
+    out, at = [], 0
+    while at + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, at)
+        out.append((kind, data[at + 8:at + size]))
+        at += size
+    return out
+
+
+def heif_declaring(width: int, height: int, fmt: str = "HEIF") -> bytes:
+    """A tiny real HEIC/AVIF whose every `ispe` property declares width x height."""
+    data = bytearray(heif_image(fmt))
+    at = data.find(b"ispe")
+    while at != -1:
+        struct.pack_into(">II", data, at + 8, width, height)  # after the full-box header
+        at = data.find(b"ispe", at + 4)
+    return bytes(data)
+
+
+def avif_frames(declared: int) -> bytes:
+    """A real 2-frame animated AVIF whose sample table declares `declared` frames."""
+    frames = [Image.new("RGB", (32, 32), (i * 100, 0, 0)) for i in range(2)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "AVIF", save_all=True, append_images=frames[1:])
+    data = bytearray(buffer.getvalue())
+    at = data.find(b"stsz")
+    struct.pack_into(">I", data, at + 12, declared)  # version/flags, sample_size, count
+    return bytes(data)
+
+
+def heif_with_items(count: int, extent: tuple[int, int] | None = None,
+                    fmt: str = "HEIF") -> bytes:
+    """A real HEIC/AVIF with `count` more image items in its meta box (what a grid's tiles
+    are); with `extent`, each new item is associated with a new ispe of that size. Item
+    locations (iloc) are left as they are: a decoder would find no data for the new ones."""
+    top = _boxes(heif_image(fmt))
+    codec = b"hvc1" if fmt == "HEIF" else b"av01"
+    out = b""
+    for kind, body in top:
+        if kind != b"meta":
+            out += _box(kind, body)
+            continue
+        children = []
+        for child, payload in _boxes(body[4:]):
+            if child == b"iinf":
+                version, entries = payload[0], payload[4:]
+                own = struct.unpack_from(">H" if version == 0 else ">I", entries)[0]
+                rest = entries[2 if version == 0 else 4:]
+                new = b"".join(_box(b"infe", struct.pack(">B3xHH4s", 2, 1000 + i, 0, codec)
+                                    + b"\x00") for i in range(count))
+                # rewritten as version 1 (a 32-bit count)
+                payload = struct.pack(">II", 1 << 24, own + count) + rest + new
+            elif child == b"iprp" and extent is not None:
+                parts = _boxes(payload)
+                ipco = dict(parts)[b"ipco"]
+                index = len(_boxes(ipco)) + 1
+                ipco += _box(b"ispe", struct.pack(">4xII", *extent))
+                ipma = dict(parts)[b"ipma"]
+                version, flags = ipma[0], int.from_bytes(ipma[1:4], "big")
+                entries = struct.unpack_from(">I", ipma, 4)[0]
+                id_format = ">H" if version < 1 else ">I"
+                association = struct.pack(">H" if flags & 1 else ">B", index)
+                added = b"".join(struct.pack(id_format, 1000 + i) + b"\x01" + association
+                                 for i in range(count))
+                ipma = ipma[:4] + struct.pack(">I", entries + count) + ipma[8:] + added
+                payload = _box(b"ipco", ipco) + _box(b"ipma", ipma)
+            children.append(_box(child, payload))
+        out += _box(b"meta", body[:4] + b"".join(children))
+    return out

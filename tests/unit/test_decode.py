@@ -153,3 +153,60 @@ def test_large_jpeg_can_be_decoded_reduced_for_the_model():
     assert not decode_image(data, LIMIT).reduced
     png = decode_image(encoded(disc_picture((2600, 2000)), "PNG"), LIMIT, at_least=(640, 640))
     assert not png.reduced and png.size == (2600, 2000)
+
+
+# --- HEIC/HEIF (libheif, through pillow-heif) and AVIF (libavif, Pillow's own) -----------
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_decode_to_rgb(fmt):
+    # Given a picture as an iPhone (HEIC) or a modern browser (AVIF) would send it
+    data = encoded(disc_picture(), fmt, quality=90)
+    # When decoded, Then it is the picture, colours within lossy coding's reach
+    result = decode_image(data, LIMIT)
+    assert result.rgb.mode == "RGB" and result.size == (400, 300)
+    assert result.source_format == fmt and result.alpha is None
+    assert _close(result.rgb.getpixel((100, 150)), SUBJECT, 16)
+    assert _close(result.rgb.getpixel((350, 20)), BACKGROUND, 16)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_orientation_is_applied_once(fmt):
+    # Given a landscape picture stored with "rotate 90 CW" (libheif writes it as irot and
+    # resets the EXIF tag; libavif keeps it in the EXIF block)
+    picture = disc_picture((400, 300), box=(10, 10, 60, 60))  # subject top-left
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encoded(picture, fmt, quality=95, exif=exif.tobytes())
+    # When decoded, Then it is portrait with the subject top-right: turned once, not twice
+    result = decode_image(data, LIMIT)
+    assert result.size == (300, 400)
+    assert _close(result.rgb.getpixel((300 - 35, 35)), SUBJECT, 16)
+    assert _close(result.rgb.getpixel((35, 35)), BACKGROUND, 16)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_icc_profile_is_converted_to_srgb(fmt):
+    # Given pixels tagged with a wide-gamut profile (an iPhone tags Display P3)
+    picture = disc_picture()
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(wide_gamut_profile()))
+    data = encoded(picture, fmt, quality=100, icc_profile=wide_gamut_profile())
+    # When decoded, Then the colours are the profile's, converted to sRGB
+    expected = ImageCms.profileToProfile(picture, profile, ImageCms.createProfile("sRGB"))
+    got = decode_image(data, LIMIT).rgb
+    assert _close(got.getpixel((100, 150)), expected.getpixel((100, 150)), 12)
+    assert not _close(expected.getpixel((100, 150)), SUBJECT, 12)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_alpha_is_kept_apart_from_the_colour(fmt):
+    picture = disc_picture().convert("RGBA")
+    picture.putalpha(Image.new("L", picture.size, 128))
+    result = decode_image(encoded(picture, fmt, quality=100), LIMIT)
+    assert result.alpha is not None and abs(result.alpha.getpixel((5, 5)) - 128) <= 4
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_truncated_heic_and_avif_are_undecodable(fmt):
+    data = encoded(disc_picture(), fmt)
+    for cut in (len(data) // 2, len(data) - 16):
+        with pytest.raises(UndecodableImage):
+            decode_image(data[:cut], LIMIT)

@@ -15,6 +15,8 @@ from cutout.engine.decode import decode_image
 from cutout.engine.decode_limits import (
     MAX_CHUNKS,
     MAX_FRAMES,
+    MAX_HEIF_ITEMS,
+    MAX_ITEM_PIXELS_FACTOR,
     MAX_JPEG_SCANS,
     MAX_JPEG_SEGMENTS,
     check_decode_work,
@@ -33,6 +35,12 @@ HOSTILE = {
     "gif with 10k frames": lambda: hostile.gif_frames(10_000),
     "webp with 10k frames": lambda: hostile.webp_frames(10_000),
     "tiff with 10k pages": lambda: hostile.tiff_pages(10_000),
+    "avif declaring a million frames": lambda: hostile.avif_frames(1_000_000),
+    "heic with 10k items": lambda: hostile.heif_with_items(10_000),
+    "avif with 10k items": lambda: hostile.heif_with_items(10_000, fmt="AVIF"),
+    # each item within the pixel limit, all of them five times over it: a tile bomb
+    "heic of five 36 MP tiles": lambda: hostile.heif_with_items(5, (6000, 6000)),
+    "avif of five 36 MP tiles": lambda: hostile.heif_with_items(5, (6000, 6000), "AVIF"),
 }
 
 
@@ -68,8 +76,11 @@ def _jpeg_with_scans(count: int) -> bytes:
     (hostile.gif_frames, MAX_FRAMES),
     (hostile.webp_frames, MAX_FRAMES),
     (hostile.tiff_pages, MAX_FRAMES),
+    (hostile.avif_frames, MAX_FRAMES),
+    (lambda n: hostile.heif_with_items(n - 1), MAX_HEIF_ITEMS),  # the primary image is one
+    (lambda n: hostile.heif_with_items(n - 1, fmt="AVIF"), MAX_HEIF_ITEMS),
 ], ids=["jpeg scans", "jpeg segments", "png chunks", "apng frames", "gif frames",
-        "webp frames", "tiff pages"])
+        "webp frames", "tiff pages", "avif frames", "heic items", "avif items"])
 def test_each_limit_admits_its_value_and_refuses_one_more(build, limit):
     # Given an input exactly at the limit, When checked, Then it passes
     check_decode_work(build(limit))
@@ -108,6 +119,12 @@ REAL = {
     "tiff of 50 pages": lambda: _animated("TIFF", 50),
     "webp": lambda: _pillow("WEBP", quality=80),
     "bmp": lambda: _pillow("BMP"),
+    "heic": lambda: _pillow("HEIF", quality=80),
+    "heic with alpha": lambda: _pillow("HEIF", disc_picture().convert("RGBA")),
+    "avif": lambda: _pillow("AVIF", quality=80),
+    "avif with alpha": lambda: _pillow("AVIF", disc_picture().convert("RGBA")),
+    "avif of 50 frames": lambda: _animated("AVIF", 50),
+    "heic of 10 images": lambda: _animated("HEIF", 10),
 }
 
 
@@ -120,7 +137,7 @@ def test_what_real_encoders_write_is_never_refused(case):
     assert decode_image(data, LIMIT).size[0] > 0
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "AVIF"])
 def test_a_truncated_or_garbled_file_is_left_to_the_decoder(fmt):
     # Given every truncation and a few corruptions of a real file
     data = _animated(fmt, 3) if fmt != "JPEG" else _pillow("JPEG", progressive=True)
@@ -128,8 +145,37 @@ def test_a_truncated_or_garbled_file_is_left_to_the_decoder(fmt):
     variants = [data[:cut] for cut in range(0, len(data), step)]
     variants += [data[:at] + b"\xff" * 8 + data[at + 8:] for at in range(0, len(data), step * 7)]
     for variant in variants:
-        # When checked, Then the walk never fails on its own (no struct/index errors) ...
-        check_decode_work(variant)
+        # When checked, Then the walk never fails on its own (no struct/index errors): a
+        # garbled count may be refused, as any count over its limit is ...
+        with contextlib.suppress(ImageTooComplex):
+            check_decode_work(variant)
         # ... and the decoder answers for what it cannot read (a garbled size is too large)
-        with contextlib.suppress(UndecodableImage, ImageTooLarge):
+        with contextlib.suppress(UndecodableImage, ImageTooLarge, ImageTooComplex):
             decode_image(variant, LIMIT)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_a_heif_or_avif_declaring_more_pixels_than_the_limit_is_refused_unread(fmt):
+    # Given a tiny real file whose ispe declares 60000 x 60000 (3.6 GP)
+    data = hostile.heif_declaring(60_000, 60_000, fmt)
+    assert len(data) < 1_000
+    # When checked against the pixel limit, Then it is too large, from the header alone
+    with pytest.raises(ImageTooLarge) as refused:
+        check_decode_work(data, LIMIT)
+    assert "3,600,000,000 pixels" in refused.value.message
+    # And decode_image refuses it the same way
+    with pytest.raises(ImageTooLarge):
+        decode_image(data, LIMIT)
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_the_items_pixel_bound_admits_its_value_and_refuses_more(fmt):
+    # Given extra items that add up to the bound (the primary image is 64 x 48 or 64 x 64)
+    small = 100 * 100
+    within = hostile.heif_with_items(MAX_ITEM_PIXELS_FACTOR - 1, (100, 100), fmt)
+    # When checked with a limit of one such item, Then the file passes
+    check_decode_work(within, small)
+    # And one more such item is over it
+    with pytest.raises(ImageTooComplex):
+        check_decode_work(hostile.heif_with_items(MAX_ITEM_PIXELS_FACTOR, (100, 100), fmt),
+                          small)

@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from cutout.engine.decode_limits import check_decode_work
@@ -22,9 +23,15 @@ from cutout.errors import ImageTooLarge, UndecodableImage
 
 _ORIENTATION = 0x0112
 _QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
-SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")
+# HEIF is pillow-heif's plugin (libheif: HEIC/HEIF); AVIF is Pillow's own (libavif).
+SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "HEIF", "AVIF")
+FORMAT_NAMES = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF, AVIF"
 _SRGB = ImageCms.createProfile("sRGB")
 Image.init()  # register every plugin so `formats=` can name WebP and TIFF (JPEG opens MPO too)
+# libheif applies a HEIF's rotation and mirror boxes itself and pillow-heif then resets the
+# EXIF orientation, so exif_transpose below never turns a HEIC twice; no thumbnails or depth
+# images are read (only the primary image is ever decoded).
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
 @dataclass
@@ -57,7 +64,7 @@ def decode_image(
     if not data:
         raise UndecodableImage("the request carried no image data")
     if not work_checked:
-        check_decode_work(data)
+        check_decode_work(data, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -76,9 +83,10 @@ def decode_image(
         raise ImageTooLarge(f"the image is larger than the limit of {limit} pixels") from None
     except UnidentifiedImageError:
         raise UndecodableImage(
-            "the data is not an image in a supported format (JPEG, PNG, WebP, GIF, TIFF, BMP)"
+            f"the data is not an image in a supported format ({FORMAT_NAMES})"
         ) from None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError) as error:
+    # RuntimeError: Pillow's AVIF plugin reports libavif's decode failures with it
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, RuntimeError) as error:
         raise UndecodableImage(f"the image could not be decoded ({_reason(error)})") from None
     source_format = image.format or "unknown"
     full_size = stored_size
