@@ -266,3 +266,30 @@ def test_x_ray_traces_of_s3_calls_carry_no_object_key_or_prefix():
     traced = probe.stdout
     assert '"GetObject"' in traced and '"PutObject"' in traced and '"ListObjectsV2"' in traced
     assert "holiday-portrait" not in traced and "teamc/photos" not in traced
+
+
+def test_format_auto_and_zip_give_each_item_its_own_extension(job, caller):
+    # Given two images of the job
+    handler, event, _, _ = job
+    me = f"{caller.account_id}/"
+    put(SOURCE_BUCKET, f"{me}shoot/a.jpg", image("JPEG", (120, 90)))
+    put(SOURCE_BUCKET, f"{me}shoot/sub/b.jpeg", image("JPEG", (90, 120)))
+    event["Items"] = event["Items"][:2]
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def run(options: dict) -> dict:
+        return handler({**event, "BatchInput": {**event["BatchInput"], "options": options}},
+                       LocalContext())
+
+    # When cut out with format=auto on an opaque colour, Then the outputs are JPEGs
+    assert run({"format": "auto", "bg_color": "white"})["done"] == 2
+    assert keys(DESTINATION_BUCKET) == [f"{me}cutouts/a.jpg", f"{me}cutouts/sub/b.jpg"]
+    assert s3.head_object(Bucket=DESTINATION_BUCKET,
+                          Key=f"{me}cutouts/a.jpg")["ContentType"] == "image/jpeg"
+    # And a rerun with format=auto skips them (an auto output may be .png or .jpg)
+    assert run({"format": "auto"}) == {"batch_id": event["BatchInput"]["batch_id"],
+                                       "done": 0, "skipped": 2, "failed": 0}
+    # And format=zip writes remove.bg's zip beside them
+    assert run({"format": "zip"})["done"] == 2
+    zipped = s3.head_object(Bucket=DESTINATION_BUCKET, Key=f"{me}cutouts/sub/b.zip")
+    assert zipped["ContentType"] == "application/zip"

@@ -203,9 +203,8 @@ def test_a_percentage_margin_and_the_alpha_channel_only(removebg_gateway, caller
 def test_removebg_defaults_of_unsupported_options_are_accepted(removebg_gateway, caller,
                                                                png_image):
     # Given every option we do not implement, each at remove.bg's default value, and a type
-    fields = {"roi": "0% 0%  100% 100%", "scale": "original", "position": "original",
-              "add_shadow": "false", "shadow_type": "none", "semitransparency": "true",
-              "type": "person", "type_level": "1"}
+    fields = {"roi": "0% 0%  100% 100%", "add_shadow": "false", "shadow_type": "none",
+              "semitransparency": "true", "type": "person", "type_level": "1"}
     # When posted, Then they change nothing and the request succeeds
     answer = post_file(removebg_gateway, caller, png_image, fields)
     assert answer.status == 200
@@ -237,11 +236,12 @@ ERROR_CASES = {
     "bg_image_url": (b64_json(bg_image_url="http://10.0.0.1/bg.jpg"), "application/json",
                      "image_url_not_supported"),
     "bg_image_file": (b64_json(bg_image_file="x"), "application/json", "unsupported_option"),
-    "format zip": (b64_json(format="zip"), "application/json", "unsupported_option"),
+    "format zip on a colour": (b64_json(format="zip", bg_color="white"), "application/json",
+                               "invalid_option"),
     "a region of interest": (b64_json(roi="10% 10% 90% 90%"), "application/json",
                              "unsupported_option"),
-    "a scale": (b64_json(scale="50%"), "application/json", "unsupported_option"),
-    "a position": (b64_json(position="center"), "application/json", "unsupported_option"),
+    "a scale under 10%": (b64_json(scale="5%"), "application/json", "invalid_option"),
+    "three positions": (b64_json(position="1% 2% 3%"), "application/json", "invalid_option"),
     "a shadow": (b64_json(add_shadow=True), "application/json", "unsupported_option"),
     "an unknown field": (b64_json(colour="red"), "application/json", "invalid_option"),
     "an ignored field that is not a string": (b64_json(type={"x": 1}), "application/json",
@@ -429,3 +429,40 @@ def test_the_native_route_keeps_its_own_error_shape(removebg_gateway, caller):
     assert answer.status == 400
     assert answer.json()["error"]["code"] == "missing_source"
     assert "errors" not in answer.json()
+
+
+# --- framing and outputs: scale, position, format=zip --------------------------------------
+def test_scale_and_position_frame_the_subject_as_remove_bg_does(removebg_gateway, caller,
+                                                                png_image):
+    # Given the image as it comes, and asked for with the subject at 50% of the canvas
+    plain = post_b64(removebg_gateway, caller, png_image, {"size": "full"})
+    scaled = post_b64(removebg_gateway, caller, png_image, {"size": "full", "scale": "50%"})
+    moved = post_b64(removebg_gateway, caller, png_image,
+                     {"size": "full", "scale": "50%", "position": "0% 100%"})
+    assert plain.status == scaled.status == moved.status == 200
+
+    def box(answer):
+        return tuple(int(answer.headers[f"X-Foreground-{side}"])
+                     for side in ("Left", "Top", "Width", "Height"))
+    # Then the canvas is the same size, and the subject's limiting side is half of it,
+    # centred (scale implies position=center), or in the bottom-left corner
+    width, height = picture(plain.body).size
+    assert picture(scaled.body).size == (width, height)
+    left, top, w, h = box(scaled)
+    assert abs(max(w / width, h / height) - 0.5) < 0.02
+    assert abs(left + w / 2 - width / 2) <= 2 and abs(top + h / 2 - height / 2) <= 2
+    left, top, w2, h2 = box(moved)
+    assert (w2, h2) == (w, h) and left == 0 and top + h2 == height
+
+
+def test_format_zip_is_color_jpg_and_alpha_png(removebg_gateway, caller, png_image):
+    import zipfile
+    # When a cutout is asked for as remove.bg's zip
+    answer = post_b64(removebg_gateway, caller, png_image, {"format": "zip"})
+    # Then the answer is a zip of color.jpg and alpha.png of the answer's size
+    assert answer.status == 200 and answer.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.body)) as archive:
+        assert archive.namelist() == ["color.jpg", "alpha.png"]
+        color, alpha = (picture(archive.read(n)) for n in ("color.jpg", "alpha.png"))
+    size = (int(answer.headers["X-Width"]), int(answer.headers["X-Height"]))
+    assert color.size == alpha.size == size and (color.mode, alpha.mode) == ("RGB", "L")

@@ -80,7 +80,8 @@ def test_invalid_values_name_the_field(field, value, fragment):
 
 # A value other than the default for every engine option (a new option must add one here).
 NON_DEFAULT = {"format": "webp", "channels": "alpha", "bg_color": "#102030", "size": "640",
-               "crop": "true", "crop_margin": "12", "edge": "straight"}
+               "crop": "true", "crop_margin": "12", "edge": "straight", "scale": "80%",
+               "position": "10% 90%"}
 
 
 def test_both_api_parsers_carry_every_engine_option_to_the_engine():
@@ -107,3 +108,34 @@ def test_both_api_parsers_carry_every_engine_option_to_the_engine():
 def test_jpeg_with_a_translucent_background_is_a_clear_400():
     with pytest.raises(InvalidOption, match="jpg has no transparency"):
         RemovalOptions.from_params({"format": "jpg", "bg_color": "#ff000080"})
+
+
+@pytest.mark.parametrize(("params", "scale", "position"), [
+    ({}, None, None),
+    ({"scale": "original"}, None, None),
+    ({"scale": "80%"}, 0.8, (0.5, 0.5)),  # a scale implies position=center
+    ({"scale": "10%", "position": "original"}, 0.1, None),
+    ({"scale": "100%", "position": "0%"}, 1.0, (0.0, 0.0)),
+    ({"position": "center"}, None, (0.5, 0.5)),
+    ({"position": "25% 100%"}, None, (0.25, 1.0)),
+    ({"position": " 33.5%  0% "}, None, (0.335, 0.0)),
+])
+def test_scale_and_position_as_remove_bg_defines_them(params, scale, position):
+    options = RemovalOptions.from_params(params)
+    assert (options.scale, options.position) == (scale, position)
+    assert options.framed == (scale is not None or position is not None)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("scale", "9%"), ("scale", "101%"), ("scale", "50"), ("scale", "half"), ("scale", "-10%"),
+    ("position", "101%"), ("position", "10% 20% 30%"), ("position", "left"),
+    ("position", "50"), ("position", "-5%"),
+])
+def test_a_bad_scale_or_position_names_what_it_accepts(name, value):
+    with pytest.raises(InvalidOption, match=f"^{name} must be"):
+        RemovalOptions.from_params({name: value})
+
+
+@pytest.mark.parametrize("value", ["auto", "zip", "ZIP"])
+def test_auto_and_zip_are_formats(value):
+    assert RemovalOptions.from_params({"format": value}).format == value.lower()

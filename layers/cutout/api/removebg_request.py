@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, pick_image_source
-from cutout.engine.options import OPTION_NAMES, RemovalOptions, parse_color
+from cutout.engine.options import OPTION_NAMES, RemovalOptions
 from cutout.errors import (
     ImageTooLarge,
     ImageUrlRefused,
@@ -49,15 +49,13 @@ SOURCES = SourceRules(
 PASSED = OPTION_NAMES
 DEFAULT_SIZE = "preview"  # remove.bg's default, unlike the native route's `full`
 SIZE_ALIASES = {"50mp": "full"}
-FORMATS = ("auto", "png", "jpg", "jpeg", "webp")  # webp beyond remove.bg; zip is refused
+FORMATS = ("auto", "png", "jpg", "jpeg", "zip", "webp")  # webp beyond remove.bg
 # Accepted and without effect: the model finds one subject whatever its kind, and its mask
 # always has soft edges.
 IGNORED = ("type", "type_level", "semitransparency", "shadow_opacity")
 # Accepted only with remove.bg's default value: anything else asks for work we do not do.
 DEFAULT_ONLY = {
     "roi": "0% 0% 100% 100%",
-    "scale": "original",
-    "position": "original",
     "shadow_type": "none",
     "add_shadow": "false",
 }
@@ -106,25 +104,10 @@ def _native_options(params: dict[str, object]) -> dict[str, object]:
     size = _text("size", options.get("size")).lower() or DEFAULT_SIZE
     options["size"] = SIZE_ALIASES.get(size, size)
     fmt = _text("format", options.get("format")).lower() or "auto"
-    if fmt == "zip":
-        raise UnsupportedOption("format=zip is not supported: ask for format=png, which "
-                                "carries the colour and the transparency in one file")
     if fmt not in FORMATS:
-        raise InvalidOption(f"format must be auto, png, jpg or webp; got {fmt!r}")
-    options["format"] = ("jpg" if _opaque_background(options) else "png") if fmt == "auto" \
-        else fmt
+        raise InvalidOption(f"format must be auto, png, jpg, zip or webp; got {fmt!r}")
+    options["format"] = fmt  # auto: the engine picks png or jpg by the result's pixels
     return options
-
-
-def _opaque_background(options: dict[str, object]) -> bool:
-    """`format=auto`: a JPEG when nothing is transparent (a full cutout on an opaque colour)."""
-    colour = _text("bg_color", options.get("bg_color"))
-    if not colour or _text("channels", options.get("channels")).lower() not in ("", "rgba"):
-        return False
-    try:
-        return parse_color(colour)[3] == 255
-    except InvalidOption:
-        return False  # the engine refuses the colour with its own message
 
 
 def _require_default(name: str, value: object) -> None:

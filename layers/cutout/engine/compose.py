@@ -10,6 +10,10 @@ Rules (documented in docs/engine.md):
 - Mask values below `ALPHA_FLOOR` are snapped to 0: the model's near-zero noise would
   otherwise carry faint background colour across the whole file.
 - The input's own transparency is respected: output alpha = mask x input alpha.
+- `format=zip` splits the cutout into its colour and its alpha: the colour is the cutout's
+  own (black where alpha is 0), never the input's; remove.bg's own color.jpg is the whole
+  input photo, background included, which is exactly what this service never hands out.
+- `format=auto` is PNG when any pixel of the composition is transparent, else JPG.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops
 
 from cutout.engine import edges
+from cutout.engine.framing import frame
 from cutout.engine.options import RemovalOptions
 
 ALPHA_FLOOR = 10  # of 255, about 4 %
@@ -54,11 +59,15 @@ def foreground_box(alpha: Image.Image) -> Box | None:
 
 
 def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Composition:
-    """Crop, cut out or flatten, per the options."""
+    """Crop, frame (scale/position), cut out or flatten, per the options."""
     box = foreground_box(alpha)
     if options.crop and box is not None:
         region = _crop_region(box, options, rgb.size)
         rgb, alpha = _crop(rgb, region, "RGB"), _crop(alpha, region, "L")
+        box = foreground_box(alpha)
+    if options.framed:
+        rgb, alpha = frame(rgb, alpha, options)
+        alpha = alpha.point(_FLOOR_LUT)  # a resize's ringing must not make faint pixels
         box = foreground_box(alpha)
     if options.channels == "alpha":
         return Composition(alpha, box, alpha)
@@ -71,6 +80,22 @@ def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Co
         pending = edges.start(rgb, alpha)  # beside the cutout, on the helper thread
         return Composition(edges.finish(cutout(rgb, alpha), pending), box, alpha)
     return Composition(flatten(rgb, alpha, background), box, alpha)
+
+
+def output_format(image: Image.Image, options: RemovalOptions) -> str:
+    """The format to encode: `auto` resolved by the composed pixels (a mask stays PNG)."""
+    if options.format != "auto":
+        return options.format
+    if options.channels == "alpha":
+        return "png"
+    if image.mode == "RGBA" and _has_transparency(image.getchannel("A")):
+        return "png"
+    return "jpg"
+
+
+def _has_transparency(alpha: Image.Image) -> bool:
+    lowest, _ = alpha.getextrema()  # an L image: (min, max)
+    return int(lowest) < 255  # type: ignore[arg-type]
 
 
 def cutout(rgb: Image.Image, alpha: Image.Image) -> Image.Image:

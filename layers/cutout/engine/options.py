@@ -15,7 +15,16 @@ from PIL import ImageColor
 from cutout.errors import InvalidOption
 from cutout.flags import parse_flag
 
-FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg"}
+FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg", "auto": "auto",
+           "zip": "zip"}
+# `auto` is resolved per image (`output_format`); the others are what a result is.
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg",
+               "zip": "application/zip"}
+FORMAT_DESCRIPTION = (
+    "`auto`: PNG when any pixel of the result is transparent, else JPG (a mask is PNG). "
+    "`zip`: remove.bg's layout, `color.jpg` (the cutout's colour, black where it is fully "
+    "transparent) and `alpha.png` (its alpha matte), the small way to ship a large cutout."
+)
 CHANNELS = ("rgba", "alpha")
 EDGES = ("decontaminated", "straight")  # the first is the default
 EDGE_DESCRIPTION = (
@@ -40,7 +49,27 @@ MAX_MARGIN_PX = 500
 MAX_MARGIN_PERCENT = 50.0
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _MARGIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(px|%)?\s*$")
-OPTION_NAMES = ("format", "channels", "bg_color", "size", "crop", "crop_margin", "edge")
+_PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)%$")
+# remove.bg's framing (its API reference, RemoveBgMultipart: `scale` "Scales the subject
+# relative to the total image size ... "10%" to "100%", or "original" (default). Scaling the
+# subject implies position=center"; `position` "original" (default unless scale is given),
+# "center" (default when scale is given), or "0%"-"100%" for both axes, or two values
+# (horizontal, vertical)). Checked in the APIs-guru copy of remove.bg's OpenAPI 1.0.0.
+MIN_SCALE_PERCENT = 10.0
+SCALE_DESCRIPTION = (
+    "Scale the subject to this share of the canvas (`10%`-`100%`: its longer side relative "
+    "to the canvas, aspect kept), or `original` (default). As remove.bg: a scale implies "
+    "`position=center` unless a position is given.")
+POSITION_DESCRIPTION = (
+    "Place the subject in the canvas: `original` (where it was; the default without "
+    "`scale`), `center` (the default with `scale`), one percentage for both axes (`0%` = "
+    "left/top, `100%` = right/bottom) or two (`horizontal vertical`).")
+# What the OpenAPI document states (the parser also takes upper case and extra spaces).
+_PERCENT_0_100 = r"(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%"
+SCALE_PATTERN = r"^(original|(100(\.0+)?|[1-9][0-9](\.[0-9]+)?)%)$"
+POSITION_PATTERN = rf"^(original|center|{_PERCENT_0_100}( {_PERCENT_0_100})?)$"
+OPTION_NAMES = ("format", "channels", "bg_color", "size", "crop", "crop_margin", "edge",
+                "scale", "position")
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,8 @@ class RemovalOptions:
     crop_margin: float = 0.0
     crop_margin_relative: bool = False  # True: crop_margin is a percentage of the subject
     edge: str = EDGES[0]  # soft-edge colour of cutouts (see engine.edges)
+    scale: float | None = None  # subject's share of the canvas, 0.1-1.0; None = original
+    position: tuple[float, float] | None = None  # 0-1 per axis; None = original
 
     @classmethod
     def from_params(cls, params: Mapping[str, object] | None) -> RemovalOptions:
@@ -64,7 +95,7 @@ class RemovalOptions:
         params = params or {}
         fmt = _text(params, "format", "png").lower()
         if fmt not in FORMATS:
-            raise InvalidOption(f"format must be one of png, webp, jpg; got {fmt!r}")
+            raise InvalidOption(f"format must be one of png, webp, jpg, auto, zip; got {fmt!r}")
         channels = _text(params, "channels", "rgba").lower()
         if channels not in CHANNELS:
             raise InvalidOption(f"channels must be rgba or alpha; got {channels!r}")
@@ -74,11 +105,17 @@ class RemovalOptions:
             raise InvalidOption(
                 "format jpg has no transparency: give an opaque bg_color, or use png or webp"
             )
+        if FORMATS[fmt] == "zip" and (bg_color is not None or channels != "rgba"):
+            raise InvalidOption(
+                "format zip is the cutout's colour and its alpha: give no bg_color and "
+                "channels=rgba, or ask for png, jpg or webp")
         size, budget, side = _size(_text(params, "size", "full"))
         margin, relative = _margin(_text(params, "crop_margin", "0"))
         edge = _text(params, "edge", EDGES[0]).lower()
         if edge not in EDGES:
             raise InvalidOption(f"edge must be one of {', '.join(EDGES)}; got {edge!r}")
+        scale = _scale(_text(params, "scale", "original"))
+        position = _position(_text(params, "position", ""), scaled=scale is not None)
         return cls(
             format=FORMATS[fmt],
             channels=channels,
@@ -90,11 +127,21 @@ class RemovalOptions:
             crop_margin=margin,
             crop_margin_relative=relative,
             edge=edge,
+            scale=scale,
+            position=position,
         )
 
     @property
+    def framed(self) -> bool:
+        """Whether the subject is scaled or moved in its canvas (engine.framing)."""
+        return self.scale is not None or self.position is not None
+
+    @property
     def content_type(self) -> str:
-        return {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}[self.format]
+        """The media type of the result; `auto` has none until the image is known."""
+        if self.format == "auto":
+            raise ValueError("format auto is resolved per image (compose.output_format)")
+        return MEDIA_TYPES[self.format]
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
         """The output dimensions for an input of this size (never upscaled)."""
@@ -174,3 +221,32 @@ def _margin(text: str) -> tuple[float, bool]:
     if value > MAX_MARGIN_PX:
         raise InvalidOption(f"crop_margin may be at most {MAX_MARGIN_PX}px")
     return value, False
+
+
+def _scale(text: str) -> float | None:
+    lowered = text.lower()
+    if lowered == "original":
+        return None
+    match = _PERCENT.match(lowered.replace(" ", ""))
+    if not match or not MIN_SCALE_PERCENT <= float(match.group(1)) <= 100:
+        raise InvalidOption(f"scale must be original or a percentage from 10% to 100%; "
+                            f"got {text!r}")
+    return float(match.group(1)) / 100
+
+
+def _position(text: str, scaled: bool) -> tuple[float, float] | None:
+    lowered = " ".join(text.lower().split())
+    if not lowered:
+        return (0.5, 0.5) if scaled else None
+    if lowered == "original":
+        return None
+    if lowered == "center":
+        return (0.5, 0.5)
+    parts = lowered.split(" ")
+    matches = [_PERCENT.match(part) for part in parts]
+    if len(parts) > 2 or not all(matches) or \
+            not all(float(m.group(1)) <= 100 for m in matches if m):
+        raise InvalidOption("position must be original, center, or one or two percentages "
+                            f"from 0% to 100% (horizontal vertical); got {text!r}")
+    values = [float(m.group(1)) / 100 for m in matches if m]
+    return (values[0], values[-1])

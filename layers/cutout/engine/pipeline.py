@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cutout.engine.compose import Box, Composition, compose, final_alpha
+from cutout.engine.compose import Box, Composition, compose, final_alpha, output_format
 from cutout.engine.decode import DecodedImage, decode_image
 from cutout.engine.encode import encode
 from cutout.engine.helper import side_pool
 from cutout.engine.models import default_model_name, model_spec
-from cutout.engine.options import RemovalOptions
+from cutout.engine.options import MEDIA_TYPES, RemovalOptions
 from cutout.engine.png import encode_png
 from cutout.engine.session import SegmentationModel
 from cutout.settings import DEFAULT_MAX_PIXELS
@@ -116,19 +116,21 @@ class Engine:
                 mask = self.model.mask_at(small_mask, options.output_size(*model_view.full_size))
             with clock.stage("decode"):
                 decoded = full.result()
+            del full  # a done future keeps its result: the full-size picture, 48 MB at 12 MP
         else:
             decoded = model_view
         del model_view
         composition = self._compose(decoded, small_mask, options, clock, self.model, mask)
         del decoded  # the full-size input is not needed to encode: free it first
         with clock.stage("encode"):
-            payload = encode(composition.image, options.format)
+            fmt = output_format(composition.image, options)
+            payload = encode(composition.image, fmt)
         mask_png = encode_png(composition.alpha) if keep_mask else None
         clock.timings["total"] = round(sum(clock.timings.values()), 2)
         return CutoutResult(
             data=payload,
-            content_type=options.content_type,
-            extension=options.format,
+            content_type=MEDIA_TYPES[fmt],
+            extension=fmt,
             width=composition.image.width,
             height=composition.image.height,
             foreground=composition.foreground,

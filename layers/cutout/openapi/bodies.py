@@ -19,12 +19,17 @@ from cutout.engine.options import (
     CHANNELS,
     EDGE_DESCRIPTION,
     EDGES,
+    FORMAT_DESCRIPTION,
     FORMATS,
     MAX_MARGIN_PERCENT,
     MAX_MARGIN_PX,
     MAX_SIDE,
     NAMED_SIZES,
     OPTION_NAMES,
+    POSITION_DESCRIPTION,
+    POSITION_PATTERN,
+    SCALE_DESCRIPTION,
+    SCALE_PATTERN,
     RemovalOptions,
 )
 from cutout.openapi.catalogue import (
@@ -45,7 +50,7 @@ def option_schema(name: str, *, default_size: str | None = None) -> dict[str, An
     schemas: dict[str, dict[str, Any]] = {
         "format": {"type": "string", "enum": list(FORMATS), "default": defaults["format"],
                    "description": "Output format; `jpg` has no alpha and is flattened onto "
-                                  "`bg_color` (white by default)."},
+                                  "`bg_color` (white by default). " + FORMAT_DESCRIPTION},
         "channels": {"type": "string", "enum": list(CHANNELS), "default": defaults["channels"],
                      "description": "The cutout (`rgba`) or only its mask (`alpha`)."},
         "bg_color": {"type": "string", "pattern": engine_options._HEX.pattern + "|^[A-Za-z]+$",
@@ -61,6 +66,10 @@ def option_schema(name: str, *, default_size: str | None = None) -> dict[str, An
                            + f") or a maximum side in pixels (1-{MAX_SIDE}); never upscaled."},
         "edge": {"type": "string", "enum": list(EDGES), "default": defaults["edge"],
                  "description": EDGE_DESCRIPTION},
+        "scale": {"type": "string", "pattern": SCALE_PATTERN, "default": "original",
+                  "description": SCALE_DESCRIPTION},
+        "position": {"type": "string", "pattern": POSITION_PATTERN, "default": "original",
+                     "description": POSITION_DESCRIPTION},
         "crop": {"type": ["boolean", "string"], "default": defaults["crop"],
                  "description": "Crop to the subject (`true`/`false`, also as strings)."},
         "crop_margin": {"oneOf": [
@@ -149,9 +158,7 @@ REMOVEBG_FIELDS: dict[str, dict[str, Any]] = {
 def _removebg_field(name: str) -> dict[str, Any]:
     if name == "format":
         return {"type": "string", "enum": list(removebg_request.FORMATS), "default": "auto",
-                "description": "`auto`: `jpg` for a full-colour result on an opaque "
-                               "`bg_color`, `png` otherwise; `zip` is refused "
-                               "(`400 unsupported_option`)."}
+                "description": FORMAT_DESCRIPTION + " `webp` goes beyond remove.bg."}
     if name == "size":
         schema = option_schema("size", default_size=removebg_request.DEFAULT_SIZE)
         names = [*schema["oneOf"][0]["enum"], *removebg_request.SIZE_ALIASES]

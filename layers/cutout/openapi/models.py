@@ -10,9 +10,9 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cutout.engine.options import FORMATS, RemovalOptions
+from cutout.engine.options import MEDIA_TYPES
 
-IMAGE_TYPES = sorted({RemovalOptions(format=fmt).content_type for fmt in set(FORMATS.values())})
+IMAGE_TYPES = sorted(MEDIA_TYPES.values())  # what a result may be (zip included)
 
 
 class _Strict(BaseModel):

@@ -7,7 +7,8 @@ an ItemBatcher, `{"Items": [{"Key", "Size", "Etag", "LastModified", ...}], "Batc
 exactly as for an API call). An item that fails is reported with a stable error code and
 never fails the invocation: only a broken job (a location the account may not use, a job
 that is not recorded as sent, a malformed payload) raises. Sources are only read; outputs
-mirror the source keys. The answer carries counts only: Step Functions keeps a task's
+mirror the source keys, with the extension of the format each result has (`format=auto`
+picks png or jpg per image). The answer carries counts only: Step Functions keeps a task's
 result in its execution history for 90 days, and keys are customer file names (they go to
 the failure parts, under the 24-hour rule).
 """
@@ -42,6 +43,7 @@ DONE, SKIPPED, FAILED = COUNTERS  # an item's outcome names the job counter it a
 # Stop taking new items when less than this is left of the invocation (the slowest image
 # plus writing the counters), so an item is reported rather than lost to a timeout.
 TIME_MARGIN_MS = 15_000
+AUTO_EXTENSIONS = ("png", "jpg")  # what format=auto may give (cutout.engine.compose)
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,17 @@ class BatchItemProcessor:
             return {"key": key, "status": SKIPPED, "reason": "folder_marker"}
         if not key.startswith(job.source_prefix):
             return {"key": key, "status": FAILED, "error": "outside_source_prefix"}
-        target = output_key(key, job.source_prefix, job.destination_prefix, options.format)
+        # format=auto: the extension is known once the image is; an output under either
+        # one it may take is this item's, done before
+        targets = [output_key(key, job.source_prefix, job.destination_prefix, extension)
+                   for extension in (AUTO_EXTENSIONS if options.format == "auto"
+                                     else (options.format,))]
+        target = targets[0]
         try:
-            if not job.overwrite and buckets.exists(job.destination_bucket, target):
-                return {"key": key, "status": SKIPPED, "reason": "output_exists",
-                        "output": target}
+            for existing in targets if not job.overwrite else ():
+                if buckets.exists(job.destination_bucket, existing):
+                    return {"key": key, "status": SKIPPED, "reason": "output_exists",
+                            "output": existing}
             try:
                 image = buckets.read(job.source_bucket, key, self._max_bytes)
             except ObjectUnavailable as refused:
@@ -156,6 +164,8 @@ class BatchItemProcessor:
             removal = self._removals.remove(
                 RemovalRequest(InlineImage(image), options), job.account_id,
                 f"batch-{uuid.uuid4().hex}", inline_limit=sys.maxsize, link_allowed=False)
+            target = output_key(key, job.source_prefix, job.destination_prefix,
+                                removal.result.extension)
             buckets.write(job.destination_bucket, target, removal.result.data,
                                 removal.result.content_type, replace=job.overwrite)
         except OutputExists:  # written since the HEAD above (another job, a same-stem source)
