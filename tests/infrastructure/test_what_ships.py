@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from importlib.metadata import packages_distributions
 
 import pytest
 from infra_synth import REPO_ROOT
@@ -19,9 +20,6 @@ REQUIREMENTS = REPO_ROOT / "functions" / CONTAINER / "requirements.txt"
 # The Lambda Python runtime (boto3 and its closure) plus Powertools' public layer.
 ZIP_THIRD_PARTY = {"aws_lambda_powertools", "boto3", "botocore", "jmespath", "s3transfer",
                    "dateutil", "urllib3", "six", "aws_xray_sdk", "wrapt", "typing_extensions"}
-# Distribution names whose import names differ.
-IMPORT_NAMES = {"pillow": "PIL", "python_dateutil": "dateutil", "aws_lambda_powertools": None,
-                "typing_extensions": "typing_extensions"}
 
 _PROBE = """
 import importlib.util, json, sys
@@ -40,13 +38,20 @@ def entry_points() -> list[str]:
 
 
 def _container_packages() -> set[str]:
-    names = set()
+    """The top-level modules the image's pinned distributions install, read from each
+    installed distribution's own file list (pillow-heif brings `_pillow_heif` beside
+    `pillow_heif`, pillow is `PIL`, protobuf the `google` namespace)."""
+    pinned = set()
     for line in REQUIREMENTS.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)(\[[a-z,]+\])?==", line)
         if match:
-            name = match[1].lower().replace("-", "_")
-            names.add(IMPORT_NAMES.get(name) or name)
-    return names | {"aws_lambda_powertools", "dateutil", "google"}  # protobuf's namespace
+            pinned.add(_normalised(match[1]))
+    return {module for module, distributions in packages_distributions().items()
+            if any(_normalised(name) in pinned for name in distributions)}
+
+
+def _normalised(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "_", distribution).lower()
 
 
 def _imported(entry: str) -> set[str]:
