@@ -22,6 +22,7 @@ from constructs import Construct
 from cutout.data import schema
 from cutout.data.accounts import ERASURE_PROGRESS_ATTRIBUTES
 from cutout.data.batches import BATCHES_PREFIX
+from cutout.limits import API_GATEWAY_TIMEOUT_SECONDS
 from cutout.service.retention import RUN_TIME
 from infrastructure.function_defaults import KEY_READ, FunctionBase, grant_key
 from infrastructure.grants import grant_attribute_updates, grant_list, grant_objects, grant_table
@@ -49,10 +50,10 @@ class ZipFunctions(Construct):
         grant_key(role, key, *KEY_READ)
 
         # Opting out deletes the account's training data in the same request: allow up to the
-        # API's own 29 s limit.
+        # API's own limit.
         self.account, role = self._function(
             "Account", "account", "Reads the account and changes its training opt-in",
-            timeout_seconds=29)
+            timeout_seconds=API_GATEWAY_TIMEOUT_SECONDS)
         grant_table(role, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                     "dynamodb:Query", index=schema.ACCOUNT_INDEX)
         # Opting out deletes every object and version under the account's training prefix.

@@ -8,7 +8,7 @@ written by `cutout models fetch` from the catalogue, or by hand from
 
 Both scale from the 12 MP measurement to the deployment's `max_pixels`, the largest picture the
 function must handle: memory by 16 bytes per extra pixel (the engine's per-pixel budget,
-infrastructure.settings), time in proportion to the pixels (decode, compose and encode are
+below), time in proportion to the pixels (decode, compose and encode are
 per pixel; the model's own run is not, so this errs long).
 
 - memory: the peak with 50 % headroom, but never below 3008 MB: Lambda gives one vCPU
@@ -27,6 +27,22 @@ from pathlib import Path
 
 from cutout.engine.models import ModelSpec, load_registry
 from cutout.errors import ModelError
+from cutout.limits import API_GATEWAY_TIMEOUT_SECONDS
+
+# Memory budget of the inference function: a fixed part (runtime, numpy, ONNX Runtime, the
+# model and its arena) plus a per-pixel part (decoded RGB, mask, RGBA cutout, encoder
+# buffers). Derived from the engine's measured peak (docs/engine.md, benchmarks: a fresh process
+# doing one 12 MP cutout peaks at 319 MB RSS): (319 MB - 160 MiB) / 12 MP = 13.9 bytes per
+# pixel, rounded up to 16 for headroom, so the budget for 12 MP (343 MiB) covers the
+# measurement. Re-derive both if the model or the engine's memory design changes.
+ENGINE_BASE_MIB = 160
+ENGINE_BYTES_PER_PIXEL = 16
+MIB = 1024 * 1024
+
+
+def max_pixels_for(memory_mb: int) -> int:
+    """The largest `max_pixels` the inference function's memory can decode and compose."""
+    return max(0, (memory_mb - ENGINE_BASE_MIB) * MIB // ENGINE_BYTES_PER_PIXEL)
 
 MB_PER_VCPU = 1769
 BENCHMARK_CORES = 2
@@ -36,7 +52,7 @@ MEMORY_HEADROOM = 1.5
 TIMEOUT_HEADROOM = 3
 IO_ALLOWANCE_SECONDS = 5
 TIMEOUT_FLOOR_SECONDS = 10
-TIMEOUT_CEILING_SECONDS = 29
+TIMEOUT_CEILING_SECONDS = API_GATEWAY_TIMEOUT_SECONDS
 MEASURED_PIXELS = 12_000_000  # the benchmark's 12 MP picture (4000 x 3000)
 BYTES_PER_EXTRA_PIXEL = 16
 

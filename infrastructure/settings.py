@@ -3,23 +3,23 @@
 Every setting is a `cutout:<name>` context key with its default in `cdk.json`; override one
 with `cdk deploy -c cutout:<name>=<value>`. A bad value raises `SettingsError` naming the
 key, so a typo fails synthesis instead of deploying something the customer did not ask for.
-The settings table of the deploy guide (docs/deploy.md) is generated from this module
-(`settings_table()`; `python -m infrastructure.settings --write` rewrites it there) and a test
-keeps the two equal.
+Single-field checks sit beside each field; the rules between fields are in
+`infrastructure/settings_checks.py`; the deploy guide's table is generated from the fields
+(`infrastructure/settings_table.py`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from cutout.engine.models import default_model_name
-from cutout.settings import DEFAULT_MAX_PIXELS
+from cutout.settings import URL_TTL_RANGE
+from cutout.settings import default as runtime_default
 from infrastructure.model_sizing import model_needs
-
-CONTEXT_PREFIX = "cutout:"
+from infrastructure.settings_checks import CONTEXT_PREFIX, SettingsError, check_combinations
 
 # CloudWatch Logs accepts only these retention periods (days -> aws_logs.RetentionDays name).
 LOG_RETENTION_DAYS = {
@@ -32,24 +32,6 @@ LOG_RETENTION_DAYS = {
 }
 # Interface endpoints the stack knows how to create (name -> ec2.InterfaceVpcEndpointAwsService).
 KNOWN_INTERFACE_ENDPOINTS = ("kms", "logs", "xray", "sts", "monitoring", "states")
-# API Gateway's integration timeout: a function running longer could not answer anyway.
-API_GATEWAY_TIMEOUT_SECONDS = 29
-# Memory budget of the inference function: a fixed part (runtime, numpy, ONNX Runtime, the
-# model and its arena) plus a per-pixel part (decoded RGB, mask, RGBA cutout, encoder
-# buffers). Derived from the engine's measured peak (docs/engine.md, benchmarks: a fresh process
-# doing one 12 MP cutout peaks at 319 MB RSS): (319 MB - 160 MiB) / 12 MP = 13.9 bytes per
-# pixel, rounded up to 16 for headroom, so the budget for 12 MP (343 MiB) covers the
-# measurement. Re-derive both if the model or the engine's memory design changes.
-ENGINE_BASE_MIB = 160
-ENGINE_BYTES_PER_PIXEL = 16
-MIB = 1024 * 1024
-
-
-def max_pixels_for(memory_mb: int) -> int:
-    """The largest `max_pixels` the inference function's memory can decode and compose."""
-    return max(0, (memory_mb - ENGINE_BASE_MIB) * MIB // ENGINE_BYTES_PER_PIXEL)
-
-
 # TLS security policies a regional or private REST API (and a regional custom domain) accepts
 # that refuse TLS 1.0/1.1. `TLS_1_2` is the legacy policy (TLS 1.2 and 1.3, widest client
 # support); the `SecurityPolicy_*` ones are enhanced policies and need EndpointAccessMode.
@@ -67,10 +49,6 @@ REMOVED_SETTINGS = {
         "an API key belongs on a server, not in a browser page. Call the API from your "
         "backend, and remove this key from cdk.json and -c options"),
 }
-
-
-class SettingsError(ValueError):
-    """A context value that cannot be deployed; the message names the `cutout:` key."""
 
 
 def _setting(default: Any, doc: str, check: Callable[[Any], str | None] | None = None) -> Any:
@@ -103,6 +81,17 @@ def _each(check: Callable[[Any], str | None]) -> Callable[[list], str | None]:
     return lambda values: next((check(v) for v in values if check(v)), None)
 
 
+# The checks more than one field uses.
+DNS_NAME = _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name")
+VPC_ENDPOINT_ID = _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id")
+BUCKET_NAMES = _each(_matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket names", False))
+
+
+def _runtime(name: str) -> Any:
+    """The default the functions themselves use (`cutout.settings.Settings`): one source."""
+    return runtime_default(name)
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     """What a customer can choose at `cdk deploy` time; defaults are the documented ones."""
@@ -111,7 +100,8 @@ class DeploymentSettings:
     stage_name: str = _setting("prod", "API stage name (the URL path prefix).",
                                _matches(r"[A-Za-z0-9_]{1,64}", "letters, digits or _", False))
     api_endpoint_type: str = _setting(
-        "REGIONAL", "REGIONAL, or PRIVATE (enterprise: reachable only through an execute-api "
+        _runtime("api_endpoint_type"),
+        "REGIONAL, or PRIVATE (enterprise: reachable only through an execute-api "
         "VPC endpoint in the VPC, enforced by the API's resource policy).",
         _one_of("REGIONAL", "PRIVATE"))
     authorizer_cache_ttl_seconds: int = _setting(
@@ -129,16 +119,17 @@ class DeploymentSettings:
     quota_requests_per_day: int = _setting(
         0, "Requests per day per API key; 0 means no quota.", _between(0, 100_000_000))
     tls_policy: str = _setting(
-        "TLS_1_2", "TLS security policy of the API itself and of its custom domain: TLS_1_2 "
+        _runtime("tls_policy"),
+        "TLS security policy of the API itself and of its custom domain: TLS_1_2 "
         "(TLS 1.2 and 1.3) or an enhanced SecurityPolicy_TLS13_* policy (then with endpoint "
         "access mode STRICT). TLS 1.0/1.1 are never accepted.", _one_of(*TLS_POLICIES))
     api_vpc_endpoint_id: str = _setting(
         "", "PRIVATE only: use this existing execute-api VPC endpoint instead of creating one.",
-        _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
+        VPC_ENDPOINT_ID)
     domain_name: str = _setting(
         "", "Custom domain for the API (needs certificate_arn); the execute-api URL is then "
         "disabled. Empty: the execute-api URL.",
-        _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
+        DNS_NAME)
     certificate_arn: str = _setting(
         "", "ACM certificate for domain_name (same region); the domain uses tls_policy.",
         _matches(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+", "an ACM ARN"))
@@ -148,11 +139,13 @@ class DeploymentSettings:
         _matches(r"Z[A-Z0-9]{1,32}", "a hosted zone id like Z0123456789ABCDEFGHIJ"))
     hosted_zone_name: str = _setting(
         "", "Name of hosted_zone_id's zone (example.com); domain_name must be in it.",
-        _matches(r"[a-z0-9.-]+\.[a-z]{2,}", "a DNS name"))
+        DNS_NAME)
     manage_api_logging_role: bool = _setting(
         True, "Register the region's API Gateway CloudWatch Logs role (an account-wide setting "
         "stage logging needs); false if your organisation already manages it.")
-    waf_enabled: bool = _setting(False, "Attach a WAF web ACL (rate-based rule + common rules).")
+    waf_enabled: bool = _setting(
+        _runtime("waf_enabled"),
+        "Attach a WAF web ACL (rate-based rule + common rules).")
     waf_rate_limit: int = _setting(
         1000, "Requests per 5 minutes per client IP before WAF blocks it.", _between(10, 2_000_000))
     # --- Functions ---------------------------------------------------------------------
@@ -185,24 +178,30 @@ class DeploymentSettings:
                                "(default: the manifest's \"default\").",
                                _matches(r"[A-Za-z0-9_.-]+", "a model name", False))
     max_pixels: int = _setting(
-        DEFAULT_MAX_PIXELS, "Largest input in pixels (413 above); must fit "
+        _runtime("max_pixels"), "Largest input in pixels (413 above); must fit "
         "inference_memory_mb (160 MiB + 16 bytes per pixel).", _between(1, 500_000_000))
-    inference_threads: int = _setting(0, "ONNX Runtime threads; 0 derives them from memory.",
-                                      _between(0, 6))
-    upload_url_ttl_seconds: int = _setting(300, "Lifetime of a signed upload URL.",
-                                           _between(1, 3600))
-    result_url_ttl_seconds: int = _setting(300, "Lifetime of a signed result URL.",
-                                           _between(1, 3600))
+    inference_threads: int = _setting(
+        _runtime("inference_threads"),
+        "ONNX Runtime threads; 0 derives them from memory.", _between(0, 6))
+    upload_url_ttl_seconds: int = _setting(
+        _runtime("upload_url_ttl_seconds"),
+        "Lifetime of a signed upload URL.", _between(*URL_TTL_RANGE))
+    result_url_ttl_seconds: int = _setting(
+        _runtime("result_url_ttl_seconds"),
+        "Lifetime of a signed result URL.", _between(*URL_TTL_RANGE))
     zero_retention: bool = _setting(
-        False, "Delete each upload as soon as a request has read it. Results (signed links) "
+        _runtime("zero_retention"),
+        "Delete each upload as soon as a request has read it. Results (signed links) "
         "go at the first sweep after their link expires, as in every mode.")
     # --- Data ----------------------------------------------------------------------------
     training_retention_days: int = _setting(
-        365, "Days opted-in training data is kept before it expires.", _between(1, 3650))
+        _runtime("training_retention_days"),
+        "Days opted-in training data is kept before it expires.", _between(1, 3650))
     table_deletion_protection: bool = _setting(
         True, "Deletion protection on the accounts table.")
     sweep_interval_minutes: int = _setting(
-        60, "How often the sweeper runs; each run deletes the uploads that would pass 24 hours "
+        _runtime("sweep_interval_minutes"),
+        "How often the sweeper runs; each run deletes the uploads that would pass 24 hours "
         "before the next one (from 24 h - interval - 6 min old).",
         _between(5, 720))
     log_retention_days: int = _setting(30, "Retention of every log group.",
@@ -215,10 +214,10 @@ class DeploymentSettings:
     batch_source_buckets: list = _setting(
         [], "Buckets batch jobs may read images from (read-only: listed and read, never "
         "modified). Empty, with batch_destination_buckets: no batch feature.",
-        _each(_matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket names", False)))
+        BUCKET_NAMES)
     batch_destination_buckets: list = _setting(
         [], "Buckets batch jobs may write cutouts to (SSE-KMS under the stack's key).",
-        _each(_matches(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket names", False)))
+        BUCKET_NAMES)
     batch_max_concurrency: int = _setting(
         50, "Batch worker invocations running at once (the Distributed Map's MaxConcurrency); "
         "they share the account's Lambda concurrency with the API.", _between(1, 10000))
@@ -248,10 +247,10 @@ class DeploymentSettings:
     existing_s3_endpoint: str = _setting(
         "", "Enterprise: the S3 gateway endpoint route_table_ids already have; cutout adds "
         "none (AWS refuses a second one per route table). Its policy must allow cutout's "
-        "buckets.", _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
+        "buckets.", VPC_ENDPOINT_ID)
     existing_dynamodb_endpoint: str = _setting(
         "", "Enterprise: the DynamoDB gateway endpoint the route tables already have (as "
-        "above, for the accounts table).", _matches(r"vpce-[0-9a-f]{8,17}", "a VPC endpoint id"))
+        "above, for the accounts table).", VPC_ENDPOINT_ID)
     interface_endpoint_private_dns: bool = _setting(
         True, "Private DNS on interface endpoints cutout creates (and the private API's). Must "
         "be false with vpc_id: it would answer for that service across the whole VPC. Without "
@@ -323,94 +322,7 @@ class DeploymentSettings:
             if problem:
                 raise SettingsError(f"{CONTEXT_PREFIX}{f.name} {problem}, got "
                                     f"{getattr(self, f.name)!r}")
-        if self.throttle_burst_limit < self.throttle_rate_limit:
-            raise SettingsError(f"{CONTEXT_PREFIX}throttle_burst_limit must be at least "
-                                f"{CONTEXT_PREFIX}throttle_rate_limit")
-        self._check_capacity()
-        if bool(self.domain_name) != bool(self.certificate_arn):
-            raise SettingsError(f"{CONTEXT_PREFIX}domain_name and {CONTEXT_PREFIX}certificate_arn "
-                                "must be set together")
-        self._check_dns_zone()
-        if self.api_vpc_endpoint_id and not self.private_api:
-            raise SettingsError(f"{CONTEXT_PREFIX}api_vpc_endpoint_id needs "
-                                f"{CONTEXT_PREFIX}api_endpoint_type PRIVATE")
-        if self.domain_name and self.private_api:
-            raise SettingsError(f"{CONTEXT_PREFIX}domain_name is not supported with a PRIVATE "
-                                "api_endpoint_type")
-        self._check_imported_network()
-        if bool(self.batch_source_buckets) != bool(self.batch_destination_buckets):
-            raise SettingsError(f"{CONTEXT_PREFIX}batch_source_buckets and "
-                                f"{CONTEXT_PREFIX}batch_destination_buckets must be set together")
-        missing = [name for name in ("states", "sts") if name not in self.interface_endpoints]
-        if self.batch_source_buckets and self.create_vpc_endpoints and missing:
-            raise SettingsError(
-                f"batch jobs need {CONTEXT_PREFIX}interface_endpoints to include states and "
-                f"sts (missing: {', '.join(missing)}): the API function starts Step Functions "
-                "executions and the worker takes each job's own STS session from the "
-                "isolated subnets (an interface endpoint each, about $7 a month per zone)")
-
-    def _check_dns_zone(self) -> None:
-        p = CONTEXT_PREFIX
-        if bool(self.hosted_zone_id) != bool(self.hosted_zone_name):
-            raise SettingsError(f"{p}hosted_zone_id and {p}hosted_zone_name must be set together")
-        if self.hosted_zone_id and not self.domain_name:
-            raise SettingsError(f"{p}hosted_zone_id needs {p}domain_name (the record to create)")
-        zone = self.hosted_zone_name.rstrip(".")
-        if zone and not (self.domain_name == zone or self.domain_name.endswith("." + zone)):
-            raise SettingsError(f"{p}domain_name {self.domain_name!r} is not in {p}"
-                                f"hosted_zone_name {zone!r}")
-
-    def _check_capacity(self) -> None:
-        """Throttles that can bind, a timeout the API can wait for, pixels memory can hold."""
-        p = CONTEXT_PREFIX
-        if self.stage_throttle_burst_limit < self.stage_throttle_rate_limit:
-            raise SettingsError(f"{p}stage_throttle_burst_limit must be at least "
-                                f"{p}stage_throttle_rate_limit")
-        for per_key in ("rate", "burst"):
-            key, stage = f"throttle_{per_key}_limit", f"stage_throttle_{per_key}_limit"
-            if getattr(self, key) > getattr(self, stage):
-                raise SettingsError(f"{p}{key} ({getattr(self, key)}) must not exceed {p}{stage} "
-                                    f"({getattr(self, stage)}): one key could not reach it")
-        if self.inference_timeout_seconds > API_GATEWAY_TIMEOUT_SECONDS:
-            raise SettingsError(
-                f"{p}inference_timeout_seconds must be at most {API_GATEWAY_TIMEOUT_SECONDS} "
-                f"(API Gateway's integration timeout: the client would get a 504 while the "
-                f"function kept running), got {self.inference_timeout_seconds}")
-        limit = max_pixels_for(self.inference_memory_mb)
-        if self.max_pixels > limit:
-            raise SettingsError(
-                f"{p}max_pixels {self.max_pixels} does not fit {p}inference_memory_mb "
-                f"{self.inference_memory_mb}: at most {limit} pixels (budget "
-                f"{ENGINE_BASE_MIB} MiB + {ENGINE_BYTES_PER_PIXEL} bytes per pixel); raise "
-                f"the memory or lower max_pixels")
-
-    def _check_imported_network(self) -> None:
-        enterprise = ("subnet_ids", "availability_zones", "route_table_ids",
-                      "existing_s3_endpoint", "existing_dynamodb_endpoint")
-        if not self.imports_vpc:
-            for name in enterprise:
-                if getattr(self, name):
-                    raise SettingsError(f"{CONTEXT_PREFIX}{name} needs {CONTEXT_PREFIX}vpc_id")
-            return
-        if not self.subnet_ids:
-            raise SettingsError(f"{CONTEXT_PREFIX}subnet_ids is required with "
-                                f"{CONTEXT_PREFIX}vpc_id")
-        if len(self.availability_zones) != len(self.subnet_ids):
-            raise SettingsError(f"{CONTEXT_PREFIX}availability_zones must name one zone per "
-                                f"subnet in {CONTEXT_PREFIX}subnet_ids")
-        if self.creates_gateway_endpoints and len(self.route_table_ids) != len(self.subnet_ids):
-            raise SettingsError(f"{CONTEXT_PREFIX}route_table_ids must name one route table per "
-                                "subnet when cutout creates a gateway endpoint (set "
-                                "existing_s3_endpoint and existing_dynamodb_endpoint if the "
-                                "route tables already have them)")
-        if self.interface_endpoint_private_dns and self.creates_interface_endpoints:
-            raise SettingsError(
-                f"{CONTEXT_PREFIX}interface_endpoint_private_dns must be false with "
-                f"{CONTEXT_PREFIX}vpc_id when cutout creates interface endpoints "
-                f"(interface_endpoints, or a PRIVATE API without api_vpc_endpoint_id): private "
-                "DNS on a new endpoint answers for that service across the whole VPC, so other "
-                "workloads' calls would go to an endpoint that admits only cutout (for "
-                "execute-api: every API called from the VPC, public ones included)")
+        check_combinations(self)
 
 
 def _coerce(name: str, raw: Any, kind: str) -> Any:
@@ -437,42 +349,3 @@ def _coerce(name: str, raw: Any, kind: str) -> Any:
     if not isinstance(raw, str):
         raise SettingsError(f"{key} must be a string, got {raw!r}")
     return raw.strip()
-
-
-def default_context() -> dict[str, Any]:
-    """The documented defaults, as `cdk.json` context (a test keeps cdk.json equal)."""
-    # the declared defaults, not an instance's (which has derived the 0s from the model)
-    return {CONTEXT_PREFIX + f.name: f.default_factory() if f.default is MISSING  # type: ignore[operator]
-            else f.default for f in fields(DeploymentSettings)}
-
-
-def settings_table(context: Mapping[str, Any] | None = None) -> str:
-    """The Markdown table of every setting, its default and its meaning, for the docs."""
-    defaults = default_context() if context is None else context
-    lines = ["| setting (`-c cutout:<name>=...`) | default | meaning |", "|---|---|---|"]
-    for f in fields(DeploymentSettings):
-        value = defaults[CONTEXT_PREFIX + f.name]
-        shown = ",".join(value) if isinstance(value, list) else value
-        shown = str(shown).lower() if isinstance(shown, bool) else shown
-        shown = f"`{shown}`" if shown != "" else "(empty)"
-        lines.append(f"| `{f.name}` | {shown} | {f.metadata['doc']} |")
-    return "\n".join(lines)
-
-
-def with_settings_table(guide: str) -> str:
-    """`guide` (Markdown) with its settings table replaced by the generated one."""
-    header = settings_table().split("\n", 1)[0]
-    start = guide.index(header)
-    end = guide.find("\n\n", start)
-    return guide[:start] + settings_table() + (guide[end:] if end != -1 else "\n")
-
-
-if __name__ == "__main__":  # python -m infrastructure.settings [--write]: the deploy guide's table
-    import sys
-    from pathlib import Path
-
-    if "--write" in sys.argv[1:]:
-        deploy_guide = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
-        deploy_guide.write_text(with_settings_table(deploy_guide.read_text()))
-    else:
-        print(settings_table())

@@ -2,8 +2,9 @@
 
 Every Lambda function gets the same variables from the CDK stack (see
 `infrastructure/`); a test checks that the keys the stack sets are exactly the
-`ENVIRONMENT_VARIABLES` below, so the two sides cannot drift. A missing or bad variable
-raises `ConfigurationError` naming it.
+`ENVIRONMENT_VARIABLES` below, so the two sides cannot drift. The defaults here are the only
+copy: the deployment settings (`infrastructure/settings.py`) take theirs from these fields.
+A missing or bad variable raises `ConfigurationError` naming it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
+from typing import Any
 
 from cutout.errors import ConfigurationError
 from cutout.flags import parse_flag
 
 DEFAULT_MAX_PIXELS = 36_000_000
+URL_TTL_RANGE = (1, 3600)  # seconds a signed URL may live (SigV4 allows 7 days; we keep it short)
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,19 @@ class Settings:
             raise ConfigurationError(f"{env_name('max_pixels')} must be positive")
         if self.inference_threads < 0:
             raise ConfigurationError(f"{env_name('inference_threads')} must be >= 0")
+        low, high = URL_TTL_RANGE
         for name in ("upload_url_ttl_seconds", "result_url_ttl_seconds"):
-            if not 1 <= getattr(self, name) <= 3600:
-                raise ConfigurationError(f"{env_name(name)} must be between 1 and 3600 seconds")
+            if not low <= getattr(self, name) <= high:
+                raise ConfigurationError(f"{env_name(name)} must be between {low} and {high} "
+                                         "seconds")
+
+
+def default(field_name: str) -> Any:
+    """A setting's default: the one copy the deployment settings and the local stack read."""
+    (value,) = (f.default for f in fields(Settings) if f.name == field_name)
+    if value is MISSING:
+        raise KeyError(f"{field_name} has no default")
+    return value
 
 
 def env_name(field_name: str) -> str:

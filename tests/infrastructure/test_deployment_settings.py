@@ -12,14 +12,10 @@ from infra_synth import REPO_ROOT
 from cutout.engine.models import default_model_name
 from cutout.settings import Settings as RuntimeSettings
 from infrastructure.function_defaults import RESOURCE_FIELDS
+from infrastructure.model_sizing import max_pixels_for
 from infrastructure.network import INTERFACE_SERVICES
-from infrastructure.settings import (
-    KNOWN_INTERFACE_ENDPOINTS,
-    DeploymentSettings,
-    SettingsError,
-    default_context,
-    settings_table,
-)
+from infrastructure.settings import KNOWN_INTERFACE_ENDPOINTS, DeploymentSettings, SettingsError
+from infrastructure.settings_table import default_context, settings_table
 
 
 def _from(**context) -> DeploymentSettings:
@@ -36,7 +32,8 @@ def test_the_deploy_guide_carries_the_generated_settings_table():
     # Given the deploy guide as committed
     guide = (REPO_ROOT / "docs" / "deploy.md").read_text()
     # Then it carries the table the settings object generates, word for word
-    assert settings_table() in guide, "regenerate with: python -m infrastructure.settings --write"
+    assert settings_table() in guide, (
+        "regenerate with: python -m infrastructure.settings_table --write")
 
 
 def test_deployment_defaults_match_the_runtime_defaults():
@@ -159,7 +156,6 @@ def test_existing_gateway_endpoints_are_checked(context, named):
 
 def test_the_pixel_limit_follows_the_inference_memory():
     # Given the engine's measured peak (12 MP -> 319 MB RSS) as the budget's basis
-    from infrastructure.settings import max_pixels_for
 
     # Then the budget covers the measurement, and a smaller function takes a smaller limit
     assert max_pixels_for(319) < 12_000_000 <= max_pixels_for(400)

@@ -20,9 +20,10 @@ from types import ModuleType
 from typing import Any
 
 import cutout
+from cutout.limits import API_GATEWAY_TIMEOUT_SECONDS
 
 FUNCTIONS_DIR_ENV = "CUTOUT_FUNCTIONS_DIR"
-DEFAULT_TIMEOUT_SECONDS = 29  # API Gateway's default integration timeout
+DEFAULT_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS
 
 
 def functions_dir() -> Path:

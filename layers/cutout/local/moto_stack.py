@@ -33,6 +33,7 @@ from cutout.local.batch_machine import (
     create_batch_machine,
 )
 from cutout.local.presign_check import SignatureVerifier
+from cutout.settings import default
 
 REGION = "us-east-1"
 # moto accepts any credentials; these are fixed so the presigned-URL verifier can check
@@ -49,7 +50,8 @@ CATALOGUE_BUCKET = "cutout-local-catalogue"
 # moto's one account: where its STS makes the batch-job role's sessions
 BATCH_JOB_ROLE_ARN = "arn:aws:iam::123456789012:role/cutout-batch-job"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
-TRAINING_RETENTION_DAYS = 365  # the stack's default `training_retention_days`
+# the stack's default `training_retention_days` (the functions' own default: one source)
+TRAINING_RETENTION_DAYS: int = default("training_retention_days")
 STAGE = "prod"
 # The account page's signed upload and result download cross from the API's origin to the
 # bucket's (a CORS request): the local API's loopback names, on its one port.
