@@ -153,6 +153,20 @@ class ImageUrlRefused(InvalidRequest):
     code = "image_url_not_supported"
 
 
+class ImageUrlNotAllowed(InvalidRequest):
+    """`image_url` names something other than an object of this account in an allow-listed
+    bucket (or its own upload): never fetched, and the message says what is accepted."""
+
+    code = "image_url_not_allowed"
+
+
+class ImageObjectNotFound(NotFound):
+    """The object `image_url` names is not there, or S3 refused the session to read it
+    (without ListBucket S3 answers both 403, so the two are one error)."""
+
+    code = "image_url_not_found"
+
+
 class UnknownKey(Unauthorized):
     """The presented API key is not one we issued (or no key was presented)."""
 

@@ -24,7 +24,8 @@ import requests
 from PIL import Image
 
 from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
-from cutout.local.moto_stack import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from cutout.local.demo import DEMO_ACCOUNT_ID
+from cutout.local.moto_stack import ACCESS_KEY_ID, CATALOGUE_BUCKET, REGION, SECRET_ACCESS_KEY
 
 NPM_PACKAGE = "remove.bg@1.3.0"
 NPM_INSTALL_SECONDS = 240
@@ -40,7 +41,8 @@ const post = unirest.post;
 unirest.post = () => post(process.env.REMOVEBG_URL);
 const removeBg = require("remove.bg");
 const [mode, source, outputFile] = process.argv.slice(2);
-const options = {apiKey: process.env.REMOVEBG_KEY, size: "regular", type: "auto", outputFile};
+const options = {apiKey: process.env.REMOVEBG_KEY, size: "regular", type: "auto", outputFile,
+                 ...JSON.parse(process.env.REMOVEBG_OPTIONS || "{}")};
 const calls = {
   file: () => removeBg.removeBackgroundFromImageFile({...options, path: source}),
   base64: () => removeBg.removeBackgroundFromImageBase64({...options, base64img: source}),
@@ -144,17 +146,32 @@ def test_the_python_client_saves_a_cutout_of_base64_on_a_colour(removebg_endpoin
     assert image.format == "JPEG" and image.size == (451, 300)
 
 
-def test_the_python_client_is_told_an_image_url_is_not_fetched(removebg_endpoint, local_api,
-                                                               tmp_path):
+def test_the_python_client_cuts_out_an_allow_listed_s3_image_url(removebg_endpoint, local_api,
+                                                                moto_s3, photo_path, tmp_path):
+    # Given the photo in the local stack's allow-listed catalogue bucket, in the demo
+    # account's own folder
+    key = f"{DEMO_ACCOUNT_ID}/by-url/photo.jpg"
+    moto_s3.put_object(Bucket=CATALOGUE_BUCKET, Key=key, Body=photo_path.read_bytes())
+    client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
+    target = tmp_path / "by-url.png"
+    # When the client asks for it by its s3:// location
+    client.remove_background_from_img_url(f"s3://{CATALOGUE_BUCKET}/{key}",
+                                          new_file_name=str(target))
+    # Then it wrote the cutout (size=regular: at most 0.25 MP, the photo's proportions)
+    assert_a_cutout_of(cutout_of(target), (451, 300))
+
+
+def test_the_python_client_is_told_a_public_image_url_is_not_fetched(removebg_endpoint,
+                                                                     local_api, tmp_path):
     # Given the client asked to work from a URL (one inside a private network, even)
     client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
     # When it calls, Then the API refuses with remove.bg's error shape and fetches nothing
-    with pytest.raises(requests.HTTPError) as refused:
-        client.remove_background_from_img_url("http://169.254.169.254/latest/meta-data",
-                                               new_file_name=str(tmp_path / "x.png"))
-    assert refused.value.response.status_code == 400
-    error = refused.value.response.json()["errors"][0]
-    assert error["code"] == "image_url_not_supported" and "image_file" in error["detail"]
+    for url in ("http://169.254.169.254/latest/meta-data", "https://example.com/a.jpg"):
+        with pytest.raises(requests.HTTPError) as refused:
+            client.remove_background_from_img_url(url, new_file_name=str(tmp_path / "x.png"))
+        assert refused.value.response.status_code == 400
+        error = refused.value.response.json()["errors"][0]
+        assert error["code"] == "image_url_not_allowed" and "s3://" in error["detail"]
     assert not (tmp_path / "x.png").exists()
 
 
@@ -243,14 +260,16 @@ def npm_client(tmp_path_factory) -> Path:
 
 
 def run_npm_client(folder: Path, local_api, mode: str, source: str, output: Path,
-                   key: str | None = "") -> dict:
-    """One call of the npm client, bounded in time; `key` "" is the demo key, None none.
+                   key: str | None = "", options: dict | None = None) -> dict:
+    """One call of the npm client, bounded in time; `key` "" is the demo key, None none;
+    `options` are the client's own (scale, position, bg_color, ...), as a caller passes them.
 
     (With no `apiKey` at all the client fails in Node before sending, on an undefined header
     value; "no key" is therefore its empty key, an `X-Api-Key` header with nothing in it.)"""
     env = {"PATH": str(Path(shutil.which("node")).parent),
            "REMOVEBG_KEY": "" if key is None else key or local_api.api_key,
-           "REMOVEBG_URL": f"{local_api.base_url}/v1.0/removebg"}
+           "REMOVEBG_URL": f"{local_api.base_url}/v1.0/removebg",
+           "REMOVEBG_OPTIONS": json.dumps(options or {})}
     done = subprocess.run(["node", "drive.js", mode, source, str(output)], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=CLIENT_SECONDS)
     assert done.returncode == 0, done.stderr
@@ -285,7 +304,7 @@ def test_the_node_client_is_told_an_image_url_is_not_fetched(npm_client, local_a
     answer = run_npm_client(npm_client, local_api, "url", "http://127.0.0.1:1/a.jpg",
                             tmp_path / "never.png")
     # Then it rejected with remove.bg's errors, and nothing was fetched or written
-    assert answer["errors"][0]["code"] == "image_url_not_supported"
+    assert answer["errors"][0]["code"] == "image_url_not_allowed"
     assert not (tmp_path / "never.png").exists()
 
 
@@ -318,3 +337,25 @@ def test_the_node_client_is_throttled_in_remove_bgs_terms(npm_client, local_api,
     # Then it rejected with remove.bg's rate-limit error
     assert answer["errors"][0]["title"] == "Rate limit exceeded"
     assert answer["errors"][0]["code"] == "throttled"
+
+
+@pytest.mark.parametrize("mode", ["file", "base64"])
+def test_the_node_client_frames_the_subject_with_scale_and_position(npm_client, local_api,
+                                                                    photo_path, tmp_path, mode):
+    # Given the photo cut out as it comes, and framed at 60% of the canvas, bottom-left,
+    # as the npm client sends remove.bg's `scale` and `position` (a form field or JSON)
+    source = str(photo_path) if mode == "file" else \
+        base64.b64encode(photo_path.read_bytes()).decode()
+    plain, framed = tmp_path / "plain.png", tmp_path / "framed.png"
+    assert "ok" in run_npm_client(npm_client, local_api, mode, source, plain)
+    answer = run_npm_client(npm_client, local_api, mode, source, framed,
+                            options={"scale": "60%", "position": "0% 100%"})
+    # Then it resolved with a cutout of the same canvas
+    assert "ok" in answer, answer
+    image = cutout_of(framed)
+    assert_a_cutout_of(image, (451, 300))
+    # And the subject's limiting side is 60% of it, against the left and bottom edges
+    left, top, right, bottom = image.getchannel("A").getbbox()
+    assert abs(max((right - left) / 451, (bottom - top) / 300) - 0.6) < 0.02
+    assert left == 0 and bottom == 300
+    assert image.getchannel("A").getbbox() != cutout_of(plain).getchannel("A").getbbox()

@@ -177,24 +177,28 @@ def test_sources_are_only_listed_and_read_and_only_allow_listed_buckets_appear(s
             assert ":s3:::*" not in json.dumps(resource)
 
 
-def test_only_the_worker_may_assume_the_batch_job_role_and_it_knows_which(synth):
+def test_only_the_worker_and_the_api_function_may_assume_the_batch_job_role(synth):
     (lid,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("BatchJobRole")]
     trust = synth.resources("AWS::IAM::Role")[lid]["Properties"]["AssumeRolePolicyDocument"]
-    (statement,) = trust["Statement"]
-    assert statement["Action"] == "sts:AssumeRole"
-    assert json.dumps(statement["Principal"]).count("BatchWorkerBaseRole") == 1
-    assert "Service" not in statement["Principal"]
-    worker = statements(synth, "BatchWorkerBaseRole")
-    assumes = [s for s in worker if "sts:AssumeRole" in _actions(s)]
-    assert [_resources(s) for s in assumes] == [[{"Fn::GetAtt": [lid, "Arn"]}]]
-    function = next(v["Properties"] for k, v in synth.resources("AWS::Lambda::Function").items()
-                    if k.startswith("BatchWorker"))
-    assert function["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == {
-        "Fn::GetAtt": [lid, "Arn"]}
+    principals = json.dumps([s["Principal"] for s in trust["Statement"]])
+    assert [s["Action"] for s in trust["Statement"]] == ["sts:AssumeRole"] * 2
+    # the worker (each job's session) and the API function (each image_url read's session)
+    assert principals.count("BatchWorkerBaseRole") == 1
+    assert principals.count("InferenceBaseRole") == 1
+    assert "Service" not in principals
+    for role in ("BatchWorkerBaseRole", "InferenceBaseRole"):
+        assumes = [s for s in statements(synth, role) if "sts:AssumeRole" in _actions(s)]
+        assert [_resources(s) for s in assumes] == [[{"Fn::GetAtt": [lid, "Arn"]}]]
+    for prefix in ("BatchWorker", "Inference"):
+        function = next(v["Properties"] for k, v in synth.resources(
+            "AWS::Lambda::Function").items() if k.startswith(prefix))
+        assert function["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == {
+            "Fn::GetAtt": [lid, "Arn"]}
     # the other functions get the variable empty: they never assume it
-    inference = next(v["Properties"] for k, v in synth.resources("AWS::Lambda::Function").items()
-                     if k.startswith("Inference"))
-    assert inference["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == ""
+    for lid_, function in synth.resources("AWS::Lambda::Function").items():
+        if not lid_.startswith(("BatchWorker", "Inference")):
+            variables = function["Properties"].get("Environment", {}).get("Variables", {})
+            assert variables.get("CUTOUT_BATCH_JOB_ROLE_ARN", "") == ""
     job = statements(synth, "BatchJobRole")
     assert sorted(a for s in job for a in _actions(s) if a.startswith("kms:")) == [
         "kms:GenerateDataKey"]

@@ -145,6 +145,12 @@ def every_function_once(settings, stores, accounts, caller, other_caller, png_im
                 f"s3://{DESTINATION_BUCKET}/{me}out/")
     assert job.status == 202, job.body
     wait(gateway, caller, job.json()["batch_id"])
+    # an image_url: read as a session of the batch-job role naming only that one object
+    put(SOURCE_BUCKET, f"{me}url/a.png", image("PNG", (40, 30)))
+    by_url = gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                             headers={"Content-Type": "application/json"},
+                             body=json.dumps({"image_url": f"s3://{SOURCE_BUCKET}/{me}url/a.png"}))
+    assert by_url.status == 200, by_url.body
     gateway.request("PUT", "/v1/account/training-opt-in", key=caller.secret,
                     headers=json_body, body='{"opt_in": false}')
     # an account that is not opted in, with training data left behind: the sweeper erases it
@@ -244,6 +250,21 @@ def test_a_jobs_session_cannot_reach_another_accounts_prefix(policies, every_fun
         # the role alone would allow it: the session is what bounds the job
         (unbounded, *_) = policies.evaluate(replace(other, session_policy=""))
         assert unbounded.allowed, unbounded.why
+
+
+def test_an_image_url_session_reads_only_the_object_it_names(policies, every_function_once):
+    # The API function reads an image_url only as the batch-job role, under a session policy
+    # naming the one object (cutout.data.batch_access.ObjectAccess): IAM bounds each read.
+    reads = [r for r in _recorded() if r.function == "batch-job" and "/url/" in r.resource]
+    assert reads and all(r.session_policy for r in reads)
+    assert {r.call for r in reads} == {"s3:HeadObject", "s3:GetObject"}
+    assert any(r.function == "remove-background" and r.action == "sts:AssumeRole"
+               for r in _recorded())
+    bucket, key = reads[0].resource.removeprefix("arn:aws:s3:::").split("/", 1)
+    for other in (f"{key}.other", key.replace("/url/a.png", "/in/a.png"), "other-account/a.png"):
+        (verdict, *_) = policies.evaluate(replace(reads[0],
+                                                  resource=f"arn:aws:s3:::{bucket}/{other}"))
+        assert not verdict.allowed and "the session policy" in verdict.why
 
 
 def test_the_image_function_cannot_write_an_opt_in_or_a_key(policies):

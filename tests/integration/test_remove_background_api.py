@@ -179,7 +179,7 @@ ERROR_CASES = {
     "two sources": (b'{"image_base64": "AAAA", "upload_id": "' + b"A" * 43 + b'"}',
                     "application/json", None, 400, "multiple_sources"),
     "image_url": (b'{"image_url": "http://169.254.169.254/latest"}', "application/json", None,
-                  400, "image_url_not_supported"),
+                  400, "image_url_not_allowed"),
     "bad option value": (None, "image/png", {"format": "gif"}, 400, "invalid_option"),
     "unknown option": (None, "image/png", {"formt": "png"}, 400, "invalid_option"),
     "unknown field": (b'{"image_base64": "AAAA", "colour": "red"}', "application/json", None,

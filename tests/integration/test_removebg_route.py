@@ -232,7 +232,7 @@ ERROR_CASES = {
     "two sources": (urlencode({"image_file_b64": "AAAA", "image_url": "https://x.test/a.jpg"}),
                     FORM, "multiple_sources"),
     "image_url": (b'{"image_url": "http://169.254.169.254/latest/meta-data"}',
-                  "application/json", "image_url_not_supported"),
+                  "application/json", "image_url_not_allowed"),
     "bg_image_url": (b64_json(bg_image_url="http://10.0.0.1/bg.jpg"), "application/json",
                      "image_url_not_supported"),
     "bg_image_file": (b64_json(bg_image_file="x"), "application/json", "unsupported_option"),
@@ -296,15 +296,16 @@ def test_a_file_over_6_mb_is_refused_before_the_function_and_by_the_parser(remov
     assert (refused.value.code, refused.value.status) == ("file_too_large", 400)
 
 
-def test_image_url_is_never_fetched_and_the_detail_says_to_send_the_file(removebg_gateway,
-                                                                          caller):
-    # Given a form that names an image by URL, When it is posted
+def test_a_public_image_url_is_never_fetched_and_the_detail_says_what_is_accepted(
+        removebg_gateway, caller):
+    # Given a form that names an image by a URL on the internet, When it is posted
     answer = post(removebg_gateway, caller, urlencode({"image_url": "https://example.com/a.jpg"}),
                   FORM)
-    # Then it is refused, and the detail says what to send instead
+    # Then it is refused in remove.bg's shape, and the detail says what is accepted
     error = only_error(answer)
-    assert answer.status == 400
-    assert "never fetches" in error["detail"] and "image_file" in error["detail"]
+    assert answer.status == 400 and error["code"] == "image_url_not_allowed"
+    assert error["title"] == "Image URL not allowed"
+    assert "s3://<bucket>/<key>" in error["detail"] and "never fetched" in error["detail"]
 
 
 def test_too_many_pixels_is_resolution_too_high(settings, stores, caller):

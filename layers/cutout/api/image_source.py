@@ -2,27 +2,32 @@
 
 The native route and remove.bg's name their sources differently (`image_base64` and
 `upload_id` here, `image_file_b64` there) and word their refusals differently, but the
-rules are one: exactly one source, never a URL, within the inline limit, not empty.
+rules are one: exactly one source, within the inline limit, not empty; an `image_url` is
+an S3 location inside the deployment (`cutout.api.image_url`), never an address to fetch.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass
 
 from cutout.api.body import BodyField
+from cutout.api.image_url import parse_image_url
 from cutout.errors import (
     ImageTooLarge,
-    ImageUrlRefused,
     InvalidRequest,
     MissingSource,
     MultipleSources,
 )
-from cutout.service.requests import MAX_INLINE_BYTES, ImageSource, InlineImage, UploadedImage
+from cutout.service.requests import (
+    MAX_INLINE_BYTES,
+    UPLOAD_ID,
+    ImageSource,
+    InlineImage,
+    UploadedImage,
+)
 
-UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 URL_FIELDS = ("image_url",)
 
 
@@ -35,7 +40,6 @@ class SourceRules:
     upload_field: str | None
     missing: str
     multiple: str
-    url_refused: str
     too_large: type[ImageTooLarge] = ImageTooLarge
     too_large_message: str = ("the image is over 6 MB: send it through POST /v1/uploads "
                               "instead")
@@ -54,7 +58,9 @@ def pick_image_source(sources: list[tuple[str, BodyField]], rules: SourceRules) 
         raise MultipleSources(rules.multiple)
     name, item = sources[0]
     if name in URL_FIELDS:
-        raise ImageUrlRefused(rules.url_refused)
+        value = item.value
+        return parse_image_url(value.decode("utf-8", "replace") if isinstance(value, bytes)
+                               else value)
     if name == rules.upload_field:
         return UploadedImage(check_upload_id(item.value))
     try:

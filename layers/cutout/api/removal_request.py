@@ -1,9 +1,10 @@
 """`POST /v1/remove-background`: its body and query string as a domain `RemovalRequest`.
 
 Sources: a raw image body (`image/*` or `application/octet-stream`), a multipart
-`image_file`, or a JSON / form field `image_base64` (alias `image_file_b64`) or
-`upload_id`. Options come from the query string and from the form or JSON fields; their
-names and values are the engine's (`cutout.engine.options`).
+`image_file`, or a JSON / form field `image_base64` (alias `image_file_b64`), `upload_id`
+or `image_url` (an S3 location inside the deployment, `cutout.api.image_url`). Options
+come from the query string and from the form or JSON fields; their names and values are
+the engine's (`cutout.engine.options`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, check_inline_size, pick_image_source
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
-from cutout.errors import ImageUrlRefused, InvalidOption, MissingSource, UnsupportedMediaType
+from cutout.errors import InvalidOption, MissingSource, UnsupportedMediaType
 from cutout.service.requests import InlineImage, RemovalRequest
 
 ALIASES = {"image_file_b64": "image_base64"}  # remove.bg's name for the same thing
@@ -21,10 +22,7 @@ RAW_TYPES = ("application/octet-stream",)
 SOURCES = SourceRules(
     file_field="image_file", base64_fields=("image_base64",), upload_field="upload_id",
     missing="name an image: image_file, image_base64 or upload_id",
-    multiple="send exactly one of image_file, image_base64 and upload_id",
-    url_refused=("image_url is not supported: this API never fetches URLs; upload the image "
-                 "(POST /v1/uploads) or send it in the body"))
-SOURCE_FIELDS = tuple(name for name in SOURCES.names if name != "image_url")
+    multiple="send exactly one of image_file, image_base64, upload_id and image_url")
 
 
 def parse_removal_request(body: bytes, content_type: str | None,
@@ -50,8 +48,6 @@ def parse_removal_request(body: bytes, content_type: str | None,
     sources: list[tuple[str, BodyField]] = []
     for raw_name, item in fields:
         name = ALIASES.get(raw_name, raw_name)
-        if name == "image_url":
-            raise ImageUrlRefused(SOURCES.url_refused)
         if name in SOURCES.names:
             sources.append((name, item))
         elif name in OPTION_NAMES:

@@ -35,6 +35,8 @@ TITLES = {
     "missing_source": "No image given",
     "multiple_sources": "Multiple image sources given",
     "image_url_not_supported": "Image URLs are not fetched",
+    "image_url_not_allowed": "Image URL not allowed",
+    "image_url_not_found": "Image URL not found",
     "file_too_large": "File too large",
     "resolution_too_high": "Input image resolution too high",
     "unknown_format": "Unknown image format",

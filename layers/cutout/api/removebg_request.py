@@ -2,7 +2,8 @@
 
 remove.bg's fields become a native `RemovalRequest`, so the removal itself (and its privacy
 rules) is the same service the native route uses. What we cannot do is refused with a 400
-that says so, never ignored silently; `image_url` and `bg_image_url` are never fetched.
+that says so, never ignored silently. `image_url` names an S3 object inside the deployment
+(`cutout.api.image_url`), never an address to fetch; `bg_image_url` is refused.
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ SOURCES = SourceRules(
     file_field="image_file", base64_fields=("image_file_b64",), upload_field=None,
     missing="send the image as image_file (multipart) or image_file_b64",
     multiple="send exactly one of image_file, image_file_b64 and image_url",
-    url_refused=("image_url is not supported: this API never fetches URLs; send the file "
-                 "itself as image_file (multipart) or image_file_b64"),
     too_large=FileTooLarge,
     too_large_message=("the image is over the 6 MB one request carries here; send a smaller "
                        "file, or use the native POST /v1/uploads flow"))

@@ -48,7 +48,8 @@ COMMON_ERRORS: tuple[type[errors.CutoutError], ...] = (
 
 _IMAGE_ERRORS = (
     errors.InvalidRequest, errors.InvalidOption, errors.MissingSource, errors.MultipleSources,
-    errors.ImageUrlRefused, errors.ImageTooLarge, errors.UnsupportedMediaType,
+    errors.ImageUrlRefused, errors.ImageUrlNotAllowed, errors.ImageObjectNotFound,
+    errors.UploadNotFound, errors.ImageTooLarge, errors.UnsupportedMediaType,
     errors.UndecodableImage, errors.ImageTooComplex, errors.ResultTooLarge, errors.ModelError)
 
 ROUTES: tuple[Route, ...] = (
@@ -58,11 +59,13 @@ ROUTES: tuple[Route, ...] = (
         summary="Remove the background of one image",
         description=(
             "Send the image as a raw body (image/*), a multipart `image_file`, or a JSON or "
-            "form field `image_base64` or `upload_id` (from POST /v1/uploads). Options go in "
+            "form field `image_base64`, `upload_id` (from POST /v1/uploads) or `image_url` "
+            "(an S3 object of this account inside the deployment; never an internet URL). "
+            "Options go in "
             "the query string or beside the image in the body. The cutout comes back as the "
             "image itself, or as JSON with a short-lived signed link when it cannot travel "
             "inline (the input came by upload, or the result is over about 4.5 MB)."),
-        errors=(*_IMAGE_ERRORS, errors.UploadNotFound, errors.AccountNotFound)),
+        errors=(*_IMAGE_ERRORS, errors.AccountNotFound)),
     Route(
         operation="remove_background_removebg", method="POST", path="/v1.0/removebg",
         function=REMOVE_BACKGROUND, group="removebg",
@@ -72,7 +75,8 @@ ROUTES: tuple[Route, ...] = (
             "unchanged: `X-Api-Key`, multipart `image_file`, or form/JSON `image_file_b64`; "
             "image bytes, or `{\"data\": {\"result_b64\", ...}}` when the first Accept value "
             "is application/json; errors in remove.bg's `{\"errors\": [...]}` shape. "
-            "`image_url` is never fetched."),
+            "`image_url` names an S3 object of this account inside the deployment, read "
+            "through S3's API; a URL anywhere else is never fetched."),
         errors=_IMAGE_ERRORS),
     Route(
         operation="create_upload", method="POST", path="/v1/uploads",

@@ -11,7 +11,8 @@ from dataclasses import fields
 from typing import Any
 
 from cutout.api import removebg_request
-from cutout.api.removal_request import ALIASES, SOURCE_FIELDS
+from cutout.api.image_url import MAX_URL_CHARS
+from cutout.api.removal_request import ALIASES, SOURCES
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE
 from cutout.engine import options as engine_options
 from cutout.engine.decode import SAFE_FORMATS
@@ -40,8 +41,16 @@ from cutout.openapi.catalogue import (
     removebg_error_codes,
 )
 from cutout.openapi.models import IMAGE_TYPES
-from cutout.service.requests import MAX_INLINE_BYTES
+from cutout.service.requests import MAX_INLINE_BYTES, UPLOAD_ID
 from cutout.service.uploads import MAX_UPLOAD_BYTES
+
+IMAGE_URL_DESCRIPTION = (
+    "An S3 object of this account inside the deployment, never fetched from the internet: "
+    "`s3://<bucket>/<account_id>/<key>` or its https URL (virtual-hosted "
+    "`https://<bucket>.s3.<region>.amazonaws.com/...` or path style), the bucket on the "
+    "deployment's source allow-list (`cutout:batch_source_buckets`); or this account's upload, "
+    "`s3://<transient bucket>/uploads/<account_id>/<upload_id>`. Read through a session that "
+    "may read only that object; anything else is `400 image_url_not_allowed`.")
 
 
 def option_schema(name: str, *, default_size: str | None = None) -> dict[str, Any]:
@@ -102,10 +111,12 @@ def native_removal_body() -> dict[str, Any]:
                        "description": "The image file (multipart only)."},
         "image_base64": {"type": "string",
                          "description": "The image as base64 or a `data:` URL."},
-        "upload_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{32,64}$",
+        "upload_id": {"type": "string", "pattern": UPLOAD_ID.pattern,
                       "description": "The `upload_id` of `POST /v1/uploads`."},
+        "image_url": {"type": "string", "maxLength": MAX_URL_CHARS,
+                      "description": IMAGE_URL_DESCRIPTION},
     }
-    missing = set(SOURCE_FIELDS) - set(sources)
+    missing = set(SOURCES.names) - set(sources)
     if missing:
         raise ValueError(f"image sources without an OpenAPI schema: {sorted(missing)}")
     fields_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
@@ -117,10 +128,11 @@ def native_removal_body() -> dict[str, Any]:
     return {
         "required": True,
         "description": f"Exactly one image: a raw body, a multipart `image_file`, or "
-                       f"`image_base64` / `upload_id`. Inline images up to "
+                       f"`image_base64` / `upload_id` / `image_url`. Inline images up to "
                        f"{MAX_INLINE_BYTES // (1024 * 1024)} MB; larger ones through "
-                       f"`POST /v1/uploads` (up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB). "
-                       "`image_url` is refused: the service never fetches a URL.",
+                       f"`POST /v1/uploads` (up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB) "
+                       "or an S3 `image_url` inside the deployment (the same bound); no URL "
+                       "is ever fetched from the internet.",
         "content": {
             **{f"image/{name.lower()}": raw for name in SAFE_FORMATS},
             "application/octet-stream": raw,
@@ -146,8 +158,8 @@ REMOVEBG_FIELDS: dict[str, dict[str, Any]] = {
     "image_file": {"type": "string", "contentMediaType": "application/octet-stream",
                    "description": "The image file (multipart)."},
     "image_file_b64": {"type": "string", "description": "The image as base64 or a `data:` URL."},
-    "image_url": {"type": "string", "description": "Never fetched: "
-                  "`400 image_url_not_supported`."},
+    "image_url": {"type": "string", "maxLength": MAX_URL_CHARS,
+                  "description": IMAGE_URL_DESCRIPTION},
     "bg_image_url": {"type": "string", "description": "Never fetched: "
                      "`400 image_url_not_supported`."},
     "bg_image_file": {"type": "string", "contentMediaType": "application/octet-stream",
@@ -193,7 +205,8 @@ def removebg_body() -> dict[str, Any]:
     text = {**schema, "properties": {name: _removebg_field(name)
                                      for name in removebg_text_fields()}}
     return {"required": True, "description": "Exactly one of `image_file`, `image_file_b64` "
-            "(`image_url` is refused). A raw image body is the native route's form.",
+            "and `image_url` (an S3 object inside the deployment, never an internet URL). A "
+            "raw image body is the native route's form.",
             "content": {"multipart/form-data": {"schema": schema}, JSON: {"schema": text},
                         "application/x-www-form-urlencoded": {"schema": text}}}
 

@@ -28,11 +28,13 @@ from cutout.data.transient import TransientStore
 from cutout.engine import CutoutResult, RemovalOptions
 from cutout.errors import (
     CutoutError,
+    ImageUrlNotAllowed,
     ResultTooLarge,
     ServiceUnavailable,
     TrainingDeletionFailed,
 )
-from cutout.service.requests import InlineImage, RemovalRequest, UploadedImage
+from cutout.service.image_url import ImageUrls
+from cutout.service.requests import BucketObject, InlineImage, RemovalRequest, UploadedImage
 from cutout.service.uploads import MAX_UPLOAD_BYTES
 from cutout.service.usage import UsageMeter
 
@@ -76,8 +78,10 @@ class RemovalService:
 
     def __init__(self, engine: RemovalEngine, accounts: AccountStore, transient: TransientStore,
                  training: TrainingStore, *, result_url_ttl: int = 300,
-                 zero_retention: bool = False, usage: UsageMeter | None = None) -> None:
+                 zero_retention: bool = False, usage: UsageMeter | None = None,
+                 image_urls: ImageUrls | None = None) -> None:
         self._engine = engine
+        self._image_urls = image_urls
         self._usage = usage if usage is not None else UsageMeter(accounts)
         self._accounts = accounts
         self._transient = transient
@@ -96,9 +100,11 @@ class RemovalService:
         """
         started = time.perf_counter()
         source = request.source
+        if isinstance(source, BucketObject):  # refused before any AWS call if not the account's
+            source = self._url_rule().resolve(source, account_id)
         # The opt-in first: a table outage must not use up the caller's upload.
         opted_in = self._accounts.get_account(account_id).opt_in
-        image = self._read(source, account_id)
+        image = self._read(source, account_id, request_id)
         result = self._engine.remove(image, request.options, keep_mask=opted_in)
         if require_foreground and result.foreground is None:
             raise NoForeground("the model saw no subject to keep")
@@ -126,12 +132,21 @@ class RemovalService:
             raise
         return ResultLink(url=url, expires_in=self._result_url_ttl)
 
-    def _read(self, source: InlineImage | UploadedImage, account_id: str) -> bytes:
+    def _url_rule(self) -> ImageUrls:
+        if self._image_urls is None:
+            raise ImageUrlNotAllowed("this service reads no image_url: send the image itself")
+        return self._image_urls
+
+    def _read(self, source: InlineImage | UploadedImage | BucketObject, account_id: str,
+              request_id: str) -> bytes:
         """The image; a zero-retention upload is deleted once read, before anything is written
         (so a failed deletion, a 503, leaves nothing else behind). An upload S3 could not
-        serve was not read: it stays for the retry a 503 invites."""
+        serve was not read: it stays for the retry a 503 invites. An allow-listed object is
+        the customer's own and is never deleted."""
         if isinstance(source, InlineImage):
             return source.data
+        if isinstance(source, BucketObject):
+            return self._url_rule().read(source, account_id, request_id, MAX_UPLOAD_BYTES)
         try:
             image = self._transient.read_upload(account_id, source.upload_id, MAX_UPLOAD_BYTES)
         except ServiceUnavailable:
@@ -196,6 +211,7 @@ def build_removal_service(settings: Any, engine: RemovalEngine | None = None,
     """The service for a deployment: the shared engine and the stores from `settings`."""
     from cutout.data.stores import Stores
     from cutout.engine import Engine
+    from cutout.service.image_url import build_image_urls
 
     stores = stores or Stores.from_settings(settings)
     engine = engine or Engine.shared(model_name=settings.model_name,
@@ -203,4 +219,5 @@ def build_removal_service(settings: Any, engine: RemovalEngine | None = None,
                                      threads=settings.inference_threads)
     return RemovalService(engine, stores.accounts, stores.transient, stores.training,
                           result_url_ttl=settings.result_url_ttl_seconds,
-                          zero_retention=settings.zero_retention)
+                          zero_retention=settings.zero_retention,
+                          image_urls=build_image_urls(settings))

@@ -7,6 +7,7 @@ function runs removals, but the zip functions may import the domain package.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from cutout.engine.options import RemovalOptions
 
 MAX_INLINE_BYTES = 6 * 1024 * 1024  # what a synchronous Lambda invocation carries
+UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")  # what POST /v1/uploads hands out
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,17 @@ class UploadedImage:
     upload_id: str
 
 
-ImageSource = InlineImage | UploadedImage
+@dataclass(frozen=True)
+class BucketObject:
+    """An S3 object an `image_url` names (`cutout.api.image_url`), not yet known to be the
+    account's: `cutout.service.image_url` decides, and reads it through S3's API only."""
+
+    bucket: str
+    key: str = field(repr=False)  # a customer's file name: kept out of logs and reprs
+    region: str | None = None  # as the https URL named it (None: not named)
+
+
+ImageSource = InlineImage | UploadedImage | BucketObject
 
 
 @dataclass(frozen=True)
