@@ -7,12 +7,12 @@ import hashlib
 import pytest
 from integration_support import LocalContext, assert_no_secrets
 
-from cutout.local.events import authorizer_request_event
+from cutout.local.events import ApiOrigin, authorizer_request_event
 
 
 def authorize(handlers, headers):
     event = authorizer_request_event("POST", "/v1/remove-background", headers=headers,
-                                     api_id="abc123", stage="prod")
+                                     origin=ApiOrigin(api_id="abc123"), stage="prod")
     return handlers["authorizer"](event, LocalContext())
 
 

@@ -12,7 +12,27 @@ import base64
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
+
+
+@dataclass(frozen=True)
+class ApiOrigin:
+    """The API an event says it came through: what API Gateway names in every event."""
+
+    api_id: str = "local"
+    account_id: str = "123456789012"
+    region: str = "us-east-1"
+
+    def request_context(self, method: str, path: str, resource: str, stage: str,
+                        request_id: str) -> dict:
+        """The `requestContext` keys the proxy and the authorizer events share."""
+        return {"accountId": self.account_id, "apiId": self.api_id,
+                "httpMethod": method.upper(), "path": f"/{stage}{path}",
+                "requestId": request_id, "resourcePath": resource, "stage": stage}
+
+
+LOCAL = ApiOrigin()
 
 
 def proxy_event(
@@ -27,8 +47,7 @@ def proxy_event(
     authorizer: Mapping[str, object] | None = None,
     stage: str = "prod",
     source_ip: str = "127.0.0.1",
-    api_id: str = "local",
-    account_id: str = "123456789012",
+    origin: ApiOrigin = LOCAL,
 ) -> dict:
     """A REST API (v1 payload) proxy integration event."""
     headers = dict(headers or {})
@@ -63,20 +82,14 @@ def proxy_event(
         "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": {
-            "accountId": account_id,
-            "apiId": api_id,
+            **origin.request_context(method, path, resource or path, stage, request_id),
             "authorizer": dict(authorizer) if authorizer is not None else None,
             "domainName": "localhost",
             "extendedRequestId": request_id,
-            "httpMethod": method.upper(),
             "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
-            "path": f"/{stage}{path}",
             "protocol": "HTTP/1.1",
-            "requestId": request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
-            "resourcePath": resource or path,
-            "stage": stage,
         },
         "body": body_text,
         "isBase64Encoded": encoded,
@@ -89,13 +102,12 @@ def authorizer_request_event(
     *,
     headers: Mapping[str, str] | None = None,
     stage: str = "prod",
-    api_id: str = "local",
-    account_id: str = "123456789012",
-    region: str = "us-east-1",
+    origin: ApiOrigin = LOCAL,
 ) -> dict:
     """A REQUEST-type Lambda authorizer event for the same request."""
     headers = dict(headers or {})
-    arn = f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method.upper()}{path}"
+    arn = (f"arn:aws:execute-api:{origin.region}:{origin.account_id}:{origin.api_id}/{stage}/"
+           f"{method.upper()}{path}")
     return {
         "type": "REQUEST",
         "methodArn": arn,
@@ -107,13 +119,5 @@ def authorizer_request_event(
         "queryStringParameters": {},
         "pathParameters": {},
         "stageVariables": {},
-        "requestContext": {
-            "accountId": account_id,
-            "apiId": api_id,
-            "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
-            "requestId": str(uuid.uuid4()),
-            "resourcePath": path,
-            "stage": stage,
-        },
+        "requestContext": origin.request_context(method, path, path, stage, str(uuid.uuid4())),
     }
