@@ -11,10 +11,9 @@ import json
 import re
 from typing import Any
 
-from cutout.batch_errors import InvalidLocation
 from cutout.data.batch_access import MAX_PREFIX_POLICY_CHARS, prefix_policy_chars
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
-from cutout.errors import InvalidOption, InvalidRequest
+from cutout.errors import InvalidLocation, InvalidOption, InvalidRequest
 from cutout.service.batch import BatchRequest, Location
 
 FIELDS = ("source", "destination", "options", "overwrite")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cutout import batch_errors, errors
+from cutout import errors
 
 # The Lambda functions behind the API: a directory under functions/ each.
 REMOVE_BACKGROUND = "remove_background"  # the container function (the engine)
@@ -151,10 +151,10 @@ ROUTES: tuple[Route, ...] = (
             "skipped unless `overwrite`, so a job can be resumed. Answered at once with the "
             "batch id; the job runs on Step Functions."),
         success_status=202,
-        errors=(errors.InvalidRequest, errors.InvalidOption, batch_errors.InvalidLocation,
-                batch_errors.BucketNotAllowed, batch_errors.LocationsOverlap,
-                batch_errors.LocationNotOwned,
-                batch_errors.EmptySource, batch_errors.BatchesNotEnabled)),
+        errors=(errors.InvalidRequest, errors.InvalidOption, errors.InvalidLocation,
+                errors.BucketNotAllowed, errors.LocationsOverlap,
+                errors.LocationNotOwned,
+                errors.EmptySource, errors.BatchesNotEnabled)),
     Route(
         operation="get_batch", method="GET", path="/v1/batches/{batch_id}",
         function=REMOVE_BACKGROUND, group="batches",
@@ -164,7 +164,7 @@ ROUTES: tuple[Route, ...] = (
             "has ended with failures, a short-lived signed link to its report (object key and "
             "error code per failed item, never image bytes). An account sees only its own "
             "jobs."),
-        errors=(batch_errors.BatchNotFound, batch_errors.BatchesNotEnabled)),
+        errors=(errors.BatchNotFound, errors.BatchesNotEnabled)),
 )
 
 

@@ -11,7 +11,6 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from cutout import batch_errors  # noqa: F401 - defines the batch error classes
 from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 from cutout.api.gateway_templates import removebg_answer
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
@@ -39,7 +38,7 @@ from cutout.service.removebg import ResolutionTooHigh, UnknownForeground
 JSON = "application/json"
 # The modules that define error classes (a test proves no other module does).
 ERROR_MODULES = ("cutout.errors", "cutout.api.removebg_request", "cutout.service.removebg",
-                 "cutout.service.retention", "cutout.batch_errors")
+                 "cutout.service.retention")
 # What a code means, where its class has no docstring that says it (or says something else).
 MEANINGS = {
     "internal_error": "Our fault; the `request_id` lets us find it in the logs.",

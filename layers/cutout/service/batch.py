@@ -15,17 +15,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cutout.batch_errors import (
+from cutout.clock import Clock, iso_seconds, utc_now
+from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
+from cutout.errors import (
     BatchesNotEnabled,
     BatchNotFound,
     BucketNotAllowed,
+    ConfigurationError,
     EmptySource,
     LocationNotOwned,
     LocationsOverlap,
 )
-from cutout.clock import Clock, iso_seconds, utc_now
-from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
-from cutout.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from cutout.data.batch_objects import BatchBuckets, BatchReports

@@ -12,8 +12,8 @@ from cutout.api.batch_request import parse_batch_request
 from cutout.api.responses import json_response
 from cutout.api.routes import route_named
 from cutout.api.routing import Call, handles
-from cutout.batch_errors import BatchNotFound
 from cutout.data.batches import BatchRecord
+from cutout.errors import BatchNotFound
 from cutout.service.batch import BatchStatus
 
 router = Router()
