@@ -21,8 +21,9 @@ from cutout.api.runtime import Handler, LazyEntryPoint
 from cutout.api.telemetry import NAMESPACE
 from cutout.clock import Clock, utc_now
 from cutout.data.stores import Stores
+from cutout.errors import SweepIncomplete
 from cutout.service.erasure import TrainingReconciler
-from cutout.service.retention import RetentionRule, Sweeper, SweepIncomplete
+from cutout.service.retention import RetentionRule, Sweeper
 from cutout.settings import Settings
 
 SERVICE = "sweeper"

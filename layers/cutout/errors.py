@@ -191,6 +191,41 @@ class KeyNotFound(NotFound):
     code = "key_not_found"
 
 
+# --- the remove.bg route's own refusals (remove.bg's codes)
+class FileTooLarge(ImageTooLarge):
+    """The file is over what one synchronous request carries (remove.bg: `file_too_large`)."""
+
+    code = "file_too_large"
+    status = 400
+
+
+class UnsupportedOption(InvalidOption):
+    """A remove.bg option this service does not implement (with a value other than its default)."""
+
+    code = "unsupported_option"
+
+
+class ResolutionTooHigh(ImageTooLarge):
+    """The image has more pixels than the deployment decodes."""
+
+    code = "resolution_too_high"
+    status = 400
+
+
+class UnknownForeground(InvalidRequest):
+    """The model found no subject: remove.bg answers this as an error, not an empty image."""
+
+    code = "unknown_foreground"
+
+
+# --- the sweeper
+class SweepIncomplete(CutoutError):
+    """S3 refused to delete some expired objects; the next run tries them again."""
+
+    code = "sweep_incomplete"
+    status = 500
+
+
 # --- catalogue batches (`POST /v1/batches`): every refusal happens before anything runs,
 # so a job that starts can only fail item by item.
 class BatchesNotEnabled(CutoutError):

@@ -20,7 +20,8 @@ from integration_support import REGION, LocalContext, LogCapture, bucket_keys, l
 
 from cutout.data import schema
 from cutout.data.transient import StoredObject, TransientStore
-from cutout.service.retention import RetentionRule, Sweeper, SweepIncomplete
+from cutout.errors import SweepIncomplete
+from cutout.service.retention import RetentionRule, Sweeper
 from cutout.settings import Settings, env_name
 
 ACCOUNT = "acct_0123456789abcdef"

@@ -14,27 +14,14 @@ from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, pick_image_source
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
 from cutout.errors import (
-    ImageTooLarge,
+    FileTooLarge,
     ImageUrlRefused,
     InvalidOption,
     UnsupportedMediaType,
+    UnsupportedOption,
 )
 from cutout.flags import FALSE_WORDS, TRUE_WORDS
 from cutout.service.requests import RemovalRequest
-
-
-class FileTooLarge(ImageTooLarge):
-    """The file is over what one synchronous request carries (remove.bg: `file_too_large`)."""
-
-    code = "file_too_large"
-    status = 400
-
-
-class UnsupportedOption(InvalidOption):
-    """A remove.bg option this service does not implement (with a value other than its default)."""
-
-    code = "unsupported_option"
-
 
 SOURCES = SourceRules(
     file_field="image_file", base64_fields=("image_file_b64",), upload_field=None,

@@ -1,6 +1,6 @@
 """The error-code catalogue and the response headers, read from the code that defines them.
 
-Codes and statuses come from the error classes (`ERROR_MODULES`), the gateway's own answers
+Codes and statuses come from the error classes (`cutout.errors`), the gateway's own answers
 from `cutout.api.gateway_errors`, headers from the functions that write them. A code or a
 header the code gains without a description here fails the build.
 """
@@ -14,10 +14,10 @@ from typing import Any
 from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 from cutout.api.gateway_templates import removebg_answer
 from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
-from cutout.api.removebg_request import FileTooLarge, UnsupportedOption
 from cutout.api.responses import base_headers, removal_headers
 from cutout.errors import (
     CutoutError,
+    FileTooLarge,
     Forbidden,
     ImageTooComplex,
     ImageUrlRefused,
@@ -25,20 +25,18 @@ from cutout.errors import (
     InvalidRequest,
     MissingSource,
     MultipleSources,
+    ResolutionTooHigh,
     ResultTooLarge,
     ServiceUnavailable,
     Throttled,
     Unauthorized,
     UndecodableImage,
+    UnknownForeground,
     UnsupportedMediaType,
+    UnsupportedOption,
 )
-from cutout.service import retention  # noqa: F401 - defines an error class of its own
-from cutout.service.removebg import ResolutionTooHigh, UnknownForeground
 
 JSON = "application/json"
-# The modules that define error classes (a test proves no other module does).
-ERROR_MODULES = ("cutout.errors", "cutout.api.removebg_request", "cutout.service.removebg",
-                 "cutout.service.retention")
 # What a code means, where its class has no docstring that says it (or says something else).
 MEANINGS = {
     "internal_error": "Our fault; the `request_id` lets us find it in the logs.",
@@ -80,11 +78,11 @@ def gateway_codes() -> dict[str, tuple[int, str]]:
 
 
 def error_classes() -> list[type[CutoutError]]:
-    """Every CutoutError class of `ERROR_MODULES` (the base included), by status and code."""
+    """Every CutoutError class (the base included; all live in `cutout.errors`), by status
+    and code."""
     found: list[type[CutoutError]] = [CutoutError]
     for cls in found:
-        found.extend(sub for sub in cls.__subclasses__()
-                     if sub not in found and sub.__module__ in ERROR_MODULES)
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
     return sorted(found, key=lambda cls: (cls.status, cls.code))
 
 

@@ -7,22 +7,9 @@ removal itself (and its privacy rules) is the same `RemovalService` the native r
 
 from __future__ import annotations
 
-from cutout.errors import ImageTooLarge, InvalidRequest
+from cutout.errors import ImageTooLarge, ResolutionTooHigh, UnknownForeground
 from cutout.service.removal import NoForeground, Removal, RemovalService
 from cutout.service.requests import RemovalRequest
-
-
-class ResolutionTooHigh(ImageTooLarge):
-    """The image has more pixels than the deployment decodes."""
-
-    code = "resolution_too_high"
-    status = 400
-
-
-class UnknownForeground(InvalidRequest):
-    """The model found no subject: remove.bg answers this as an error, not an empty image."""
-
-    code = "unknown_foreground"
 
 
 def remove_for_removebg(service: RemovalService, request: RemovalRequest, account_id: str,

@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from cutout.clock import Clock, utc_now
 from cutout.data.schema import RESULTS_PREFIX
 from cutout.data.transient import DELETE_BATCH, TRANSIENT_PREFIXES, StoredObject, TransientStore
-from cutout.errors import CutoutError
 
 RETENTION = timedelta(hours=24)
 # How late EventBridge may start a scheduled run, and the longest run (the sweeper's timeout,
@@ -64,13 +63,6 @@ class RetentionRule:
         max_age = self.result_max_age if stored.key.startswith(RESULTS_PREFIX) \
             else self.upload_max_age
         return now - stored.last_modified >= max_age
-
-
-class SweepIncomplete(CutoutError):
-    """S3 refused to delete some expired objects; the next run tries them again."""
-
-    code = "sweep_incomplete"
-    status = 500
 
 
 @dataclass(frozen=True)
