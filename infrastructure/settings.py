@@ -212,8 +212,10 @@ class DeploymentSettings:
         _between(1, 3650))
     # --- Catalogue batches (docs/batch.md) -----------------------------------------------
     batch_source_buckets: list = _setting(
-        [], "Buckets batch jobs may read images from (read-only: listed and read, never "
-        "modified). Empty, with batch_destination_buckets: no batch feature.",
+        [], "Buckets batch jobs may read images from, and image_url may name (read-only: "
+        "listed and read, never modified; each account only under its own <account_id>/ "
+        "folder). Empty, with batch_destination_buckets: no batch feature and no image_url "
+        "outside the account's uploads.",
         BUCKET_NAMES)
     batch_destination_buckets: list = _setting(
         [], "Buckets batch jobs may write cutouts to (SSE-KMS under the stack's key).",

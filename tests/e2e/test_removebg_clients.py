@@ -10,9 +10,11 @@ import io
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -21,6 +23,7 @@ import pytest
 import removebg
 import removebg.removebg as removebg_module
 import requests
+from e2e_local_api import start_local_api
 from PIL import Image
 
 from cutout.data.usage_plans import DEFAULT_STACK_NAME, USAGE_PLAN_OUTPUT
@@ -32,6 +35,9 @@ NPM_INSTALL_SECONDS = 240
 CLIENT_SECONDS = 120  # a bound, never asserted: a client waiting for the wrong answer fails
 WRONG_KEY = "co_live_" + "x" * 43
 OVER_THE_GATEWAY_LIMIT = 10 * 1024 * 1024 + 1  # API Gateway's 10 MB request limit
+API_KEY = "co_live_e2e-removebg-clients-key-for-tests-only"
+# `cutout serve --catalogue-bucket`: the allow-listed bucket an image_url may name
+DEMO_BUCKET = "acme-catalogue-photos"
 
 # Drives the npm client with only its endpoint changed: remove.bg calls `unirest.post(URL)`
 # at request time, so wrapping `post` on the shared unirest module redirects it.
@@ -53,6 +59,40 @@ calls[mode]().then(
   (errors) => console.log(JSON.stringify({errors})),
 );
 """
+
+
+@pytest.fixture(scope="module")
+def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """`cutout serve` with a demo bucket of its own name, as a user trying image_url would."""
+    api = start_local_api(tmp_path_factory.mktemp("serve"), API_KEY,
+                          extra_args=("--catalogue-bucket", DEMO_BUCKET))
+    yield api
+    api.terminate()
+
+
+@contextmanager
+def loopback_http() -> Iterator[tuple[str, list[str]]]:
+    """A URL on loopback that answers an image to anyone, and the paths it was asked for."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/photo.jpg", asked
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
@@ -148,30 +188,43 @@ def test_the_python_client_saves_a_cutout_of_base64_on_a_colour(removebg_endpoin
 
 def test_the_python_client_cuts_out_an_allow_listed_s3_image_url(removebg_endpoint, local_api,
                                                                 moto_s3, photo_path, tmp_path):
-    # Given the photo in the local stack's allow-listed catalogue bucket, in the demo
-    # account's own folder
+    # Given the photo in the demo bucket `cutout serve` was told to allow-list, in the demo
+    # account's own folder, as its banner says
+    assert f"s3://{DEMO_BUCKET}/{DEMO_ACCOUNT_ID}/" in local_api.log()
     key = f"{DEMO_ACCOUNT_ID}/by-url/photo.jpg"
-    moto_s3.put_object(Bucket=CATALOGUE_BUCKET, Key=key, Body=photo_path.read_bytes())
+    moto_s3.put_object(Bucket=DEMO_BUCKET, Key=key, Body=photo_path.read_bytes())
     client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
     target = tmp_path / "by-url.png"
     # When the client asks for it by its s3:// location
-    client.remove_background_from_img_url(f"s3://{CATALOGUE_BUCKET}/{key}",
+    client.remove_background_from_img_url(f"s3://{DEMO_BUCKET}/{key}",
                                           new_file_name=str(target))
     # Then it wrote the cutout (size=regular: at most 0.25 MP, the photo's proportions)
     assert_a_cutout_of(cutout_of(target), (451, 300))
+    # And the default catalogue bucket is not on this stack's list: the flag replaced it
+    with pytest.raises(requests.HTTPError) as refused:
+        client.remove_background_from_img_url(f"s3://{CATALOGUE_BUCKET}/{key}",
+                                              new_file_name=str(tmp_path / "other.png"))
+    assert refused.value.response.json()["errors"][0]["code"] == "image_url_not_allowed"
 
 
 def test_the_python_client_is_told_a_public_image_url_is_not_fetched(removebg_endpoint,
                                                                      local_api, tmp_path):
-    # Given the client asked to work from a URL (one inside a private network, even)
+    # Given the client asked to work from a URL: public, the metadata service's, and one
+    # on loopback that would answer anyone with an image
     client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
-    # When it calls, Then the API refuses with remove.bg's error shape and fetches nothing
-    for url in ("http://169.254.169.254/latest/meta-data", "https://example.com/a.jpg"):
-        with pytest.raises(requests.HTTPError) as refused:
-            client.remove_background_from_img_url(url, new_file_name=str(tmp_path / "x.png"))
-        assert refused.value.response.status_code == 400
-        error = refused.value.response.json()["errors"][0]
-        assert error["code"] == "image_url_not_allowed" and "s3://" in error["detail"]
+    with loopback_http() as (reachable, asked):
+        for url in ("https://example.com/a.jpg", "http://169.254.169.254/latest/meta-data",
+                    reachable):
+            # When it calls, Then the API refuses in remove.bg's shape, saying what it accepts
+            with pytest.raises(requests.HTTPError) as refused:
+                client.remove_background_from_img_url(url, new_file_name=str(tmp_path / "x.png"))
+            assert refused.value.response.status_code == 400
+            error = refused.value.response.json()["errors"][0]
+            assert (error["code"], error["title"]) == ("image_url_not_allowed",
+                                                       "Image URL not allowed")
+            assert "s3://<bucket>/<key>" in error["detail"] and "never fetched" in error["detail"]
+    # And nothing was fetched (the loopback server was never asked) or written
+    assert asked == []
     assert not (tmp_path / "x.png").exists()
 
 

@@ -61,10 +61,10 @@ ROUTES: tuple[Route, ...] = (
             "Send the image as a raw body (image/*), a multipart `image_file`, or a JSON or "
             "form field `image_base64`, `upload_id` (from POST /v1/uploads) or `image_url` "
             "(an S3 object of this account inside the deployment; never an internet URL). "
-            "Options go in "
-            "the query string or beside the image in the body. The cutout comes back as the "
-            "image itself, or as JSON with a short-lived signed link when it cannot travel "
-            "inline (the input came by upload, or the result is over about 4.5 MB)."),
+            "Options go in the query string or beside the image in the body. The cutout "
+            "comes back as the image itself, or as JSON with a short-lived signed link when "
+            "it cannot travel inline (the input came by upload, or the result is over about "
+            "4.5 MB)."),
         errors=(*_IMAGE_ERRORS, errors.AccountNotFound)),
     Route(
         operation="remove_background_removebg", method="POST", path="/v1.0/removebg",

@@ -7,6 +7,7 @@ curl command; Ctrl-C or SIGTERM stops the API and moto and frees both ports.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -17,6 +18,7 @@ from cutout.cli.command import Subparsers, add_command
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS
 from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
 from cutout.local.functions import FUNCTIONS_DIR_ENV
+from cutout.local.moto_stack import CATALOGUE_BUCKET, check_catalogue_bucket
 from cutout.local.stack import LocalStack, PortUnavailable, RunningStack, require_loopback
 
 
@@ -38,6 +40,11 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--authorizer-ttl", type=int, default=DEFAULT_TTL_SECONDS,
                         help="seconds an authorizer answer is cached, as API Gateway does "
                         f"(default {DEFAULT_TTL_SECONDS}; 0 turns the cache off)")
+    parser.add_argument("--catalogue-bucket", default=CATALOGUE_BUCKET, type=_catalogue_bucket,
+                        metavar="NAME",
+                        help="the moto bucket standing in for yours: on the source allow-list "
+                        "(image_url, batches) and the batch destinations "
+                        f"(default {CATALOGUE_BUCKET})")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
 
 
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"cutout serve: {error}", file=sys.stderr)
             return 2
     stack = LocalStack(args.host, args.port, args.moto_port, api_key,
-                       args.authorizer_ttl, args.quiet)
+                       args.authorizer_ttl, args.quiet, args.catalogue_bucket)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         try:
@@ -84,6 +91,7 @@ def banner(running: RunningStack) -> str:
     routes = "\n".join(f"    {route.method:<5} {base}{route.path}" for route in running.routes)
     exports = " ".join(f"{name}={shlex.quote(value)}"
                        for name, value in sorted(aws.environment().items()))
+    by_url = f"s3://{aws.catalogue_bucket}/{running.demo.account_id}/photo.jpg"
     return f"""cutout local API ready at {base}
   account page: {base}/account   (open it in a browser and paste the API key below)
   routes:
@@ -96,6 +104,13 @@ Remove a background:
     -H {shlex.quote('x-api-key: ' + key)} -H 'Content-Type: image/jpeg' \\
     --data-binary @photo.jpg -o cutout.png
 
+Or name an image in S3 by image_url: one under the demo account's folder of the allow-listed
+bucket {aws.catalogue_bucket} (copy it there with the AWS CLI, after the export below):
+  aws s3 cp photo.jpg {by_url}
+  curl -sS -X POST {base}/v1/remove-background \\
+    -H {shlex.quote('x-api-key: ' + key)} -H 'Content-Type: application/json' \\
+    -d {shlex.quote(json.dumps({"image_url": by_url}))} -o cutout-by-url.png
+
 Admin CLI or boto3 against this stack:
   export {exports}
 
@@ -104,6 +119,13 @@ Ctrl-C stops the API and moto."""
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _catalogue_bucket(name: str) -> str:
+    try:
+        return check_catalogue_bucket(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _loopback(host: str) -> str:

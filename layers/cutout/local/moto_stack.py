@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass, replace
 from typing import Any
@@ -45,8 +46,10 @@ KMS_ALIAS = "alias/cutout-local"
 ACCOUNTS_TABLE = "cutout-local-accounts"
 TRANSIENT_BUCKET = "cutout-local-transient"
 TRAINING_BUCKET = "cutout-local-training"
-# Stands in for a customer's bucket of catalogue images: the local batch allow-list.
+# Stands in for a customer's bucket of catalogue images: the local source allow-list (batches
+# and image_url) and destination list; `cutout serve --catalogue-bucket NAME` names another.
 CATALOGUE_BUCKET = "cutout-local-catalogue"
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # moto's one account: where its STS makes the batch-job role's sessions
 BATCH_JOB_ROLE_ARN = "arn:aws:iam::123456789012:role/cutout-batch-job"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
@@ -125,9 +128,11 @@ class LocalResources:
 class MotoStack:
     """Start moto's server on loopback, create the stack's resources, stop it cleanly."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 catalogue_bucket: str = CATALOGUE_BUCKET) -> None:
         self._host = host
         self._port = port
+        self._catalogue_bucket = check_catalogue_bucket(catalogue_bucket)
         self._server: Any = None
         self.resources: LocalResources | None = None
 
@@ -147,13 +152,15 @@ class MotoStack:
         os.environ["MOTO_PORT"] = str(port)
         endpoint = f"http://{host}:{port}"
         key_arn = _create_key(_client("kms", endpoint))
-        self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn)
+        self.resources = LocalResources(endpoint_url=endpoint, kms_key_arn=key_arn,
+                                        catalogue_bucket=self._catalogue_bucket)
         s3 = _client("s3", endpoint)
         _create_bucket(s3, TRANSIENT_BUCKET, key_arn, "expire-after-one-day", 1)
         _create_bucket(s3, TRAINING_BUCKET, key_arn, "expire-training-data",
                        TRAINING_RETENTION_DAYS)
         _create_table(_client("dynamodb", endpoint), ACCOUNTS_TABLE, key_arn)
-        s3.create_bucket(Bucket=CATALOGUE_BUCKET)  # the customer's: no rules of ours on it
+        # the customer's: no rules of ours on it
+        s3.create_bucket(Bucket=self._catalogue_bucket)
         api_id, plan_id = _create_usage_plan(_client("apigateway", endpoint))
         self.resources = replace(self.resources, usage_plan_id=plan_id, rest_api_id=api_id)
         self.resources = replace(self.resources,
@@ -183,6 +190,16 @@ class MotoStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def check_catalogue_bucket(name: str) -> str:
+    """`name` if it can be the local catalogue bucket: an S3 bucket name that is not one of
+    the stack's own buckets (the functions refuse those on an allow-list)."""
+    if not _BUCKET_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(f"{name!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    if name in (TRANSIENT_BUCKET, TRAINING_BUCKET):
+        raise ValueError(f"{name!r} is the local stack's own bucket: name another")
+    return name
 
 
 def _client(service: str, endpoint: str) -> Any:

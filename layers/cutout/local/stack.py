@@ -27,7 +27,7 @@ from cutout.local.demo import DemoAccount, create_demo_account
 from cutout.local.functions import LocalFunction, functions_dir
 from cutout.local.gateway import LocalGateway
 from cutout.local.http_server import GatewayApp, gateway_server
-from cutout.local.moto_stack import LocalResources, MotoStack
+from cutout.local.moto_stack import CATALOGUE_BUCKET, LocalResources, MotoStack
 from cutout.local.throttle import KeyThrottle
 
 AUTHORIZER_FUNCTION = "authorizer"
@@ -74,11 +74,12 @@ class LocalStack:
         api_key: str | None = None,
         authorizer_ttl: int = DEFAULT_TTL_SECONDS,
         quiet: bool = False,
+        catalogue_bucket: str = CATALOGUE_BUCKET,
     ) -> None:
         require_loopback(host)
         self._host = host
         self._port = port
-        self._moto = MotoStack("127.0.0.1", moto_port)
+        self._moto = MotoStack("127.0.0.1", moto_port, catalogue_bucket)
         self._moto_port = moto_port
         self._api_key = api_key
         self._authorizer_ttl = authorizer_ttl
