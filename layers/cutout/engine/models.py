@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,23 @@ from cutout.errors import ModelError
 MODEL_DIR_VARIABLE = "CUTOUT_MODEL_DIR"
 MANIFEST = "manifest.json"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# ONNX Runtime's graph optimisation levels a variant may ask for ("" = the engine's choice)
+OPTIMISATION_LEVELS = ("", "disabled", "basic", "extended", "all")
+# the session config areas a manifest may set (quantised kernels, MLAS, optimiser switches)
+SESSION_CONFIG_PREFIXES = ("session.", "mlas.", "optimization.")
+
+
+@dataclass(frozen=True)
+class SessionTuning:
+    """ONNX Runtime options for one model variant (manifest field `session`).
+
+    An int8 export and its fp16 twin want different kernels: a QDQ int8 graph runs its
+    convolutions as int8 only in NHWC, a layout only the `all` level rewrites to.
+    """
+
+    optimisation: str = ""  # one of OPTIMISATION_LEVELS; "" = all below 4 MP, extended above
+    threads: int = 0  # intra-op threads; 0 = matched to the CPU credit (a setting overrides)
+    config: tuple[tuple[str, str], ...] = ()  # ONNX Runtime session config entries
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class ModelSpec:
     peak_rss_mb: int = 0
     seconds_12mp: float = 0.0
     measured_on: str = ""
+    session: SessionTuning = SessionTuning()
 
     def verified_bytes(self) -> bytes:
         """The model file, refused unless its sha256 matches the manifest."""
@@ -228,7 +247,33 @@ def spec_from_entry(name: str, folder: Path, entry: object) -> ModelSpec:
         peak_rss_mb=int(values["peak_rss_mb"]),
         seconds_12mp=float(seconds),
         measured_on=str(values.get("measured_on", "")),
+        session=session_tuning(values.get("session", {}), refuse),
     )
+
+
+def session_tuning(entry: object, refuse: Callable[[str, str], ModelError]) -> SessionTuning:
+    """The `session` field: {"optimisation": level, "threads": n, "config": {key: value}}."""
+    if not isinstance(entry, dict):
+        raise refuse("session", "must be an object (optimisation, threads, config)")
+    unknown = sorted(set(entry) - {"optimisation", "threads", "config"})
+    if unknown:
+        raise refuse("session", f"has unknown key(s) {', '.join(unknown)}; "
+                                "known: optimisation, threads, config")
+    level = entry.get("optimisation", "")
+    if level not in OPTIMISATION_LEVELS:
+        raise refuse("session.optimisation",
+                     f"is {level!r}, not one of {', '.join(OPTIMISATION_LEVELS[1:])}")
+    threads = entry.get("threads", 0)
+    if not _numbers([threads], 1, integer=True) or threads < 0:
+        raise refuse("session.threads", "must be a whole number >= 0 (0: matched to the CPU)")
+    config = entry.get("config", {})
+    if not isinstance(config, dict) or not all(
+        isinstance(key, str) and key.startswith(SESSION_CONFIG_PREFIXES)
+        and isinstance(value, str) for key, value in config.items()
+    ):
+        raise refuse("session.config", "must map ONNX Runtime config keys (session.*, mlas.*, "
+                                       "optimization.*) to string values")
+    return SessionTuning(level, int(threads), tuple(sorted(config.items())))
 
 
 def _numbers(values: object, count: int, integer: bool = False) -> bool:

@@ -58,15 +58,19 @@ def encode_png(pixels: np.ndarray | Image.Image, level: int = DEFAULT_LEVEL) -> 
         height, width, channels = pixels.shape
     if channels not in _COLOUR_TYPES or height < 1 or width < 1:
         raise ValueError(f"cannot encode {width}x{height}x{channels} pixels as PNG")
-    idat = _zlib_stream(pixels, height, width * channels, level)
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPES[channels], 0, 0, 0)
-    return b"".join(
-        (_SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", idat), _chunk(b"IEND", b""))
-    )
+    idat = _zlib_stream(pixels, height, width * channels, level)
+    # One join of every piece: the compressed body is copied once, not once per layer.
+    size = sum(len(piece) for piece in idat)
+    crc = 0
+    for piece in (b"IDAT", *idat):
+        crc = zlib.crc32(piece, crc)
+    return b"".join((_SIGNATURE, _chunk(b"IHDR", header), struct.pack(">I", size), b"IDAT",
+                     *idat, struct.pack(">I", crc), _chunk(b"IEND", b"")))
 
 
-def _zlib_stream(source, height: int, row_bytes: int, level: int) -> bytes:
-    """One zlib stream, its deflate body compressed in parallel row slices."""
+def _zlib_stream(source, height: int, row_bytes: int, level: int) -> list[bytes]:
+    """One zlib stream, as its pieces, its deflate body compressed in parallel row slices."""
     slices = max(1, min(height, (height * row_bytes) // _SLICE_BYTES))
     bounds = np.linspace(0, height, slices + 1, dtype=int)
 
@@ -80,7 +84,7 @@ def _zlib_stream(source, height: int, row_bytes: int, level: int) -> bytes:
     for _, adler, length in parts:
         checksum = _adler32_combine(checksum, adler, length)
     # zlib header: deflate, 32K window; FLEVEL 0 (fastest), FCHECK makes it a multiple of 31
-    return b"".join([b"\x78\x01", *(body for body, _, _ in parts), struct.pack(">I", checksum)])
+    return [b"\x78\x01", *(body for body, _, _ in parts), struct.pack(">I", checksum)]
 
 
 def _rows(source, top: int, bottom: int) -> np.ndarray:

@@ -1,24 +1,30 @@
-"""One ONNX Runtime session per process, created once from a verified model file.
+"""One model, two ONNX Runtime sessions per process, created once from a verified model file.
 
-Requests never change the session: it is built at init and used read-only.
+Requests never change a session: both are built at init and used read-only.
 
-Memory (measured on u2netp, 2 vCPUs; figures in the README): the activations of one run
-peak near 210 MB. ONNX Runtime's default arena grows by powers of two and, with its
-memory-pattern planner, keeps ~470 MB; without any arena every run page-faults its
-activations anew (~45 % slower). So the session uses an arena that grows by exactly what
-is asked for (~210 MB, kept between runs: fast), and a run for a large image gives that
-memory back at its end, before the full-size picture is decoded, composed and encoded.
+Speed and memory (measured on u2netp, 2 vCPUs; figures in docs/engine.md): the `ALL`
+optimisation level's NCHWc layout is what makes ONNX Runtime's defaults ~20 % faster than
+`EXTENDED`, and its reordered copies are what its extra ~85 MB at peak are. So a picture
+below `LARGE_IMAGE_PIXELS` runs in the fast session (ALL), whose activations (~300 MB)
+stay in the arena between runs; a larger picture, whose full-size decode, compose and
+encode need the room, runs in the lean session (EXTENDED, ~210 MB), and its run gives the
+arena back at its end, before the full-size picture is decoded. Both draw on one arena that
+grows by exactly what is asked for (the default grows by powers of two and, with the
+memory-pattern planner, keeps ~470-620 MB); without any arena every run page-faults its
+activations anew (~45 % slower).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import Future
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from cutout.engine.helper import side_pool
 from cutout.engine.models import ModelSpec
 from cutout.engine.resampling import resize_mask, resize_picture
 from cutout.errors import ModelError
@@ -60,32 +66,65 @@ def _exact_arena_registered() -> bool:
         return _arena_state[0]
 
 
+_LEVELS = {
+    "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+def session_options(spec: ModelSpec, threads: int, lean: bool) -> ort.SessionOptions:
+    """Every session option, in one place: the fast session's, or the lean one's (`lean`),
+    with what the model's manifest entry asks for its variant (`session`) applied last."""
+    options = ort.SessionOptions()
+    # ALL adds NCHWc layout transforms: ~20 % faster runs on u2netp, whose reordered copies
+    # of the activations cost ~85 MB more at peak; the lean session stops at EXTENDED.
+    level = spec.session.optimisation or ("extended" if lean else "all")
+    options.graph_optimization_level = _LEVELS[level]
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    # No spinning, not even within a run (session.force_spinning_stop would stop it at the
+    # run's end): measured on u2netp, spinning between operators gains nothing on a quiet
+    # machine and doubles a run's time when anything else wants the CPU, as the helper
+    # thread, or Lambda's CPU quota at 1.7 vCPU, does.
+    config = {"session.intra_op.allow_spinning": "0"}
+    # The memory-pattern planner pre-allocates one block for the whole run's activations
+    # (measured: 620 MB with ALL, against ~300 MB without it) for no measurable speed.
+    options.enable_mem_pattern = False
+    options.enable_cpu_mem_arena = _exact_arena_registered()
+    if options.enable_cpu_mem_arena:
+        config["session.use_env_allocators"] = "1"
+    config.update(spec.session.config)
+    for key, value in config.items():
+        options.add_session_config_entry(key, value)
+    return options
+
+
+def _session(model: bytes, options: ort.SessionOptions) -> ort.InferenceSession:
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 class SegmentationModel:
     """A salient-object segmentation model: RGB image in, 8-bit mask at model size out."""
 
     def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
         self.spec = spec
-        options = ort.SessionOptions()
-        # EXTENDED, not ALL: ALL adds NCHWc layout transforms that hold reordered copies of
-        # the activations (+75 MB peak measured on u2netp).
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.intra_op_num_threads = threads or default_thread_count()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        # Idle ORT threads would otherwise spin after each run and steal the CPU credit
-        # that decoding and PNG encoding need right after inference.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.enable_mem_pattern = False
-        options.enable_cpu_mem_arena = _exact_arena_registered()
-        if options.enable_cpu_mem_arena:
-            options.add_session_config_entry("session.use_env_allocators", "1")
-        self.session = ort.InferenceSession(
-            spec.verified_bytes(), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.threads = threads or spec.session.threads or default_thread_count()
+        model = spec.verified_bytes()
+        self.session = _session(model, session_options(spec, self.threads, lean=False))
+        # A variant that names its optimisation level runs every picture in this session.
+        # Otherwise the lean session is built on the helper thread, after init has returned
+        # (cold init pays for one session); the first large picture waits for it if need be.
+        self._lean: Future[ort.InferenceSession] | None = None
+        if not spec.session.optimisation:
+            self._lean = side_pool().submit(
+                _session, model, session_options(spec, self.threads, lean=True))
+        del model
         self.input_name = self.session.get_inputs()[0].name
         check_graph(spec, self.session)
-        self.threads = options.intra_op_num_threads
         # A reduced decode stays 4x above the model input: at 2x the JPEG decoder's own
         # downscaling shifted thin subjects' masks (IoU 0.96 vs rembg); at 4x it matches.
         self.draft_size = (spec.input_size[0] * 4, spec.input_size[1] * 4)
@@ -93,7 +132,13 @@ class SegmentationModel:
         self._std = np.asarray(spec.std, dtype=np.float32)
         self._lock = threading.Lock()  # one inference at a time: threads are already in use
         self._release = ort.RunOptions()
-        self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        if _exact_arena_registered():
+            self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+    @property
+    def lean_session(self) -> ort.InferenceSession:
+        """The session for large pictures (waits for its build on first use)."""
+        return self.session if self._lean is None else self._lean.result()
 
     def preprocess(self, rgb: Image.Image) -> np.ndarray:
         """Resize and normalise as the family's reference pipeline does, vectorised."""
@@ -113,11 +158,14 @@ class SegmentationModel:
         """Run the network; the prediction (after the family's activation) as 0..255,
         min-max normalised or scaled as the family's reference does.
 
-        `release_memory` returns the activations' arena memory at the end of the run.
+        `release_memory` (a large picture): the lean session, and the arena's memory given
+        back at the end of the run.
         """
         with self._lock:
-            run_options = self._release if release_memory else None
-            outputs = self.session.run(None, {self.input_name: tensor}, run_options)
+            if release_memory:
+                outputs = self.lean_session.run(None, {self.input_name: tensor}, self._release)
+            else:
+                outputs = self.session.run(None, {self.input_name: tensor})
         prediction = _plane(outputs[self.spec.output_index])
         if self.spec.activation == "sigmoid":
             prediction = 1.0 / (1.0 + np.exp(-prediction))
