@@ -8,33 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerRequestEvent,
 )
 
 from cutout.api.authorizer import authorize
-from cutout.api.runtime import Handler, LazyEntryPoint
-from cutout.api.telemetry import NAMESPACE
+from cutout.api.runtime import Handler, LazyEntryPoint, entry, telemetry
 from cutout.data.accounts import AccountStore
 from cutout.service.keys import Authenticator
 from cutout.settings import Settings
 
 SERVICE = "authorizer"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+logger, _, metrics = telemetry(SERVICE)
 
 
 def make_handler(authenticator: Authenticator | None = None,
                  settings: Settings | None = None) -> Handler:
     """A handler with its collaborators; defaults are built from the environment on first use."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST,
-                                  log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-    @metrics.log_metrics
+    @entry(SERVICE, correlation_paths.API_GATEWAY_REST)
     def handle(event: dict, context: Any) -> dict:
         nonlocal authenticator
         if authenticator is None:

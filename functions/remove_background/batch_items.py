@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cutout.api.runtime import LazyEntryPoint
-from cutout.api.telemetry import NAMESPACE
+from cutout.api.runtime import LazyEntryPoint, entry, telemetry
 from cutout.data.batches import COUNTERS
 from cutout.service.batch_items import BatchItemProcessor
 from cutout.service.batch_setup import build_item_processor
@@ -22,20 +20,18 @@ from cutout.service.removal import build_removal_service
 from cutout.settings import Settings
 
 Handler = Callable[[dict, Any], dict]
+SERVICE = "batch-worker"
 
 
 def make_handler(processor: BatchItemProcessor | None = None,
                  settings: Settings | None = None) -> Handler:
     """A handler around one processor (built from the environment unless handed in)."""
-    logger, tracer = Logger(service="batch-worker"), Tracer(service="batch-worker")
-    metrics = Metrics(namespace=NAMESPACE, service="batch-worker")
+    logger, _, metrics = telemetry(SERVICE)
     if processor is None:
         configured = settings or Settings.from_env()
         processor = build_item_processor(configured, build_removal_service(configured))
 
-    @logger.inject_lambda_context(log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-    @metrics.log_metrics
+    @entry(SERVICE)
     def handle(event: dict, context: Any) -> dict:
         outcome = processor.process(event, context.get_remaining_time_in_millis)
         for status in COUNTERS:

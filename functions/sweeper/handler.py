@@ -13,12 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from cutout.api.runtime import Handler, LazyEntryPoint
-from cutout.api.telemetry import NAMESPACE
+from cutout.api.runtime import Handler, LazyEntryPoint, entry, telemetry
 from cutout.clock import Clock, utc_now
 from cutout.data.stores import Stores
 from cutout.errors import SweepIncomplete
@@ -27,9 +25,7 @@ from cutout.service.retention import RetentionRule, Sweeper
 from cutout.settings import Settings
 
 SERVICE = "sweeper"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+logger, _, metrics = telemetry(SERVICE)
 
 # Stop listing this long before the timeout, leaving time for the last DeleteObjects call.
 TIME_MARGIN_MS = 20_000
@@ -70,10 +66,7 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
                                             clock=clock or utc_now)
         return reconciler
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE,
-                                  log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-    @metrics.log_metrics
+    @entry(SERVICE, correlation_paths.EVENT_BRIDGE)
     def handle(event: dict, context: Any) -> dict:
         def out_of_time() -> bool:
             return bool(context.get_remaining_time_in_millis() < TIME_MARGIN_MS)

@@ -30,7 +30,10 @@ from cutout.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 PHOTOS = ROOT / "tests" / "fixtures" / "photos"
-SERVICES = ("authorizer", "account", "uploads", "remove-background", "sweeper")
+# Every function's Powertools service, and the library's own logger (`cutout`), which each
+# entry point writes through its function's JSON logger (cutout.api.runtime.entry).
+SERVICES = ("authorizer", "account", "uploads", "remove-background", "sweeper", "batch-worker",
+            "cutout")
 REGION = "us-east-1"
 
 
@@ -169,6 +172,20 @@ def answer_of(raw: dict) -> Answer:
 
 
 # --- logs ---------------------------------------------------------------------------------
+class _SameFormat(logging.StreamHandler):
+    """A listener that writes each record as the logger's own handler formats it (Powertools
+    JSON), found when the record comes: the library's logger gets its function's handler only
+    when an entry point runs."""
+
+    def __init__(self, stream: io.StringIO, target: logging.Logger) -> None:
+        super().__init__(stream)
+        self._target = target
+
+    def format(self, record: logging.LogRecord) -> str:
+        source = next((h for h in self._target.handlers if h is not self and h.formatter), None)
+        return source.format(record) if source else super().format(record)
+
+
 class LogCapture:
     """Everything the functions logged (Powertools JSON) plus what was printed (EMF metrics)."""
 
@@ -180,10 +197,7 @@ class LogCapture:
     def start(self) -> None:
         for name in SERVICES:
             target = logging.getLogger(name)
-            handler = logging.StreamHandler(self._stream)
-            existing = next((h for h in target.handlers if h.formatter), None)
-            if existing is not None:
-                handler.setFormatter(existing.formatter)
+            handler = _SameFormat(self._stream, target)
             target.addHandler(handler)
             self._handlers.append((target, handler))
 

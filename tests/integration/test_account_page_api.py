@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import boto3
@@ -129,7 +130,7 @@ def test_a_failed_removal_is_not_counted(gateway, caller):
 
 
 def test_a_counter_that_cannot_be_written_never_costs_the_caller_the_cutout(
-        settings, stores, accounts, caller, png_image, caplog):
+        settings, stores, accounts, caller, png_image, logs):
     # Given a remove-background function whose usage table cannot be written
     from cutout.data.accounts import AccountStore
     from cutout.engine import Engine
@@ -146,14 +147,17 @@ def test_a_counter_that_cannot_be_written_never_costs_the_caller_the_cutout(
                       {"remove_background": load_function("remove_background")
                        .make_handler(service)})
     # When a removal succeeds
-    with caplog.at_level("WARNING"):
-        answer = gateway.request("POST", "/v1/remove-background", key=caller.secret,
-                                 headers={"Content-Type": "image/png"}, body=png_image)
-    # Then the caller still gets the cutout, and the log says the count was lost (no data)
+    answer = gateway.request("POST", "/v1/remove-background", key=caller.secret,
+                             headers={"Content-Type": "image/png"}, body=png_image)
+    # Then the caller still gets the cutout, and the function's JSON log says the count was
+    # lost (the library's line, with the function's request id; no data)
     assert answer.status == 200
     assert answer.body[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "usage not counted" in caplog.text
-    assert "ResourceNotFoundException" in str([r.__dict__ for r in caplog.records])
+    (line,) = [json.loads(text) for text in logs.text().splitlines()
+               if text.startswith("{") and "usage not counted" in text]
+    assert line["error_code"] == "ResourceNotFoundException"
+    assert line["level"] == "WARNING" and line["service"] == "remove-background"
+    assert line["function_request_id"]
 
 
 def test_the_script_calls_the_api_by_relative_paths_only(gateway):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -27,6 +28,48 @@ def telemetry(service: str) -> tuple[Logger, Tracer, Metrics]:
             Metrics(namespace=NAMESPACE, service=service))
 
 
+def entry(service: str, correlation_path: str | None = None) -> Callable[[Handler], Handler]:
+    """The one shape of every function's Lambda handler: Powertools' logger (the request id,
+    the event never logged, keys cleared after each call), tracer (no response or error
+    recorded: they can hold image bytes and signed URLs) and metrics around `handle`, and the
+    library's own log lines (`cutout.*`) written by the same JSON logger, so they carry the
+    request id and reach whatever listens to the function's logs."""
+    logger, tracer, metrics = telemetry(service)
+
+    def wrap(handle: Handler) -> Handler:
+        instrumented = logger.inject_lambda_context(
+            tracer.capture_lambda_handler(metrics.log_metrics(handle), capture_response=False,
+                                          capture_error=False),
+            correlation_id_path=correlation_path, log_event=False, clear_state=True)
+
+        @wraps(handle)
+        def run(event: dict, context: Any) -> dict:
+            _library_logs_through(logger)
+            return instrumented(event, context)
+
+        return run
+
+    return wrap
+
+
+_LIBRARY = logging.getLogger("cutout")
+_through: list[logging.Handler] = []  # the function handler the library writes through now
+
+
+def _library_logs_through(logger: Logger) -> None:
+    """Write the library's `cutout` logger through `logger`'s JSON handler, set on every call:
+    in Lambda one function runs per process; the local stack runs them all in one. Any other
+    handler (a test's listener) stays."""
+    handler = logger.registered_handler
+    if _through != [handler]:
+        for previous in _through:
+            _LIBRARY.removeHandler(previous)
+        _through[:] = [handler]
+        _LIBRARY.addHandler(handler)
+    _LIBRARY.setLevel(logger.log_level)
+    _LIBRARY.propagate = False  # not also the Lambda runtime's plain-text root handler
+
+
 def resolve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
     """`app.resolve`, then drop the event Powertools keeps on the router class.
 
@@ -48,17 +91,14 @@ def api_handler(service: str, routers: Sequence[Router],
     `dependencies` names a factory per collaborator (stores, services, engine): each is
     built the first time a route asks for it and never again; they hold no request data.
     """
-    logger, tracer, metrics = telemetry(service)
+    logger, _, metrics = telemetry(service)
     app = APIGatewayRestResolver()
     register_error_handlers(app, logger, metrics)
     for router in routers:
         app.include_router(router)
     collaborators = Collaborators(dependencies)
 
-    @logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-    @metrics.log_metrics
+    @entry(service, correlation_paths.API_GATEWAY_REST)
     def handle(event: dict, context: Any) -> dict:
         for router in routers:  # several handlers may share a router (tests): point it here
             router.api_resolver = app
