@@ -4,9 +4,9 @@ The worker is the inference image with another entry point (`batch_items.handler
 engine, same isolated subnets, its own role (no allow-listed bucket: it reaches them only
 through a session of the batch-job role that each job's policy narrows to its two prefixes)
 and a longer timeout than the API's 29 s, so one invocation handles a batch of images. The
-API function gets what starting and reading jobs needs, and may assume the batch-job role
-too, for `image_url` reads of one allow-listed object each. Built only when the allow-lists
-name buckets.
+API function gets what starting and reading jobs needs, and may assume the image-url role
+(GetObject on the source buckets' objects, nothing else) for `image_url` reads of one
+allow-listed object each. Built only when the allow-lists name buckets.
 """
 
 from __future__ import annotations
@@ -60,9 +60,10 @@ def batch_resources(scope: Construct, settings: DeploymentSettings) -> dict[str,
     return {"batch_state_machine_arn": state_machine_arn(scope) if enabled else "",
             "batch_source_buckets": ",".join(settings.batch_source_buckets),
             "batch_destination_buckets": ",".join(settings.batch_destination_buckets),
-            # the worker's and the API function's (Batch): the role each job's session, and
-            # each image_url read's, is a session of
-            "batch_job_role_arn": ""}
+            # only the worker's (Batch._worker): the role it assumes for each job
+            "batch_job_role_arn": "",
+            # only the API function's (Batch._image_url_role): the role of each image_url read
+            "image_url_role_arn": ""}
 
 
 def allow_listed_buckets(scope: Construct, settings: DeploymentSettings) -> list[s3.IBucket]:
@@ -114,19 +115,25 @@ class Batch(Construct):
         if api_function.role is None:
             raise ValueError("the API function has no role to grant batch access to")
         self._grant_api(cast(iam.Role, api_function.role), table, transient_bucket, sources)
-        self._grant_image_urls(cast(iam.Role, api_function.role),
-                               cast(lambda_.Function, api_function))
+        self.image_url_role = self._image_url_role(cast(iam.Role, api_function.role),
+                                                   cast(lambda_.Function, api_function), sources)
 
-    def _grant_image_urls(self, role: iam.Role, api_function: lambda_.Function) -> None:
+    def _image_url_role(self, api_role: iam.Role, api_function: lambda_.Function,
+                        sources: list[s3.IBucket]) -> iam.Role:
         """`image_url` (cutout.service.image_url): the API function reads an allow-listed
-        object only as a session of the batch-job role whose policy names that one object
-        (cutout.data.batch_access.ObjectAccess), so its own role still holds no allow-listed
-        bucket (issue 23) and IAM bounds each read to the object the request named."""
-        self.job_role.assume_role_policy.add_statements(iam.PolicyStatement(  # type: ignore[union-attr]
-            actions=["sts:AssumeRole"], principals=[iam.ArnPrincipal(role.role_arn)]))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sts:AssumeRole"], resources=[self.job_role.role_arn]))
-        api_function.add_environment(env_name("batch_job_role_arn"), self.job_role.role_arn)
+        object only as a session of this role, whose policy names that one object
+        (cutout.data.object_access). The role itself may only read source objects (no list,
+        no destination, no key), so the API function's own role still holds no allow-listed
+        bucket and no session of it can write anywhere."""
+        role = iam.Role(self, "ImageUrlRole", assumed_by=api_role,
+                        description="cutout image-url: reads the one allow-listed source "
+                                    "object each session's policy names",
+                        max_session_duration=Duration.hours(1))
+        api_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sts:AssumeRole"], resources=[role.role_arn]))
+        grant_buckets(role, sources, "s3:GetObject")  # read only: never List, Put or Delete
+        api_function.add_environment(env_name("image_url_role_arn"), role.role_arn)
+        return role
 
     def _job_role(self, worker_role: iam.Role, key: kms.IKey, sources: list[s3.IBucket],
                   destinations: list[s3.IBucket]) -> iam.Role:

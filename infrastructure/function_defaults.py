@@ -25,7 +25,7 @@ from infrastructure.settings import DeploymentSettings, SettingsError
 # Runtime fields whose values are resources of this stack rather than settings.
 RESOURCE_FIELDS = ("accounts_table", "transient_bucket", "training_bucket", "kms_key_id",
                    "batch_state_machine_arn", "batch_source_buckets", "batch_destination_buckets",
-                   "batch_job_role_arn")
+                   "batch_job_role_arn", "image_url_role_arn")
 
 
 def function_environment(settings: DeploymentSettings, resources: dict[str, str],

@@ -51,6 +51,9 @@ class Settings:
     # The role each job's items are read and written as, under a session policy naming only
     # the job's two prefixes (data.batch_access); empty: the worker's own credentials.
     batch_job_role_arn: str = ""
+    # The role an `image_url` read of an allow-listed object is made as, under a session
+    # policy naming only that object (data.object_access); empty: no allow-listed image_url.
+    image_url_role_arn: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -177,31 +177,47 @@ def test_sources_are_only_listed_and_read_and_only_allow_listed_buckets_appear(s
             assert ":s3:::*" not in json.dumps(resource)
 
 
-def test_only_the_worker_and_the_api_function_may_assume_the_batch_job_role(synth):
-    (lid,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith("BatchJobRole")]
+def _only_assumed_by(synth, role_prefix: str, principal_role: str, function_prefix: str,
+                     variable: str) -> str:
+    """The role's one trust statement names one role of ours, which alone may assume it,
+    and only that role's function is told its ARN; its logical id."""
+    (lid,) = [k for k in synth.resources("AWS::IAM::Role") if k.startswith(role_prefix)]
     trust = synth.resources("AWS::IAM::Role")[lid]["Properties"]["AssumeRolePolicyDocument"]
-    principals = json.dumps([s["Principal"] for s in trust["Statement"]])
-    assert [s["Action"] for s in trust["Statement"]] == ["sts:AssumeRole"] * 2
-    # the worker (each job's session) and the API function (each image_url read's session)
-    assert principals.count("BatchWorkerBaseRole") == 1
-    assert principals.count("InferenceBaseRole") == 1
-    assert "Service" not in principals
-    for role in ("BatchWorkerBaseRole", "InferenceBaseRole"):
-        assumes = [s for s in statements(synth, role) if "sts:AssumeRole" in _actions(s)]
-        assert [_resources(s) for s in assumes] == [[{"Fn::GetAtt": [lid, "Arn"]}]]
-    for prefix in ("BatchWorker", "Inference"):
-        function = next(v["Properties"] for k, v in synth.resources(
-            "AWS::Lambda::Function").items() if k.startswith(prefix))
-        assert function["Environment"]["Variables"]["CUTOUT_BATCH_JOB_ROLE_ARN"] == {
-            "Fn::GetAtt": [lid, "Arn"]}
-    # the other functions get the variable empty: they never assume it
-    for lid_, function in synth.resources("AWS::Lambda::Function").items():
-        if not lid_.startswith(("BatchWorker", "Inference")):
-            variables = function["Properties"].get("Environment", {}).get("Variables", {})
-            assert variables.get("CUTOUT_BATCH_JOB_ROLE_ARN", "") == ""
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRole"
+    assert json.dumps(statement["Principal"]).count(principal_role) == 1
+    assert "Service" not in statement["Principal"]
+    for role in synth.resources("AWS::IAM::Role"):
+        assumes = [s for s in statements(synth, role) if "sts:AssumeRole" in _actions(s)
+                   and {"Fn::GetAtt": [lid, "Arn"]} in _resources(s)]
+        assert bool(assumes) == role.startswith(principal_role), role
+    for function_lid, function in synth.resources("AWS::Lambda::Function").items():
+        value = function["Properties"].get("Environment", {}).get("Variables", {}).get(
+            variable, "")
+        # the other functions get the variable empty: they never assume it
+        assert value == ({"Fn::GetAtt": [lid, "Arn"]}
+                         if function_lid.startswith(function_prefix) else ""), function_lid
+    return lid
+
+
+def test_only_the_worker_may_assume_the_batch_job_role_and_it_knows_which(synth):
+    _only_assumed_by(synth, "BatchJobRole", "BatchWorkerBaseRole", "BatchWorker",
+                     "CUTOUT_BATCH_JOB_ROLE_ARN")
     job = statements(synth, "BatchJobRole")
     assert sorted(a for s in job for a in _actions(s) if a.startswith("kms:")) == [
         "kms:GenerateDataKey"]
+
+
+def test_only_the_api_function_may_assume_the_image_url_role_which_only_reads_sources(synth):
+    # image_url reads (cutout.data.object_access): a session per read, its policy naming the
+    # one object; the role itself may only GetObject in the source buckets
+    _only_assumed_by(synth, "BatchImageUrlRole", "InferenceBaseRole", "Inference",
+                     "CUTOUT_IMAGE_URL_ROLE_ARN")
+    role = statements(synth, "BatchImageUrlRole")
+    assert sorted({a for s in role for a in _actions(s)}) == ["s3:GetObject"]
+    assert _buckets_in(role, "s3:GetObject") == {SOURCE}
+    for statement in role:
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
 
 
 def test_the_api_function_may_start_and_read_only_this_state_machine(synth):

@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 import boto3
 from integration_support import REGION, disc_image, load_function
 from PIL import Image
-from policy_check import JOB_ROLE_ARN
+from policy_check import IMAGE_URL_ROLE_ARN, JOB_ROLE_ARN
 
 from cutout.local.batch_machine import create_batch_machine
 from cutout.settings import Settings, env_name
@@ -30,7 +30,8 @@ def allow_listed(settings: Settings, **overrides) -> Settings:
     # each job's items through a session of the batch-job role, as in the stack
     values = {"batch_source_buckets": SOURCE_BUCKET,
               "batch_destination_buckets": f"{DESTINATION_BUCKET},{SOURCE_BUCKET}",
-              "batch_job_role_arn": JOB_ROLE_ARN, **overrides}
+              "batch_job_role_arn": JOB_ROLE_ARN, "image_url_role_arn": IMAGE_URL_ROLE_ARN,
+              **overrides}
     return replace(settings, **values)
 
 

@@ -39,6 +39,13 @@ STATE_MACHINE_FUNCTION = "state-machine"
 JOB_FUNCTION = "batch-job"
 JOB_ROLE_ID = "BatchJobRole"  # the start of its logical id
 JOB_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cutout-batch-job"
+# The image-url role the API function assumes per image_url read (cutout.data.object_access).
+IMAGE_URL_FUNCTION = "image-url"
+IMAGE_URL_ROLE_ID = "BatchImageUrlRole"
+IMAGE_URL_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cutout-image-url"
+# assumed roles: logical-id prefix -> (the principal their sessions are recorded as, ARN)
+ASSUMED_ROLES = {JOB_ROLE_ID: (JOB_FUNCTION, JOB_ROLE_ARN),
+                 IMAGE_URL_ROLE_ID: (IMAGE_URL_FUNCTION, IMAGE_URL_ROLE_ARN)}
 
 
 @dataclass
@@ -103,8 +110,9 @@ class Policies:
 
     @staticmethod
     def role_arn(lid: str) -> str:
-        if lid.startswith(JOB_ROLE_ID):
-            return JOB_ROLE_ARN
+        for prefix, (_, arn) in ASSUMED_ROLES.items():
+            if lid.startswith(prefix):
+                return arn
         return f"arn:aws:iam::{ACCOUNT}:role/{lid}"
 
     def resolve(self, value: Any) -> Any:
@@ -148,8 +156,9 @@ class Policies:
         for resource in self._of_type("AWS::StepFunctions::StateMachine").values():
             roles[STATE_MACHINE_FUNCTION] = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         for lid in self._of_type("AWS::IAM::Role"):
-            if lid.startswith(JOB_ROLE_ID):
-                roles[JOB_FUNCTION] = lid
+            for prefix, (function, _) in ASSUMED_ROLES.items():
+                if lid.startswith(prefix):
+                    roles[function] = lid
         return roles
 
     def _role_statements(self, role: str) -> list[Statement]:

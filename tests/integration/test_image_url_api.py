@@ -1,5 +1,5 @@
 """`image_url` on both removal routes, against moto: an allow-listed object under the caller's
-folder is read through a session of the batch-job role whose policy names only that object
+folder is read through a session of the image-url role whose policy names only that object
 (HEAD before GET, size-bounded); the caller's own upload named as an S3 location is an
 upload; anything else is refused before any read, with what is accepted."""
 
@@ -15,9 +15,9 @@ from aws_call_recorder import RECORDER
 from batch_support import OUTSIDE_BUCKET, SOURCE_BUCKET, allow_listed, image, put
 from integration_support import REGION, Gateway, load_function
 from PIL import Image
-from policy_check import JOB_ROLE_ARN
+from policy_check import IMAGE_URL_FUNCTION, IMAGE_URL_ROLE_ARN
 
-from cutout.data.batch_access import ObjectAccess
+from cutout.data.object_access import ObjectAccess
 from cutout.errors import ImageTooLarge
 
 JSON = {"Content-Type": "application/json"}
@@ -51,7 +51,8 @@ def removebg(gateway, caller, url, accept="*/*"):
 
 
 def session_calls(key: str) -> list:
-    return [r for r in RECORDER.requests if r.function == "batch-job" and r.resource.endswith(key)]
+    return [r for r in RECORDER.requests
+            if r.function == IMAGE_URL_FUNCTION and r.resource.endswith(key)]
 
 
 def test_an_allow_listed_object_of_the_account_is_cut_out_through_a_one_object_session(
@@ -64,7 +65,7 @@ def test_an_allow_listed_object_of_the_account_is_cut_out_through_a_one_object_s
     # Then its cutout comes back inline, the size of the object's image
     assert answer.status == 200, answer.body
     assert Image.open(io.BytesIO(answer.body)).size == (96, 64)
-    # And it was read as the batch-job role, HEAD (s3:GetObject) and GET, under a session
+    # And it was read as the image-url role, HEAD (s3:GetObject) and GET, under a session
     # policy that names that one object and nothing else
     calls = session_calls(key)
     assert {c.call for c in calls} == {"s3:HeadObject", "s3:GetObject"}
@@ -128,12 +129,12 @@ def test_a_missing_object_is_not_found_and_never_listed(url_gateway, caller):
 
 def test_an_object_over_the_bound_is_refused_by_its_head_before_a_byte_is_read(
         url_settings, caller, monkeypatch):
-    from cutout.data import batch_access
+    from cutout.data import object_access
 
     key = f"{caller.account_id}/big.png"
     put(SOURCE_BUCKET, key, b"\x89PNG" + bytes(2048))
     calls: list[str] = []
-    original = batch_access.s3_client
+    original = object_access.s3_client
 
     def session_client(**kwargs):  # the session's own client, its calls counted
         client = original(**kwargs)
@@ -141,12 +142,12 @@ def test_an_object_over_the_bound_is_refused_by_its_head_before_a_byte_is_read(
                                     lambda model, **_: calls.append(model.name))
         return client
 
-    monkeypatch.setattr(batch_access, "s3_client", session_client)
+    monkeypatch.setattr(object_access, "s3_client", session_client)
     with pytest.raises(ImageTooLarge):
-        ObjectAccess(JOB_ROLE_ARN).read(caller.account_id, "req-1", SOURCE_BUCKET, key, 1024)
+        ObjectAccess(IMAGE_URL_ROLE_ARN).read(caller.account_id, "req-1", SOURCE_BUCKET, key, 1024)
     assert calls == ["HeadObject"]
     # and within the bound, one GET of that version follows the HEAD
-    assert ObjectAccess(JOB_ROLE_ARN).read(caller.account_id, "req-2", SOURCE_BUCKET, key,
+    assert ObjectAccess(IMAGE_URL_ROLE_ARN).read(caller.account_id, "req-2", SOURCE_BUCKET, key,
                                            4096).startswith(b"\x89PNG")
     assert calls == ["HeadObject", "HeadObject", "GetObject"]
 

@@ -23,6 +23,7 @@ import requests
 from aws_call_recorder import RECORDER, Request
 from batch_support import (
     DESTINATION_BUCKET,
+    OUTSIDE_BUCKET,
     SOURCE_BUCKET,
     batch_handler,
     batch_settings,
@@ -32,7 +33,7 @@ from batch_support import (
     wait,
 )
 from integration_support import Gateway, LocalContext, load_function
-from policy_check import TABLE, Policies
+from policy_check import IMAGE_URL_FUNCTION, TABLE, Policies
 from served_calls import served_calls
 
 from cutout.data import schema
@@ -253,18 +254,50 @@ def test_a_jobs_session_cannot_reach_another_accounts_prefix(policies, every_fun
 
 
 def test_an_image_url_session_reads_only_the_object_it_names(policies, every_function_once):
-    # The API function reads an image_url only as the batch-job role, under a session policy
-    # naming the one object (cutout.data.batch_access.ObjectAccess): IAM bounds each read.
-    reads = [r for r in _recorded() if r.function == "batch-job" and "/url/" in r.resource]
-    assert reads and all(r.session_policy for r in reads)
+    # The API function reads an image_url only as the image-url role, under a session policy
+    # naming the one object (cutout.data.object_access): IAM bounds each read.
+    reads = [r for r in _recorded() if r.function == IMAGE_URL_FUNCTION]
+    assert reads and all(r.session_policy and "/url/" in r.resource for r in reads)
     assert {r.call for r in reads} == {"s3:HeadObject", "s3:GetObject"}
     assert any(r.function == "remove-background" and r.action == "sts:AssumeRole"
                for r in _recorded())
-    bucket, key = reads[0].resource.removeprefix("arn:aws:s3:::").split("/", 1)
-    for other in (f"{key}.other", key.replace("/url/a.png", "/in/a.png"), "other-account/a.png"):
-        (verdict, *_) = policies.evaluate(replace(reads[0],
-                                                  resource=f"arn:aws:s3:::{bucket}/{other}"))
-        assert not verdict.allowed and "the session policy" in verdict.why
+    read = next(r for r in reads if r.call == "s3:GetObject")
+    bucket, key = read.resource.removeprefix("arn:aws:s3:::").split("/", 1)
+    me, _ = key.split("/", 1)
+    # another object of the account, and another account's object, in the allow-listed bucket:
+    # denied by the session policy (the role alone would allow them: the session bounds it)
+    for other in (f"{key}.other", f"{me}/in/a.png", f"acc_someone_else/{key}"):
+        elsewhere = replace(read, resource=f"arn:aws:s3:::{bucket}/{other}")
+        (verdict, *_) = policies.evaluate(elsewhere)
+        assert not verdict.allowed and "the session policy" in verdict.why, verdict.why
+        (unbounded, *_) = policies.evaluate(replace(elsewhere, session_policy=""))
+        assert unbounded.allowed, unbounded.why
+
+
+def test_the_image_url_role_can_only_read_source_objects(policies):
+    # Even a session with no session policy at all: no bucket off the source list (the
+    # destinations, the stack's own, any other), no list, no write, no delete
+    denied = [
+        ("s3:GetObject", f"arn:aws:s3:::{OUTSIDE_BUCKET}/acc_1/a.png"),
+        ("s3:GetObject", f"arn:aws:s3:::{DESTINATION_BUCKET}/acc_1/a.png"),
+        ("s3:GetObject", "arn:aws:s3:::cutout-test-training/training/acc_1/r/input"),
+        ("s3:GetObject", "arn:aws:s3:::cutout-test-transient/uploads/acc_1/x"),
+        ("s3:ListBucket", f"arn:aws:s3:::{SOURCE_BUCKET}"),
+        ("s3:PutObject", f"arn:aws:s3:::{SOURCE_BUCKET}/acc_1/a.png"),
+        ("s3:PutObject", f"arn:aws:s3:::{DESTINATION_BUCKET}/acc_1/cutouts/a.png"),
+        ("s3:DeleteObject", f"arn:aws:s3:::{SOURCE_BUCKET}/acc_1/a.png"),
+    ]
+    for action, resource in denied:
+        (verdict, *_) = policies.evaluate(Request(IMAGE_URL_FUNCTION, action, action, resource))
+        assert not verdict.allowed, (action, resource, verdict.why)
+    (allowed, *_) = policies.evaluate(Request(
+        IMAGE_URL_FUNCTION, "s3:GetObject", "s3:GetObject",
+        f"arn:aws:s3:::{SOURCE_BUCKET}/acc_1/a.png"))
+    assert allowed.allowed, allowed.why
+    # and the API function's own role reads no allow-listed bucket
+    (own, *_) = policies.evaluate(Request("remove-background", "s3:GetObject", "s3:GetObject",
+                                          f"arn:aws:s3:::{SOURCE_BUCKET}/acc_1/a.png"))
+    assert not own.allowed, own.why
 
 
 def test_the_image_function_cannot_write_an_opt_in_or_a_key(policies):

@@ -52,6 +52,7 @@ CATALOGUE_BUCKET = "cutout-local-catalogue"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # moto's one account: where its STS makes the batch-job role's sessions
 BATCH_JOB_ROLE_ARN = "arn:aws:iam::123456789012:role/cutout-batch-job"
+IMAGE_URL_ROLE_ARN = "arn:aws:iam::123456789012:role/cutout-image-url"
 IN_MEMORY_OBJECT_BYTES = 128 * 1024 * 1024
 # the stack's default `training_retention_days` (the functions' own default: one source)
 TRAINING_RETENTION_DAYS: int = default("training_retention_days")
@@ -101,6 +102,8 @@ class LocalResources:
             "CUTOUT_BATCH_DESTINATION_BUCKETS": self.catalogue_bucket,
             # each job's items through its own session (moto's STS enforces no policy)
             "CUTOUT_BATCH_JOB_ROLE_ARN": BATCH_JOB_ROLE_ARN,
+            # each image_url read through a one-object session of its role
+            "CUTOUT_IMAGE_URL_ROLE_ARN": IMAGE_URL_ROLE_ARN,
         }
 
     def environment(self) -> dict[str, str]:

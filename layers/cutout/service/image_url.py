@@ -4,8 +4,8 @@ A location is this account's when it is an object under `<account_id>/` in a buc
 deployment's source allow-list (the batches' list and folder rule, so one setting and one
 rule say what an account's images are), or this account's own upload in the transient
 bucket. Anything else is refused before any AWS call, with a message naming what is
-accepted. An allow-listed object is read through a session of the batch-job role whose
-policy names that one object (`cutout.data.batch_access.ObjectAccess`), HEAD before GET,
+accepted. An allow-listed object is read through a session of the image-url role whose
+policy names that one object (`cutout.data.object_access.ObjectAccess`), HEAD before GET,
 bounded like an upload; an upload is read as an `upload_id` would be.
 """
 
@@ -55,8 +55,8 @@ class ImageUrls:
         if not location.key.startswith(account_folder(account_id)):
             self._refuse(account_id, "the key is outside this account's folder")
         if self._reader is None:
-            raise ConfigurationError("image_url needs the batch-job role to read with "
-                                     "(CUTOUT_BATCH_JOB_ROLE_ARN)")
+            raise ConfigurationError("image_url needs the image-url role to read with "
+                                     "(CUTOUT_IMAGE_URL_ROLE_ARN)")
         return location
 
     def read(self, location: BucketObject, account_id: str, request_id: str,
@@ -93,9 +93,9 @@ class ImageUrls:
 def build_image_urls(settings: Any) -> ImageUrls:
     """The rule of a deployment: its source allow-list, its transient bucket, its region."""
     from cutout.data.aws import current_region
-    from cutout.data.batch_access import ObjectAccess
+    from cutout.data.object_access import ObjectAccess
     from cutout.service.batch import AllowList
 
     allow = AllowList.from_settings(settings)
-    reader = ObjectAccess(settings.batch_job_role_arn) if settings.batch_job_role_arn else None
+    reader = ObjectAccess(settings.image_url_role_arn) if settings.image_url_role_arn else None
     return ImageUrls(allow.sources, settings.transient_bucket, current_region(), reader)
