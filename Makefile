@@ -57,10 +57,11 @@ typecheck: $(STAMP)  ## mypy over layers/, functions/ and infrastructure/
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)  ## engine, soft-edge, per-model quality and image cold-start benchmarks against rembg (prints tables)
+bench: $(STAMP)  ## engine, soft-edge, per-model quality, int8/fp16 and image cold-start benchmarks against rembg (prints tables)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_edges.py
 	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_variants.py
 	$(BIN)/python benchmarks/bench_cold_start.py
 
 synth: $(STAMP)  ## synthesize the CDK app without Docker or an AWS account
