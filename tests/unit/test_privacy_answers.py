@@ -93,10 +93,12 @@ def test_with_batches_on_the_answers_name_step_functions_the_worker_and_the_buck
     assert "batch worker" in services
     assert "brand-photos" in topics["upload"] and "brand-cutouts" in topics["upload"]
     assert "90 days" in topics["upload"]
+    assert "image_url" in topics["upload"] and "ever fetched" in topics["upload"]
     assert "this API only" not in topics["upload"]
     assert "`states` interface endpoint" in topics["network"]
     assert "`sts` one" in topics["network"] and "own" in topics["network"]
     # And with batches off, none of it is said
     off = answers(BASE)
     assert "Step Functions" not in off["upload"] + off["network"] + off["subprocessors"]
+    assert "image_url" not in off["upload"]
     assert "this API only" in off["upload"]

@@ -155,6 +155,10 @@ def _upload(d: Deployment) -> str:
                  f"batch inputs are captured for training too. Step Functions keeps each "
                  f"execution's history (buckets, prefixes, object keys, the account id; never "
                  f"image bytes) for {STEP_FUNCTIONS_HISTORY_DAYS} days.")
+        text += (f" A removal may also name an image already in "
+                 f"{_listed(d.batch_source_buckets)} by image_url (s3://<bucket>/<your "
+                 f"account id>/...): it is read there through S3's API, and no URL on the "
+                 f"internet is ever fetched.")
     return text
 
 
