@@ -15,7 +15,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
+from cutout.api.gateway_errors import GATEWAY_ERRORS, GATEWAY_HEADERS, retry_after
 from cutout.api.gateway_templates import BODY_TEMPLATES
 
 # The gateway's own answers, from the library's table (the local gateway renders the same
@@ -25,13 +25,12 @@ ERROR_RESPONSES = tuple(
     (apigw.ResponseType.of(error.response_type),
      str(error.status) if error.status else None, BODY_TEMPLATES[error.response_type])
     for error in GATEWAY_ERRORS)
-# Headers every gateway answer carries, like every handler answer. Values are mapping
-# expressions: `context.requestId` (unquoted) is the request id, a value in single quotes is
-# a static string.
+# Headers every gateway answer carries, like every handler answer (`GATEWAY_HEADERS`, the
+# retention receipt `none` among them). Values are mapping expressions: `context.requestId`
+# (unquoted) is the request id, a value in single quotes is a static string.
 GATEWAY_RESPONSE_HEADERS = {
-    "Content-Type": "'application/json'",
+    **{name: f"'{value}'" for name, value in GATEWAY_HEADERS.items()},
     "X-Request-Id": "context.requestId",
-    "Cache-Control": "'no-store'",
 }
 
 

@@ -10,7 +10,6 @@ uploads.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -52,10 +51,8 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
         nonlocal service
         if service is None:
             current, built = current_stores()
-            rule = RetentionRule(
-                sweep_interval=timedelta(minutes=current.sweep_interval_minutes),
-                result_link_life=timedelta(seconds=current.result_url_ttl_seconds))
-            service = Sweeper(built.transient, rule, clock=clock or utc_now)
+            service = Sweeper(built.transient, RetentionRule.from_settings(current),
+                              clock=clock or utc_now)
         return service
 
     def training_reconciler() -> TrainingReconciler:

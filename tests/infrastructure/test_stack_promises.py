@@ -602,6 +602,9 @@ def test_gateway_responses_speak_both_contracts_by_substitution_alone(
     assert headers["gatewayresponse.header.X-Request-Id"] == "context.requestId"
     assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
     assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
+    assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+    # A refusal of the gateway's runs no handler and writes nothing: its receipt says so
+    assert headers["gatewayresponse.header.X-Cutout-Retention"] == "'none'"
     if code in ("throttled", "service_unavailable"):  # the same request may come back
         assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
     if response_type == "ACCESS_DENIED":  # which refusal: the authorizer's verdict

@@ -242,11 +242,34 @@ def test_a_result_whose_link_cannot_be_signed_is_deleted(settings, stores, fault
     signing = faults.fail("s3", "GetObject", S3_FAULTS["timeout"], **PRESIGNING)
     # When the upload is cut out
     answer = remove_upload(gateway, caller, UPLOAD_ID)
-    # Then it is a 503 and the stored result went with its link: no orphan object
+    # Then it is a 503 and the stored result went with its link: no orphan object, and the
+    # answer's retention receipt says nothing was stored
     assert signing.calls == 1
     assert_unavailable(answer)
     assert keys_under(settings.transient_bucket, schema.RESULTS_PREFIX) == []
+    assert answer.headers["X-Cutout-Retention"] == "none"
     assert_clean_logs(all_logs(logs, caplog), caller.secret, png_image, UPLOAD_ID)
+
+
+def test_a_result_that_outlives_its_failed_answer_is_named_on_that_answer(
+        settings, stores, faults, caller, png_image):
+    # Given an upload, signing the result's link failing, and then its deletion failing too
+    put_upload(settings, caller.account_id, UPLOAD_ID, png_image)
+    gateway = removal_gateway(settings, stores)
+    faults.fail("s3", "GetObject", S3_FAULTS["timeout"], **PRESIGNING)
+    faults.fail("s3", "DeleteObjects", S3_FAULTS["throttled"])
+    # When the upload is cut out
+    answer = remove_upload(gateway, caller, UPLOAD_ID)
+    # Then the 503 says what the request left written: the result, until the sweeper's bound
+    assert_unavailable(answer)
+    [result] = keys_under(settings.transient_bucket, schema.RESULTS_PREFIX)
+    kind, _, delete_by = answer.headers["X-Cutout-Retention"].partition("=")
+    assert kind == "result"
+    written = boto3.client("s3", region_name=REGION).head_object(
+        Bucket=settings.transient_bucket, Key=result)["LastModified"]
+    bound = datetime.strptime(delete_by, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - written
+    # (the link's 300 s, one 60-minute interval, a minute late, a 5-minute run)
+    assert timedelta(minutes=71) <= bound <= timedelta(minutes=71, seconds=2)
 
 
 @pytest.mark.parametrize("kind", sorted(S3_FAULTS))

@@ -110,6 +110,17 @@ def test_a_result_lives_at_most_its_link_life_plus_one_sweep(interval):
     assert min(results) >= LINK_LIFE
 
 
+@pytest.mark.parametrize("interval", [5, 17, 60, 240, 720])
+def test_every_object_is_gone_by_the_delete_by_its_retention_receipt_names(interval):
+    # Given two days of sweeps over objects written all through the first day
+    bucket = simulate(interval, seed=interval)
+    rule = RetentionRule(sweep_interval=timedelta(minutes=interval), result_link_life=LINK_LIFE)
+    # Then each upload and result was deleted by the time `deleted_by` gives for it (what
+    # X-Cutout-Retention states), however late the runs started and however long they took
+    for key, written in bucket.written.items():
+        assert bucket.deleted_at[key] <= rule.deleted_by(key, written), key
+
+
 def test_the_rule_keeps_an_upload_as_long_as_the_promise_allows():
     # Given the default hourly sweep
     rule = RetentionRule(timedelta(minutes=60))

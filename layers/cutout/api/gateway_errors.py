@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cutout.service.receipt import NONE, RETENTION_HEADER
+
 API_KEY_REQUIRED = "A valid API key is required in the x-api-key header."
 # Answers a client may retry as they are (a throttle, or an outage behind the API), whoever
 # gives them (the gateway or a handler): they carry `Retry-After`, in seconds.
@@ -17,6 +19,17 @@ RETRY_STATUSES = (429, 503)
 RETRY_AFTER_SECONDS = 1
 KEY_NOT_CHECKED = ("The API key could not be checked just now; retry after the Retry-After "
                    "delay.")
+
+
+# The static headers of every gateway answer, as a handler's answers carry them (the request id
+# is added from the gateway's context). A refusal of the gateway's runs no handler and so
+# writes nothing: its retention receipt is always `none`.
+GATEWAY_HEADERS: dict[str, str] = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    RETENTION_HEADER: NONE,
+}
 
 
 def retry_after(status: int | None) -> dict[str, str]:

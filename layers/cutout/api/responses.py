@@ -1,6 +1,7 @@
 """Proxy responses: JSON, binary images (base64 in the proxy format) and signed-link answers.
 
-Every answer carries the request id and `Cache-Control: no-store`. An image answer is
+Every answer carries the request id and `Cache-Control: no-store`, and (set once the route has
+run, by `with_receipt`) its retention receipt `X-Cutout-Retention`. An image answer is
 checked against Lambda's 6 MB synchronous response limit and refused with
 `ResultTooLarge`, so that the caller can send the result through S3 instead.
 """
@@ -14,14 +15,25 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from cutout.errors import ResultTooLarge
+from cutout.service.receipt import NONE, RETENTION_HEADER, Receipt
 
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024  # bytes of the whole JSON proxy response
 RESPONSE_OVERHEAD = 16 * 1024  # status, headers and JSON framing, generously
 
 
 def base_headers(request_id: str) -> dict[str, str]:
+    """The headers of every answer (the receipt says `none` until `with_receipt` has run)."""
     return {"X-Request-Id": request_id, "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff"}
+            "X-Content-Type-Options": "nosniff", RETENTION_HEADER: NONE}
+
+
+def with_receipt(answer: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+    """A resolved proxy answer (any route, any error) with what its request wrote."""
+    headers = "multiValueHeaders" if "multiValueHeaders" in answer else "headers"
+    answer[headers] = {**(answer.get(headers) or {}),
+                       RETENTION_HEADER: [receipt.header()] if headers == "multiValueHeaders"
+                       else receipt.header()}
+    return answer
 
 
 def json_response(status: int, body: Any, request_id: str,

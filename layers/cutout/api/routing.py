@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from cutout.api.events import Principal, body_bytes, header, principal
 from cutout.api.routes import route_named
+from cutout.service.receipt import Receipt
 
 F = TypeVar("F", bound=Callable[..., Any])
 _TRACER = Tracer()  # Tracer instances share one configuration: the function's
@@ -68,6 +69,11 @@ class Call:
     @property
     def telemetry(self) -> Telemetry:
         return self.router.context["telemetry"]
+
+    @property
+    def receipt(self) -> Receipt:
+        """What this request writes, with delete-by times (`X-Cutout-Retention`)."""
+        return self.router.context["receipt"]
 
     def body(self) -> bytes:
         """The request body, decoded by `isBase64Encoded`."""

@@ -13,8 +13,10 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.logging import correlation_paths
 
 from cutout.api.errors import register_error_handlers
+from cutout.api.responses import with_receipt
 from cutout.api.routing import Telemetry
 from cutout.api.telemetry import NAMESPACE
+from cutout.service.receipt import Receipt
 
 Handler = Callable[[dict, Any], dict]
 
@@ -86,7 +88,8 @@ def resolve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
 
 def api_handler(service: str, routers: Sequence[Router],
                 dependencies: Mapping[str, Factory]) -> Handler:
-    """A REST function: its routers, our error mapping and the Powertools decorators.
+    """A REST function: its routers, our error mapping and the Powertools decorators; every
+    answer, errors included, carries the retention receipt of what its request wrote.
 
     `dependencies` names a factory per collaborator (stores, services, engine): each is
     built the first time a route asks for it and never again; they hold no request data.
@@ -102,8 +105,10 @@ def api_handler(service: str, routers: Sequence[Router],
     def handle(event: dict, context: Any) -> dict:
         for router in routers:  # several handlers may share a router (tests): point it here
             router.api_resolver = app
-        app.append_context(telemetry=Telemetry(logger, metrics), collaborators=collaborators)
-        return resolve(app, event, context)
+        receipt = Receipt()  # this request's alone, dropped with the context
+        app.append_context(telemetry=Telemetry(logger, metrics), collaborators=collaborators,
+                           receipt=receipt)
+        return with_receipt(resolve(app, event, context), receipt)
 
     return handle
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from cutout.api.gateway_errors import retry_after
+from cutout.api.gateway_errors import GATEWAY_HEADERS, retry_after
 from cutout.api.routes import ROUTES, Route
 from cutout.local import gateway_responses as responses
 from cutout.local.authorizer import RequestAuthorizer
@@ -188,9 +188,8 @@ def refused(refusal: GatewayRefusal, request_id: str) -> GatewayAnswer:
     return GatewayAnswer(
         refusal.status,
         # the headers the stack's gateway responses set (infrastructure/api_edge.py)
-        [("Content-Type", "application/json"), ("X-Request-Id", request_id),
-         ("Cache-Control", "no-store"), ("x-amzn-RequestId", request_id),
-         *retry_after(refusal.status).items()],
+        [*GATEWAY_HEADERS.items(), ("X-Request-Id", request_id),
+         ("x-amzn-RequestId", request_id), *retry_after(refusal.status).items()],
         refusal.body(request_id),
     )
 

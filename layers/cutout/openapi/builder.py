@@ -27,6 +27,7 @@ from cutout.api.routes import COMMON_ERRORS, ROUTES, Route
 from cutout.openapi import bodies
 from cutout.openapi.catalogue import (
     HEADER_DESCRIPTIONS,
+    HEADER_PATTERNS,
     JSON,
     base_headers_of,
     error_answers,
@@ -137,8 +138,11 @@ def _post_step(document: dict[str, Any]) -> dict[str, Any]:
     for model in RESPONSE_MODELS.values():  # the special answers' models too
         _add_model(schemas, model)
     schemas.update(_catalogue_schemas(schemas))
-    components["headers"] = {name: {"description": text, "schema": {"type": "string"}}
-                             for name, text in HEADER_DESCRIPTIONS.items()}
+    components["headers"] = {
+        name: {"description": text, "schema": {
+            "type": "string", **({"pattern": HEADER_PATTERNS[name]}
+                                 if name in HEADER_PATTERNS else {})}}
+        for name, text in HEADER_DESCRIPTIONS.items()}
     return document
 
 

@@ -35,6 +35,7 @@ from cutout.errors import (
     UnsupportedMediaType,
     UnsupportedOption,
 )
+from cutout.service.receipt import RECEIPT_PATTERN
 
 JSON = "application/json"
 # What a code means, where its class has no docstring that says it (or says something else).
@@ -203,6 +204,13 @@ HEADER_DESCRIPTIONS = {
     "X-Request-Id": "The API Gateway request id (quote it to support).",
     "Cache-Control": "Always `no-store`.",
     "X-Content-Type-Options": "Always `nosniff`.",
+    "X-Cutout-Retention": (
+        "The retention receipt: what this request stored and until when. `none` when it "
+        "wrote nothing (an inline answer, an error, a gateway refusal); otherwise a comma "
+        "list of `kind=delete-by`, one per object written, `kind` one of `result`, `upload`, "
+        "`training-input`, `training-mask`, `batch-report`, `batch-report-step`, and "
+        "`delete-by` the UTC time (`YYYY-MM-DDTHH:MM:SSZ`) by which the deployment's own "
+        "rules delete it at the latest (docs/retention.md)."),
     "X-Width": "Output width in pixels.",
     "X-Height": "Output height in pixels.",
     "X-Foreground-Left": "The subject's box in output pixels (absent when nothing was found).",
@@ -215,6 +223,10 @@ HEADER_DESCRIPTIONS = {
     "X-Credits-Charged": f"Always `{CREDITS_CHARGED}`.",
     "Retry-After": "Seconds to wait before retrying (429 and 503 only).",
 }
+
+
+# Headers whose value follows a grammar, stated in the document as a pattern.
+HEADER_PATTERNS = {"X-Cutout-Retention": RECEIPT_PATTERN}
 
 
 def headers_of(sample: dict[str, str]) -> dict[str, Any]:

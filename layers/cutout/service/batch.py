@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cutout.clock import Clock, iso_seconds, utc_now
-from cutout.data.batches import RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
+from cutout.data.batches import BATCHES_PREFIX, RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
 from cutout.errors import (
     BatchesNotEnabled,
     BatchNotFound,
@@ -26,6 +26,8 @@ from cutout.errors import (
     LocationNotOwned,
     LocationsOverlap,
 )
+from cutout.service.receipt import BATCH_REPORT, BATCH_REPORT_STEP, Lifetimes, Receipt
+from cutout.service.retention import RetentionRule
 
 if TYPE_CHECKING:
     from cutout.data.batch_objects import BatchBuckets, BatchReports
@@ -189,7 +191,7 @@ class BatchService:
 
     def __init__(self, store: BatchStore, buckets: BatchBuckets, reports: BatchReports,
                  runner: BatchRunner | None, allow: AllowList, *, report_url_ttl: int = 300,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, lifetimes: Lifetimes | None = None) -> None:
         self._store = store
         self._buckets = buckets
         self._reports = reports
@@ -197,6 +199,8 @@ class BatchService:
         self._allow = allow
         self._report_url_ttl = report_url_ttl
         self._clock = clock or utc_now
+        # A report's lifetime depends on the sweep schedule only (the default one if not given).
+        self._lifetimes = lifetimes or Lifetimes(RetentionRule(), 0, self._clock)
 
     def start(self, account_id: str, request: BatchRequest) -> BatchRecord:
         """Check everything, record the job, start it; the job's id is returned at once."""
@@ -219,8 +223,10 @@ class BatchService:
             raise
         return record
 
-    def status(self, account_id: str, batch_id: str) -> BatchStatus:
-        """The job's state and totals; when it has ended with failures, a link to the report."""
+    def status(self, account_id: str, batch_id: str,
+               receipt: Receipt | None = None) -> BatchStatus:
+        """The job's state and totals; when it has ended with failures, a link to the report.
+        A read that writes (a step of merging the report, or the report) says so on `receipt`."""
         runner = self._enabled_runner()
         record = self._store.get(account_id, batch_id)
         if record is None:
@@ -234,11 +240,11 @@ class BatchService:
                                    progress.ended_at or iso_seconds(self._clock()), progress.listed)
                 record = self._store.get(account_id, batch_id) or record
                 listed = record.listed
-        report_state, report = self._report(record)
+        report_state, report = self._report(record, receipt if receipt is not None else Receipt())
         return BatchStatus(record=record, listed=listed, report=report,
                            report_state=report_state)
 
-    def _report(self, record: BatchRecord) -> tuple[str, ReportLink | None]:
+    def _report(self, record: BatchRecord, receipt: Receipt) -> tuple[str, ReportLink | None]:
         """The report's state and link. A read of an ended job does at most one bounded
         merge step (saved as it goes), so the status answers at once however many items
         failed; `preparing` until a later read finds the report written."""
@@ -249,6 +255,9 @@ class BatchService:
             if record.state not in TERMINAL_STATES:
                 return REPORT_PREPARING, None
             key = self._reports.merge_step(record.account_id, record.batch_id, record.failed)
+            # Either way the step wrote one object under batches/ (`BatchReports.merge_step`).
+            receipt.add(BATCH_REPORT if key else BATCH_REPORT_STEP,
+                        self._lifetimes.transient(BATCHES_PREFIX))
             if key is None:
                 return REPORT_PREPARING, None
             self._store.set_report(record.account_id, record.batch_id, key)

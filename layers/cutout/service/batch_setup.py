@@ -8,6 +8,7 @@ from typing import Any
 
 from cutout.service.batch import AllowList, BatchRunner, BatchService
 from cutout.service.batch_items import BatchItemProcessor
+from cutout.service.receipt import Lifetimes
 from cutout.service.removal import RemovalService
 from cutout.settings import Settings
 
@@ -40,4 +41,5 @@ def build_batch_service(settings: Settings, data: Any = None) -> BatchService:
     if allow.enabled and settings.batch_state_machine_arn:
         runner = step_functions_runner(settings.batch_state_machine_arn)
     return BatchService(data.store, data.buckets, data.reports, runner, allow,
-                        report_url_ttl=settings.result_url_ttl_seconds)
+                        report_url_ttl=settings.result_url_ttl_seconds,
+                        lifetimes=Lifetimes.from_settings(settings))

@@ -10,6 +10,10 @@ Under an AWS outage (`ServiceUnavailable`, 503) nothing is left half-written: a 
 upload is deleted before anything is written, a stored result whose link cannot be signed is
 deleted, and a training capture is best effort (the cutout is owed): a half-written or
 unconfirmed contribution is taken back and the request still succeeds.
+
+Each object a request leaves written goes on its retention receipt (`cutout.service.receipt`)
+with its delete-by time, once it is sure to stay: a result once its link is signed, a
+contribution once confirmed (or once taking it back failed).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from cutout.data.accounts import AccountStore
@@ -34,9 +39,12 @@ from cutout.errors import (
     TrainingDeletionFailed,
 )
 from cutout.service.image_url import ImageUrls
+from cutout.service.receipt import RESULT, TRAINING_INPUT, TRAINING_MASK, Lifetimes, Receipt
 from cutout.service.requests import BucketObject, InlineImage, RemovalRequest, UploadedImage
+from cutout.service.retention import RetentionRule
 from cutout.service.uploads import MAX_UPLOAD_BYTES
 from cutout.service.usage import UsageMeter
+from cutout.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +87,13 @@ class RemovalService:
     def __init__(self, engine: RemovalEngine, accounts: AccountStore, transient: TransientStore,
                  training: TrainingStore, *, result_url_ttl: int = 300,
                  zero_retention: bool = False, usage: UsageMeter | None = None,
-                 image_urls: ImageUrls | None = None) -> None:
+                 image_urls: ImageUrls | None = None,
+                 lifetimes: Lifetimes | None = None) -> None:
         self._engine = engine
+        # Without a deployment's lifetimes: the default schedule and training retention.
+        self._lifetimes = lifetimes or Lifetimes(
+            RetentionRule(result_link_life=timedelta(seconds=result_url_ttl)),
+            Settings.training_retention_days)
         self._image_urls = image_urls
         self._usage = usage if usage is not None else UsageMeter(accounts)
         self._accounts = accounts
@@ -91,13 +104,15 @@ class RemovalService:
 
     def remove(self, request: RemovalRequest, account_id: str, request_id: str, *,
                inline_limit: int, link_allowed: bool = True,
-               require_foreground: bool = False) -> Removal:
+               require_foreground: bool = False, receipt: Receipt | None = None) -> Removal:
         """Run one removal and decide how its result leaves.
 
         A result over `inline_limit` bytes, or any result of an uploaded input, leaves as a
         signed link; where no link is allowed (remove.bg's contract) it is `ResultTooLarge`.
         With `require_foreground`, an empty mask is `NoForeground` and nothing is kept.
+        What it writes goes on `receipt`.
         """
+        receipt = receipt if receipt is not None else Receipt()
         started = time.perf_counter()
         source = request.source
         if isinstance(source, BucketObject):  # refused before any AWS call if not the account's
@@ -111,15 +126,17 @@ class RemovalService:
         must_link = isinstance(source, UploadedImage) or len(result.data) > inline_limit
         if must_link and not link_allowed:
             raise ResultTooLarge("the result is too large to return inline")
-        link = self.publish(result, account_id) if must_link else None
+        link = self.publish(result, account_id, receipt) if must_link else None
         # Captured only once the removal has succeeded and its answer (its link) is decided.
-        trained = opted_in and self._capture(account_id, request_id, image, result.mask_png)
+        trained = opted_in and self._capture(account_id, request_id, image, result.mask_png,
+                                             receipt)
         result.mask_png = None  # the mask has served its only purpose
         self._usage.record(account_id, result.width * result.height)  # counted on success
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         return Removal(result=result, link=link, processing_ms=elapsed, trained=trained)
 
-    def publish(self, result: CutoutResult, account_id: str) -> ResultLink:
+    def publish(self, result: CutoutResult, account_id: str,
+                receipt: Receipt | None = None) -> ResultLink:
         """Store the result under the account's prefix and sign a short-lived GET for it."""
         result_id = secrets.token_urlsafe(24)
         key = self._transient.put_result(account_id, result_id, result.extension, result.data,
@@ -128,8 +145,11 @@ class RemovalService:
             url = self._transient.presign_result(key, self._result_url_ttl)
         except Exception:
             # The link is a stored result's only way out: without it, the result goes too.
-            _quietly(lambda: self._transient.delete_objects([key]), "result not deleted")
+            if not _quietly(lambda: self._transient.delete_objects([key]),
+                            "result not deleted"):
+                _on(receipt).add(RESULT, self._lifetimes.result())
             raise
+        _on(receipt).add(RESULT, self._lifetimes.result())
         return ResultLink(url=url, expires_in=self._result_url_ttl)
 
     def _url_rule(self) -> ImageUrls:
@@ -162,7 +182,7 @@ class RemovalService:
             self._transient.delete_upload(account_id, source.upload_id)
 
     def _capture(self, account_id: str, request_id: str, image: bytes,
-                 mask_png: bytes | None) -> bool:
+                 mask_png: bytes | None, receipt: Receipt) -> bool:
         if mask_png is None:
             return False
         folder = request_id if _SAFE_ID.match(request_id) else secrets.token_hex(16)
@@ -177,23 +197,39 @@ class RemovalService:
             logger.warning("training contribution not stored", extra={"detail": outage.message})
             kept = False
         except Exception:
-            _quietly(lambda: self._training.delete_contribution(account_id, folder),
-                     "training contribution not taken back")
+            self._take_back(account_id, folder, receipt)
             raise
-        if not kept:
-            _quietly(lambda: self._training.delete_contribution(account_id, folder),
-                     "training contribution not taken back")
+        if kept:
+            self._kept(receipt)
+        else:
+            self._take_back(account_id, folder, receipt)
         return kept
 
+    def _take_back(self, account_id: str, folder: str, receipt: Receipt) -> None:
+        if not _quietly(lambda: self._training.delete_contribution(account_id, folder),
+                        "training contribution not taken back"):
+            self._kept(receipt)  # it may still be there: the receipt says until when
 
-def _quietly(undo: Any, failure: str) -> None:
+    def _kept(self, receipt: Receipt) -> None:
+        delete_by = self._lifetimes.training()
+        receipt.add(TRAINING_INPUT, delete_by)
+        receipt.add(TRAINING_MASK, delete_by)
+
+
+def _quietly(undo: Any, failure: str) -> bool:
     """Undo a write while answering another error (or a best-effort miss): log its failure by
-    error code, never raise it over the error the caller is owed."""
+    error code, never raise it over the error the caller is owed. Whether it was undone."""
     try:
         undo()
     except (*AwsError, TrainingDeletionFailed) as error:
         detail = error.message if isinstance(error, CutoutError) else type(error).__name__
         logger.error(failure, extra={"detail": detail})
+        return False
+    return True
+
+
+def _on(receipt: Receipt | None) -> Receipt:
+    return receipt if receipt is not None else Receipt()
 
 
 def sniffed_media_type(image: bytes) -> str:
@@ -220,4 +256,5 @@ def build_removal_service(settings: Any, engine: RemovalEngine | None = None,
     return RemovalService(engine, stores.accounts, stores.transient, stores.training,
                           result_url_ttl=settings.result_url_ttl_seconds,
                           zero_retention=settings.zero_retention,
-                          image_urls=build_image_urls(settings))
+                          image_urls=build_image_urls(settings),
+                          lifetimes=Lifetimes.from_settings(settings))

@@ -8,16 +8,18 @@ removal itself (and its privacy rules) is the same `RemovalService` the native r
 from __future__ import annotations
 
 from cutout.errors import ImageTooLarge, ResolutionTooHigh, UnknownForeground
+from cutout.service.receipt import Receipt
 from cutout.service.removal import NoForeground, Removal, RemovalService
 from cutout.service.requests import RemovalRequest
 
 
 def remove_for_removebg(service: RemovalService, request: RemovalRequest, account_id: str,
-                        request_id: str, inline_limit: int) -> Removal:
+                        request_id: str, inline_limit: int,
+                        receipt: Receipt | None = None) -> Removal:
     """`service.remove` under remove.bg's contract: inline only, a subject required."""
     try:
         return service.remove(request, account_id, request_id, inline_limit=inline_limit,
-                              link_allowed=False, require_foreground=True)
+                              link_allowed=False, require_foreground=True, receipt=receipt)
     except ImageTooLarge as error:
         if type(error) is not ImageTooLarge:  # ResultTooLarge and friends keep their names
             raise

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from cutout.clock import Clock, utc_now
 from cutout.data.schema import RESULTS_PREFIX
@@ -55,6 +56,19 @@ class RetentionRule:
         if self.result_link_life is None:
             return self.upload_max_age
         return min(self.result_link_life, self.upload_max_age)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetentionRule:
+        """The rule of a deployment: its sweep schedule and its result links' lifetime."""
+        return cls(sweep_interval=timedelta(minutes=settings.sweep_interval_minutes),
+                   result_link_life=timedelta(seconds=settings.result_url_ttl_seconds))
+
+    def deleted_by(self, key: str, written: datetime) -> datetime:
+        """When the sweeper has deleted an object written at `written` under `key`, at the
+        latest: it is expired from its max age on, and the next run after that starts within
+        an interval plus its lateness and ends within its run time (24 h for an upload)."""
+        max_age = self.result_max_age if key.startswith(RESULTS_PREFIX) else self.upload_max_age
+        return written + max_age + self.sweep_interval + SCHEDULE_LATENESS + RUN_TIME
 
     def is_expired(self, stored: StoredObject, now: datetime) -> bool:
         """Under `uploads/` or `results/` and at least that prefix's max age old at `now`."""

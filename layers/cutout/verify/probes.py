@@ -1,7 +1,8 @@
 """Live probes with an API key: a request without a key is refused, TLS 1.1 is refused and
 TLS 1.2 accepted, a generated image round-trips to a cutout with no colour under alpha 0, and
-nothing of that request stays in the transient bucket. Keys, signed links and image bytes are
-read, compared and dropped: none reaches the report."""
+nothing of that request stays in the transient bucket beyond what its retention receipt
+(`X-Cutout-Retention`) names. Keys, signed links and image bytes are read, compared and
+dropped: none reaches the report."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PIL import Image
 
 from cutout.clock import utc_now
 from cutout.data.schema import RESULTS_PREFIX, UPLOADS_PREFIX
+from cutout.service.receipt import RESULT, RETENTION_HEADER, UPLOAD, parse_receipt
 from cutout.verify.report import Check, Evidence, check, not_applicable
 
 AUTH = "authenticated access: a request without a valid API key is refused"
@@ -157,14 +159,14 @@ def round_trip(target: Target) -> list[Check]:
 def _nothing_left(target: Target, started: datetime, inline: bool,
                   headers: dict[str, str]) -> Check:
     how = ("s3 ListObjectsV2 of the transient bucket under uploads/ and results/ after the "
-           "answer: no object written since the probe began")
+           "answer, against the answer's X-Cutout-Retention: no object written since the probe "
+           "began beyond those the receipt names (none for an inline answer)")
     if target.s3 is None or not target.transient_bucket:
         return not_applicable("probe.nothing_left", CLOSED, how,
                               "The transient bucket is not readable from here.")
-    if not inline:
-        return not_applicable("probe.nothing_left", CLOSED, how,
-                              "The answer was a signed link; its object goes when the link "
-                              "expires (retention.oldest_object covers it).")
+    receipt = next((value for name, value in headers.items()
+                    if name.lower() == RETENTION_HEADER.lower()), None)
+    named, failures = _receipt_names(receipt, inline)
     # Only the probing key's own account: other traffic of the deployment is not the probe's.
     status, _, body = _request(target.base_url.rstrip("/") + "/v1/account",
                                headers={"x-api-key": target.api_key})
@@ -175,14 +177,33 @@ def _nothing_left(target: Target, started: datetime, inline: bool,
                 Bucket=target.transient_bucket, Prefix=prefix):
             left += sum(1 for item in page.get("Contents", [])
                         if item["LastModified"] >= started.replace(microsecond=0))
-    receipt = next((value for name, value in headers.items()
-                    if name.lower() == "x-cutout-retention"), None)
     evidence = [Evidence(f"arn:aws:s3:::{target.transient_bucket}",
                          "objects written since the probe", left),
                 Evidence("the answer", "X-Cutout-Retention", receipt)]
-    failures = [f"{left} object(s) written by the probe remain"] if left else []
+    if left > named:
+        failures.append(f"{left} object(s) written by the probe remain, its receipt names "
+                        f"{named}")
     return check("probe.nothing_left", CLOSED, how, failures, evidence,
-                 "Nothing of the inline request remains in the transient bucket.")
+                 "Nothing of the request remains in the transient bucket beyond what its "
+                 "retention receipt names.")
+
+
+def _receipt_names(receipt: str | None, inline: bool) -> tuple[int, list[str]]:
+    """How many transient objects the receipt names, and what is wrong with it: an inline
+    answer names none; a signed link's names its result (training objects of an opted-in
+    account live elsewhere and may appear on either)."""
+    if receipt is None:
+        return 0, ["the answer carries no X-Cutout-Retention"]
+    try:
+        kinds = [entry.kind for entry in parse_receipt(receipt)]
+    except ValueError:
+        return 0, [f"the answer's X-Cutout-Retention is not a receipt: {receipt[:80]!r}"]
+    transient = [kind for kind in kinds if kind in (RESULT, UPLOAD)]
+    if inline and transient:
+        return len(transient), [f"an inline answer's receipt names stored {', '.join(transient)}"]
+    if not inline and RESULT not in transient:
+        return len(transient), ["the signed-link answer's receipt names no result"]
+    return len(transient), []
 
 
 def run_probes(target: Target) -> list[Check]:

@@ -37,7 +37,7 @@ def create_batch() -> Response:
 def get_batch(batch_id: str) -> Response:
     if len(batch_id) != 32 or not set(batch_id) <= _BATCH_ID:
         raise BatchNotFound("no batch with that id for this account")
-    status = call.dependency("batches").status(call.caller.account_id, batch_id)
+    status = call.dependency("batches").status(call.caller.account_id, batch_id, call.receipt)
     return json_response(200, status_view(status), call.request_id)
 
 

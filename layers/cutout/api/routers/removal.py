@@ -24,7 +24,8 @@ call = Call(router)
 def remove_background() -> Response:
     request = parse_removal_request(call.body(), call.header("content-type"), call.query)
     removal = call.dependency("removals").remove(request, call.caller.account_id,
-                                                 call.request_id, inline_limit=inline_limit())
+                                                 call.request_id, inline_limit=inline_limit(),
+                                                 receipt=call.receipt)
     removal_done(call.telemetry, removal)
     result = removal.result
     headers = removal_headers(result.width, result.height, result.foreground, result.timings,

@@ -22,7 +22,8 @@ def remove_background_removebg() -> Response:
     request = parse_removebg_request(call.body(), call.header("content-type"), call.query)
     try:
         removal = remove_for_removebg(call.dependency("removals"), request,
-                                      call.caller.account_id, call.request_id, inline_limit())
+                                      call.caller.account_id, call.request_id, inline_limit(),
+                                      call.receipt)
     except ResultTooLarge:
         raise ResultTooLarge(RESULT_TOO_LARGE) from None
     removal_done(call.telemetry, removal)
