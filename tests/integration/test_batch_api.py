@@ -5,6 +5,7 @@ real engine."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -24,6 +25,8 @@ from batch_support import (
     wait,
 )
 from integration_support import REGION, Gateway, bucket_keys, load_function
+
+from cutout.service.receipt import parse_receipt
 
 
 def _gateway(configured, stores) -> Gateway:
@@ -239,13 +242,15 @@ def test_a_jobs_status_answers_at_once_while_a_large_report_is_merged_step_by_st
                                   [Failure(key=f"x/{part:04d}.txt", error="undecodable_image")])
     data.store.add_counts(caller.account_id, batch_id, 0, 0, parts)
 
-    # When its status is read until the report is there
-    states = []
+    # When its status is read until the report is there, and once more
+    states, receipts = [], []
     while not states or states[-1]["report_state"] == "preparing":
         answer = gateway_with_batches.request("GET", f"/v1/batches/{batch_id}",
                                               key=caller.secret)
         assert answer.status == 200, answer.body
         states.append(answer.json())
+        receipts.append(parse_receipt(answer.headers["X-Cutout-Retention"]))
+    again = gateway_with_batches.request("GET", f"/v1/batches/{batch_id}", key=caller.secret)
 
     # Then every read answered the job's state; the report came on the third, with every part
     assert [s["report_state"] for s in states] == ["preparing", "preparing", "ready"]
@@ -254,6 +259,17 @@ def test_a_jobs_status_answers_at_once_while_a_large_report_is_merged_step_by_st
     report = requests.get(states[-1]["report_url"], timeout=10).json()
     assert (report["failed"], report["reported"], report["truncated"]) == (parts, parts, False)
     assert [f["key"] for f in report["failures"]] == [f"x/{p:04d}.txt" for p in range(parts)]
+    # And each read that wrote says so: a merge step twice, then the report, 24 hours after it
+    # was written by the sweeper's rule for batches/; the read after that wrote nothing
+    assert [[entry.kind for entry in receipt] for receipt in receipts] == \
+        [["batch-report-step"], ["batch-report-step"], ["batch-report"]]
+    [report_key] = [key for key in bucket_keys(settings.transient_bucket)
+                    if key.endswith(f"{batch_id}/report.json")]
+    written = boto3.client("s3", region_name=REGION).head_object(
+        Bucket=settings.transient_bucket, Key=report_key)["LastModified"]
+    delete_by = receipts[-1][0].delete_by
+    assert written + timedelta(hours=24) <= delete_by <= written + timedelta(hours=24, seconds=2)
+    assert again.headers["X-Cutout-Retention"] == "none"
 
 
 def test_a_report_is_capped_and_says_so(settings, caller):
