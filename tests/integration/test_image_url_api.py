@@ -168,3 +168,21 @@ def test_the_accounts_upload_named_as_an_s3_location_is_read_as_its_upload(
     assert answer.status == 200, answer.body
     assert "result_url" in answer.json()
     assert not session_calls(upload["upload_id"])  # the function's own upload read, no session
+
+
+def test_sts_throttling_is_a_503_to_retry_not_a_missing_object(caller):
+    # Given STS throttling the one-object session (every read takes one)
+    from botocore.stub import Stubber
+
+    from cutout.data.aws import sts_client
+    from cutout.errors import ServiceUnavailable
+
+    sts = sts_client()
+    with Stubber(sts) as stub:
+        stub.add_client_error("assume_role", service_error_code="Throttling",
+                              http_status_code=400)
+        # When an image_url read asks for its session, Then it is an outage (503, retry),
+        # not image_url_not_found
+        with pytest.raises(ServiceUnavailable):
+            ObjectAccess(IMAGE_URL_ROLE_ARN, sts=sts).read(
+                caller.account_id, "req-3", SOURCE_BUCKET, f"{caller.account_id}/a.png", 1024)
