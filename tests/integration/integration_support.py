@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import boto3
+from aws_lambda_powertools.logging.formatter import BasePowertoolsFormatter
 from PIL import Image, ImageDraw
 
 from cutout.data import schema
@@ -173,8 +174,8 @@ def answer_of(raw: dict) -> Answer:
 
 # --- logs ---------------------------------------------------------------------------------
 class _SameFormat(logging.StreamHandler):
-    """A listener that writes each record as the logger's own handler formats it (Powertools
-    JSON), found when the record comes: the library's logger gets its function's handler only
+    """A listener that writes each record as the logger's Powertools handler formats it
+    (JSON), found when the record comes: the library's logger gets its function's handler only
     when an entry point runs."""
 
     def __init__(self, stream: io.StringIO, target: logging.Logger) -> None:
@@ -182,7 +183,8 @@ class _SameFormat(logging.StreamHandler):
         self._target = target
 
     def format(self, record: logging.LogRecord) -> str:
-        source = next((h for h in self._target.handlers if h is not self and h.formatter), None)
+        source = next((h for h in self._target.handlers
+                       if isinstance(h.formatter, BasePowertoolsFormatter)), None)
         return source.format(record) if source else super().format(record)
 
 
