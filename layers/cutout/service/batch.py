@@ -28,6 +28,7 @@ from cutout.errors import (
 )
 from cutout.service.receipt import BATCH_REPORT, BATCH_REPORT_STEP, Lifetimes, Receipt
 from cutout.service.retention import RetentionRule
+from cutout.settings import Settings
 
 if TYPE_CHECKING:
     from cutout.data.batch_objects import BatchBuckets, BatchReports
@@ -81,7 +82,7 @@ class AllowList:
     destinations: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> AllowList:
+    def from_settings(cls, settings: Settings) -> AllowList:
         """The lists; refuses the stack's own buckets (jobs would reach every account's
         transient objects or training data, and write outside the swept prefixes)."""
         allow = cls(_names(settings.batch_source_buckets),

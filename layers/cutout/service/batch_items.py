@@ -20,7 +20,6 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from cutout.data.batch_objects import (
     BatchBuckets,
@@ -60,7 +59,7 @@ class BatchInput:
     overwrite: bool
 
     @classmethod
-    def from_event(cls, document: Any) -> BatchInput:
+    def from_event(cls, document: object) -> BatchInput:
         if not isinstance(document, dict):
             raise InvalidRequest("BatchInput must be an object")
         try:
@@ -108,7 +107,7 @@ class BatchItemProcessor:
         self._allow = allow
         self._max_bytes = max_bytes
 
-    def process(self, event: Any, remaining_ms: Callable[[], int] | None = None) -> dict:
+    def process(self, event: object, remaining_ms: Callable[[], int] | None = None) -> dict:
         """The batch's totals (done, skipped, failed); failures go to the job's report."""
         if not isinstance(event, dict) or not isinstance(event.get("Items"), list):
             raise InvalidRequest("expected {'Items': [...], 'BatchInput': {...}}")

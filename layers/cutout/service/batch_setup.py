@@ -4,7 +4,7 @@ invokes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cutout.service.batch import AllowList, BatchRunner, BatchService
 from cutout.service.batch_items import BatchItemProcessor
@@ -12,9 +12,12 @@ from cutout.service.receipt import Lifetimes
 from cutout.service.removal import RemovalService
 from cutout.settings import Settings
 
+if TYPE_CHECKING:
+    from cutout.data.batch_stores import BatchData
+
 
 def build_item_processor(settings: Settings, removals: RemovalService,
-                         data: Any = None) -> BatchItemProcessor:
+                         data: BatchData | None = None) -> BatchItemProcessor:
     from cutout.data.batch_stores import BatchData
 
     data = data or BatchData.from_settings(settings)
@@ -27,7 +30,7 @@ def build_item_processor(settings: Settings, removals: RemovalService,
                               AllowList.from_settings(settings), job_buckets=job_buckets)
 
 
-def build_batch_service(settings: Settings, data: Any = None) -> BatchService:
+def build_batch_service(settings: Settings, data: BatchData | None = None) -> BatchService:
     """The service on the state machine the settings name (None: the routes answer 403).
 
     It starts and reads jobs only: the engine is the worker's, so no removal service (and

@@ -11,7 +11,7 @@ bounded like an upload; an upload is read as an `upload_id` would be.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from cutout.errors import (
     ConfigurationError,
@@ -20,6 +20,7 @@ from cutout.errors import (
 )
 from cutout.service.batch import account_folder
 from cutout.service.requests import UPLOAD_ID, BucketObject, UploadedImage
+from cutout.settings import Settings
 
 
 class ObjectReader(Protocol):
@@ -90,7 +91,7 @@ class ImageUrls:
                 f"account's upload s3://{self._transient_bucket}/uploads/{folder}<upload_id>")
 
 
-def build_image_urls(settings: Any) -> ImageUrls:
+def build_image_urls(settings: Settings) -> ImageUrls:
     """The rule of a deployment: its source allow-list, its transient bucket, its region."""
     from cutout.data.aws import current_region
     from cutout.data.object_access import ObjectAccess

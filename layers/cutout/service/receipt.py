@@ -16,11 +16,11 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from cutout.clock import Clock, iso_seconds, utc_now
 from cutout.data import schema
 from cutout.service.retention import RetentionRule
+from cutout.settings import Settings
 
 RETENTION_HEADER = "X-Cutout-Retention"
 NONE = "none"
@@ -96,7 +96,7 @@ class Lifetimes:
     clock: Clock = utc_now
 
     @classmethod
-    def from_settings(cls, settings: Any, clock: Clock = utc_now) -> Lifetimes:
+    def from_settings(cls, settings: Settings, clock: Clock = utc_now) -> Lifetimes:
         return cls(RetentionRule.from_settings(settings), settings.training_retention_days,
                    clock)
 

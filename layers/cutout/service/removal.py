@@ -22,9 +22,10 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cutout.data.accounts import AccountStore
 from cutout.data.aws import AwsError
@@ -46,6 +47,9 @@ from cutout.service.uploads import MAX_UPLOAD_BYTES
 from cutout.service.usage import UsageMeter
 from cutout.settings import Settings
 
+if TYPE_CHECKING:
+    from cutout.data.stores import Stores
+
 logger = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -56,7 +60,7 @@ _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 
 
 class RemovalEngine(Protocol):
-    def remove(self, data: bytes, options: RemovalOptions, keep_mask: bool = False) -> Any: ...
+    def remove(self, data: bytes, options: RemovalOptions, keep_mask: bool = False) -> CutoutResult: ...
 
 
 class NoForeground(Exception):
@@ -216,7 +220,7 @@ class RemovalService:
         receipt.add(TRAINING_MASK, delete_by)
 
 
-def _quietly(undo: Any, failure: str) -> bool:
+def _quietly(undo: Callable[[], object], failure: str) -> bool:
     """Undo a write while answering another error (or a best-effort miss): log its failure by
     error code, never raise it over the error the caller is owed. Whether it was undone."""
     try:
@@ -242,8 +246,8 @@ def sniffed_media_type(image: bytes) -> str:
     return "application/octet-stream"
 
 
-def build_removal_service(settings: Any, engine: RemovalEngine | None = None,
-                          stores: Any = None) -> RemovalService:
+def build_removal_service(settings: Settings, engine: RemovalEngine | None = None,
+                          stores: Stores | None = None) -> RemovalService:
     """The service for a deployment: the shared engine and the stores from `settings`."""
     from cutout.data.stores import Stores
     from cutout.engine import Engine

@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from cutout.clock import Clock, utc_now
 from cutout.data.schema import RESULTS_PREFIX
 from cutout.data.transient import DELETE_BATCH, TRANSIENT_PREFIXES, StoredObject, TransientStore
+from cutout.settings import Settings
 
 RETENTION = timedelta(hours=24)
 # How late EventBridge may start a scheduled run, and the longest run (the sweeper's timeout,
@@ -58,7 +58,7 @@ class RetentionRule:
         return min(self.result_link_life, self.upload_max_age)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> RetentionRule:
+    def from_settings(cls, settings: Settings) -> RetentionRule:
         """The rule of a deployment: its sweep schedule and its result links' lifetime."""
         return cls(sweep_interval=timedelta(minutes=settings.sweep_interval_minutes),
                    result_link_life=timedelta(seconds=settings.result_url_ttl_seconds))
