@@ -36,7 +36,8 @@ CLIENT_SECONDS = 120  # a bound, never asserted: a client waiting for the wrong 
 WRONG_KEY = "co_live_" + "x" * 43
 OVER_THE_GATEWAY_LIMIT = 10 * 1024 * 1024 + 1  # API Gateway's 10 MB request limit
 API_KEY = "co_live_e2e-removebg-clients-key-for-tests-only"
-# `cutout serve --catalogue-bucket`: the allow-listed bucket an image_url may name
+# `cutout serve --catalogue-bucket`: the allow-listed bucket an image_url may name (the
+# least-privilege check maps it to the integration deployment's source: served_calls.py)
 DEMO_BUCKET = "acme-catalogue-photos"
 
 # Drives the npm client with only its endpoint changed: remove.bg calls `unirest.post(URL)`

@@ -24,9 +24,12 @@ from batch_support import SOURCE_BUCKET
 from policy_check import TABLE, TRAINING, TRANSIENT
 
 FOLDER_ENV = "CUTOUT_TEST_AWS_CALLS"
-# the local stack's names (cutout.local.moto_stack) -> the integration deployment's
+# the local stack's names (cutout.local.moto_stack) -> the integration deployment's; the
+# catalogue bucket under its default name and the one tests/e2e/test_removebg_clients.py
+# gives `cutout serve --catalogue-bucket`
 LOCAL_NAMES = {"cutout-local-accounts": TABLE, "cutout-local-transient": TRANSIENT,
-               "cutout-local-training": TRAINING, "cutout-local-catalogue": SOURCE_BUCKET}
+               "cutout-local-training": TRAINING, "cutout-local-catalogue": SOURCE_BUCKET,
+               "acme-catalogue-photos": SOURCE_BUCKET}
 
 
 def served_calls(folder: str | None = None) -> set[Request]:
