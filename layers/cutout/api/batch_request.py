@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from cutout.data.batch_access import MAX_PREFIX_POLICY_CHARS, prefix_policy_chars
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
@@ -46,7 +45,7 @@ def parse_batch_request(body: bytes) -> BatchRequest:
                         overwrite=overwrite)
 
 
-def parse_location(value: Any, name: str) -> Location:
+def parse_location(value: object, name: str) -> Location:
     """`s3://bucket/` or `s3://bucket/some/prefix/` (a prefix is a folder: it ends with /)."""
     if not isinstance(value, str) or not value.startswith("s3://"):
         raise InvalidLocation(f"{name} must be an S3 location like s3://bucket/prefix/")
@@ -70,7 +69,7 @@ def parse_location(value: Any, name: str) -> Location:
     return Location(bucket=bucket, prefix=prefix)
 
 
-def _options(value: Any) -> dict[str, str]:
+def _options(value: object) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):

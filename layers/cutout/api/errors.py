@@ -8,7 +8,7 @@ remove.bg-compatible route the same errors take remove.bg's shape (`cutout.api.r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -18,6 +18,9 @@ from cutout.api.removebg import removebg_error_response, speaks_removebg
 from cutout.api.responses import json_response
 from cutout.api.telemetry import record_error
 from cutout.errors import CutoutError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics
 
 SERVER_ERROR_MESSAGE = (
     "something went wrong on our side; quote the request id when you contact support"
@@ -38,7 +41,8 @@ def error_response(error: CutoutError, request_id: str, *, removebg: bool = Fals
                          request_id, headers)
 
 
-def register_error_handlers(app: APIGatewayRestResolver, logger: Any, metrics: Any) -> None:
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics,
+                            ) -> None:
     """Map every error a route can raise, and unknown routes, to our JSON error shape."""
 
     def request_id() -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cutout.errors import InvalidRequest, Unauthorized
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 MAX_EVENT_BODY = 10 * 1024 * 1024 * 4 // 3 + 1024  # API Gateway's 10 MB, base64-encoded
 
@@ -21,7 +24,7 @@ class Principal:
     key_scope: str = "use"  # `admin` or `use` (cutout.data.accounts.SCOPES)
 
 
-def principal(event: Any) -> Principal:
+def principal(event: APIGatewayProxyEvent) -> Principal:
     """The account and key prefix the authorizer put in the request context."""
     authorizer = event.request_context.authorizer
     context = authorizer.raw_event if authorizer is not None else {}
@@ -32,7 +35,7 @@ def principal(event: Any) -> Principal:
                      key_scope=str(context.get("key_scope", "use")))
 
 
-def body_bytes(event: Any) -> bytes:
+def body_bytes(event: APIGatewayProxyEvent) -> bytes:
     """The request body as bytes, decoded by `isBase64Encoded` (never by guessing)."""
     body = event.body
     if body is None:
@@ -47,6 +50,6 @@ def body_bytes(event: Any) -> bytes:
     return body.encode("utf-8")
 
 
-def header(event: Any, name: str) -> str | None:
+def header(event: APIGatewayProxyEvent, name: str) -> str | None:
     """A request header, whatever its case (Powertools' headers mapping is case-insensitive)."""
     return event.headers.get(name)

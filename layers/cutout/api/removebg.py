@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from cutout.api.responses import fits_inline, image_response, json_response, removal_headers
 from cutout.errors import ResultTooLarge
+
+if TYPE_CHECKING:
+    from cutout.service.removal import Removal
 
 REMOVEBG_PATH = "/v1.0/removebg"
 DETECTED_TYPE = "other"  # X-Type: the model finds a subject, it does not classify it
@@ -54,7 +57,7 @@ RESULT_TOO_LARGE = ("the result is too large for one response (about 4.5 MB once
                     "native POST /v1/remove-background, which answers large results with a link")
 
 
-def speaks_removebg(event: Any) -> bool:
+def speaks_removebg(event: object) -> bool:
     """Whether the current proxy event came through the remove.bg-compatible route."""
     return getattr(event, "resource", None) == REMOVEBG_PATH
 
@@ -88,7 +91,7 @@ def wants_json(accept: str | None) -> bool:
     return first == "application/json"
 
 
-def removebg_response(removal: Any, accept: str | None, request_id: str) -> Response:
+def removebg_response(removal: Removal, accept: str | None, request_id: str) -> Response:
     """`removal` is a `cutout.service.removal.Removal` with a foreground (never a link)."""
     result = removal.result
     headers = removal_headers(result.width, result.height, result.foreground, result.timings,
@@ -98,6 +101,8 @@ def removebg_response(removal: Any, accept: str | None, request_id: str) -> Resp
         raise ResultTooLarge(RESULT_TOO_LARGE)
     if not wants_json(accept):
         return image_response(result.data, result.content_type, request_id, headers)
+    if result.foreground is None:  # remove_for_removebg raised UnknownForeground already
+        raise ValueError("a remove.bg answer needs a foreground")
     left, top, width, height = result.foreground
     data = {"result_b64": base64.b64encode(result.data).decode("ascii"),
             "foreground_top": top, "foreground_left": left,

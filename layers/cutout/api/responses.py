@@ -36,7 +36,7 @@ def with_receipt(answer: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
     return answer
 
 
-def json_response(status: int, body: Any, request_id: str,
+def json_response(status: int, body: object, request_id: str,
                   headers: Mapping[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type="application/json",
                     body=json.dumps(body, separators=(",", ":")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -18,6 +18,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from cutout.api.events import Principal, body_bytes, header, principal
 from cutout.api.routes import route_named
 from cutout.service.receipt import Receipt
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 F = TypeVar("F", bound=Callable[..., Any])
 _TRACER = Tracer()  # Tracer instances share one configuration: the function's
@@ -55,8 +58,9 @@ class Call:
     router: Router
 
     @property
-    def event(self) -> Any:
-        return self.router.current_event
+    def event(self) -> APIGatewayProxyEvent:
+        # the functions' resolver is APIGatewayRestResolver: its events are REST proxy events
+        return cast("APIGatewayProxyEvent", self.router.current_event)
 
     @property
     def request_id(self) -> str:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Metrics
+
+    from cutout.api.routing import Telemetry
+    from cutout.service.removal import Removal
 
 NAMESPACE = "Cutout"
 
 
-def record_error(metrics: Any, code: str) -> None:
+def record_error(metrics: Metrics, code: str) -> None:
     """An `Errors` count in the function metrics, and one by error code (emitted at once)."""
     metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
     with single_metric(name="Errors", unit=MetricUnit.Count, value=1,
@@ -17,7 +23,7 @@ def record_error(metrics: Any, code: str) -> None:
         metric.add_dimension(name="code", value=code)
 
 
-def record_removal(metrics: Any, width: int, height: int, timings: dict[str, float],
+def record_removal(metrics: Metrics, width: int, height: int, timings: dict[str, float],
                    processing_ms: float) -> None:
     """Images processed, megapixels and each stage's time for one removal."""
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
@@ -29,7 +35,7 @@ def record_removal(metrics: Any, width: int, height: int, timings: dict[str, flo
                            value=milliseconds)
 
 
-def removal_done(telemetry: Any, removal: Any) -> None:
+def removal_done(telemetry: Telemetry, removal: Removal) -> None:
     """Metrics and one log line for a finished removal (`cutout.service.removal.Removal`)."""
     result = removal.result
     record_removal(telemetry.metrics, result.width, result.height, result.timings,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cutout.data.accounts import Account
 from cutout.service.usage import MonthlyUsage
+
+if TYPE_CHECKING:
+    from cutout.service.removal import Removal
+    from cutout.service.uploads import Upload
 
 
 def account_view(account: Account, usage: MonthlyUsage | None = None) -> dict[str, Any]:
@@ -43,7 +47,7 @@ def usage_view(usage: MonthlyUsage) -> dict[str, Any]:
     }
 
 
-def upload_view(upload: Any) -> dict[str, Any]:
+def upload_view(upload: Upload) -> dict[str, Any]:
     """`upload` is a `cutout.service.uploads.Upload`."""
     return {
         "upload_id": upload.upload_id,
@@ -55,16 +59,18 @@ def upload_view(upload: Any) -> dict[str, Any]:
     }
 
 
-def result_link_view(removal: Any) -> dict[str, Any]:
+def result_link_view(removal: Removal) -> dict[str, Any]:
     """`removal` is a `cutout.service.removal.Removal` whose result left through S3."""
-    result = removal.result
+    result, link = removal.result, removal.link
+    if link is None:
+        raise ValueError("an inline removal has no result link")
     foreground = None
     if result.foreground is not None:
         left, top, width, height = result.foreground
         foreground = {"left": left, "top": top, "width": width, "height": height}
     return {
-        "result_url": removal.link.url,
-        "expires_in": removal.link.expires_in,
+        "result_url": link.url,
+        "expires_in": link.expires_in,
         "content_type": result.content_type,
         "width": result.width,
         "height": result.height,
