@@ -1,6 +1,7 @@
 """The retention receipt: what one request wrote, and by when each object is deleted.
 
-Every answer carries it as `X-Cutout-Retention` (`cutout.api.responses.RETENTION_HEADER`):
+Every answer carries it as `X-Cutout-Retention` (`RETENTION_HEADER`, set by
+`cutout.api.responses.with_receipt`):
 `none` when the request wrote nothing, else one `kind=delete-by` entry per object written, in
 the order they were written, e.g.
 `result=2026-12-03T19:41:07Z, training-input=2027-12-04T00:00:00Z, training-mask=...`.
