@@ -1,6 +1,7 @@
 """One model, two ONNX Runtime sessions per process, created once from a verified model file.
 
-Requests never change a session: both are built at init and used read-only.
+Requests never change a session: each is built once (the lean one just after init) and
+used read-only.
 
 Speed and memory (measured on u2netp, 2 vCPUs; figures in docs/engine.md): the `ALL`
 optimisation level's NCHWc layout is what makes ONNX Runtime's defaults ~20 % faster than
@@ -118,13 +119,13 @@ class SegmentationModel:
         # A variant that names its optimisation level runs every picture in this session.
         # Otherwise the lean session is built on the helper thread, after init has returned
         # (cold init pays for one session); the first large picture waits for it if need be.
+        check_graph(spec, self.session)  # a refused file starts no second build
         self._lean: Future[ort.InferenceSession] | None = None
         if not spec.session.optimisation:
             self._lean = side_pool().submit(
                 _session, model, session_options(spec, self.threads, lean=True))
         del model
         self.input_name = self.session.get_inputs()[0].name
-        check_graph(spec, self.session)
         # A reduced decode stays 4x above the model input: at 2x the JPEG decoder's own
         # downscaling shifted thin subjects' masks (IoU 0.96 vs rembg); at 4x it matches.
         self.draft_size = (spec.input_size[0] * 4, spec.input_size[1] * 4)
