@@ -341,6 +341,19 @@ def test_the_node_client_gets_a_cutout_of_a_file_as_json(npm_client, local_api, 
     assert_a_cutout_of(cutout_of(output), (451, 300))
 
 
+def test_the_node_client_cuts_out_an_allow_listed_s3_image_url(npm_client, local_api, moto_s3,
+                                                              photo_path, tmp_path):
+    # Given the photo in the demo bucket, under the demo account's folder
+    key = f"{DEMO_ACCOUNT_ID}/by-url/node.jpg"
+    moto_s3.put_object(Bucket=DEMO_BUCKET, Key=key, Body=photo_path.read_bytes())
+    output = tmp_path / "node-by-url.png"
+    # When the npm client names it by its s3:// location (its removeBackgroundFromImageUrl)
+    answer = run_npm_client(npm_client, local_api, "url", f"s3://{DEMO_BUCKET}/{key}", output)
+    # Then it resolved and wrote the cutout
+    assert "ok" in answer, answer
+    assert_a_cutout_of(cutout_of(output), (451, 300))
+
+
 def test_the_node_client_gets_a_cutout_of_base64(npm_client, local_api, photo_path, tmp_path):
     # Given the photo as base64, which the npm client sends as JSON image_file_b64
     output = tmp_path / "node-b64.png"
