@@ -186,3 +186,32 @@ def test_sts_throttling_is_a_503_to_retry_not_a_missing_object(caller):
         with pytest.raises(ServiceUnavailable):
             ObjectAccess(IMAGE_URL_ROLE_ARN, sts=sts).read(
                 caller.account_id, "req-3", SOURCE_BUCKET, f"{caller.account_id}/a.png", 1024)
+
+
+def test_an_object_replaced_between_its_head_and_get_is_a_503_to_retry(url_settings, caller,
+                                                                       monkeypatch):
+    # Given an allow-listed object that is replaced after the HEAD, before the GET
+    from cutout.data import object_access
+    from cutout.errors import ServiceUnavailable
+
+    key = f"{caller.account_id}/changing.png"
+    put(SOURCE_BUCKET, key, image("PNG", (16, 16)))
+    original = object_access.s3_client
+
+    def session_client(**kwargs):
+        client = original(**kwargs)
+        client.meta.events.register(
+            "before-call.s3.GetObject",
+            lambda **_: put(SOURCE_BUCKET, key, image("PNG", (24, 24))))
+        return client
+
+    monkeypatch.setattr(object_access, "s3_client", session_client)
+    # When it is read, Then the read is refused as an outage to retry, not as a missing object
+    with pytest.raises(ServiceUnavailable):
+        ObjectAccess(IMAGE_URL_ROLE_ARN).read(caller.account_id, "req-4", SOURCE_BUCKET, key,
+                                              4096)
+    # And read again, the new version is what comes back
+    monkeypatch.setattr(object_access, "s3_client", original)
+    data = ObjectAccess(IMAGE_URL_ROLE_ARN).read(caller.account_id, "req-5", SOURCE_BUCKET, key,
+                                                 4096)
+    assert data == image("PNG", (24, 24))

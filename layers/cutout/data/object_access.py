@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from cutout.data.aws import error_code, s3_client, sts_client
 from cutout.data.batch_access import SESSION_SECONDS, arn_text, session_name
 from cutout.data.batch_objects import ObjectUnavailable
-from cutout.errors import ImageTooLarge, ImageUrlNotAllowed
+from cutout.errors import ImageTooLarge, ImageUrlNotAllowed, ServiceUnavailable
 
 # The one-object policy's text besides the key (bucket name included, at most 63): STS's
 # 2,048-character limit leaves the rest for the key as IAM text.
@@ -50,7 +50,8 @@ class ObjectAccess:
              max_bytes: int) -> bytes:
         """The object's bytes: HEAD first (`ImageTooLarge` past `max_bytes`, before a byte is
         read), then one GET of that same version (`IfMatch` its ETag), bounded again.
-        `ObjectUnavailable` with S3's code when S3 refuses either."""
+        `ObjectUnavailable` with S3's code when S3 refuses either; an object replaced in
+        between is `ServiceUnavailable` (the same request, sent again, reads the new one)."""
         if not object_fits_policy(key):
             raise ImageUrlNotAllowed("image_url's key is too long to name in a session policy "
                                      f"(at most {MAX_OBJECT_KEY_POLICY_CHARS} characters)")
@@ -68,6 +69,9 @@ class ObjectAccess:
             response = s3.get_object(Bucket=bucket, Key=key, IfMatch=head["ETag"],
                                      Range=f"bytes=0-{max_bytes}")
         except ClientError as error:
+            if error_code(error) == "PreconditionFailed":  # replaced since the HEAD
+                raise ServiceUnavailable("S3 GetObject is unavailable (the object changed "
+                                         "while it was read)") from None
             raise ObjectUnavailable(error_code(error) or "Unknown") from None
         data = response["Body"].read(max_bytes + 1)
         if len(data) > max_bytes:
