@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.responses import inline_limit
 from cutout.api.routers import account, account_page, privacy
 from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
 from cutout.data.aws import current_region
@@ -29,8 +28,7 @@ def make_handler(
         "accounts": lambda c: service or AccountService(c["stores"].accounts,
                                                         c["stores"].training),
         "usage": lambda c: UsageMeter(c["stores"].accounts),
-        "deployment": lambda c: Deployment.from_settings(c["settings"], current_region(),
-                                                         inline_limit()),
+        "deployment": lambda c: Deployment.from_settings(c["settings"], current_region()),
         # The page's CSP admits the S3 origin the signed upload and result links use.
         "signed_url_origin": lambda c: c["stores"].transient.signed_url_origin(),
     })

@@ -136,7 +136,6 @@ def test_options_in_the_query_string(gateway, caller, png_image):
 
 def test_a_result_too_large_for_lambda_leaves_as_a_signed_link(stores, settings, caller):
     # Given an engine whose result is bigger than a synchronous Lambda response can carry
-    from cutout.api.responses import inline_limit
     from cutout.engine import CutoutResult, RemovalOptions
     from cutout.service.removal import build_removal_service
     from cutout.service.requests import InlineImage, RemovalRequest
@@ -150,7 +149,7 @@ def test_a_result_too_large_for_lambda_leaves_as_a_signed_link(stores, settings,
     service = build_removal_service(settings, engine=BigResultEngine(), stores=stores)
     request = RemovalRequest(InlineImage(b"any image"), RemovalOptions())
     # When the removal runs under the inline limit of a proxy response
-    removal = service.remove(request, caller.account_id, "rid", inline_limit=inline_limit())
+    removal = service.remove(request, caller.account_id, "rid")
     # Then the domain sends it through S3: a short-lived signed GET of the stored result
     assert removal.link is not None
     assert "X-Amz-Signature=" in removal.link.url
@@ -160,11 +159,12 @@ def test_a_result_too_large_for_lambda_leaves_as_a_signed_link(stores, settings,
 
 
 def test_the_response_guard_is_a_named_error():
-    from cutout.api.responses import LAMBDA_RESPONSE_LIMIT, fits_inline, image_response
+    from cutout.api.responses import image_response
     from cutout.errors import ResultTooLarge
+    from cutout.limits import LAMBDA_PAYLOAD_BYTES, fits_inline
 
     assert fits_inline(4 * 1024 * 1024)
-    assert not fits_inline(LAMBDA_RESPONSE_LIMIT * 3 // 4)
+    assert not fits_inline(LAMBDA_PAYLOAD_BYTES * 3 // 4)
     with pytest.raises(ResultTooLarge):
         image_response(bytes(5 * 1024 * 1024), "image/png", "rid")
 

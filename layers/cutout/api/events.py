@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cutout.errors import InvalidRequest, Unauthorized
+from cutout.limits import MAX_EVENT_BODY_CHARS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-MAX_EVENT_BODY = 10 * 1024 * 1024 * 4 // 3 + 1024  # API Gateway's 10 MB, base64-encoded
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def body_bytes(event: APIGatewayProxyEvent) -> bytes:
     body = event.body
     if body is None:
         return b""
-    if len(body) > MAX_EVENT_BODY:
+    if len(body) > MAX_EVENT_BODY_CHARS:
         raise InvalidRequest("the request body is larger than API Gateway accepts")
     if event.is_base64_encoded:
         try:

@@ -20,8 +20,8 @@ from cutout.errors import (
     MissingSource,
     MultipleSources,
 )
+from cutout.limits import MAX_INLINE_IMAGE_BYTES
 from cutout.service.requests import (
-    MAX_INLINE_BYTES,
     UPLOAD_ID,
     ImageSource,
     InlineImage,
@@ -85,7 +85,7 @@ def check_upload_id(upload_id: object) -> str:
 
 def check_inline_size(size: int) -> None:
     """Refuse an inline image over what a synchronous Lambda invocation carries."""
-    if size > MAX_INLINE_BYTES:
+    if size > MAX_INLINE_IMAGE_BYTES:
         raise ImageTooLarge("the image is over 6 MB: send it through POST /v1/uploads instead")
 
 

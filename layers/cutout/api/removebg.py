@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from cutout.api.responses import fits_inline, image_response, json_response, removal_headers
+from cutout.api.responses import image_response, json_response, removal_headers
 from cutout.errors import ResultTooLarge
+from cutout.limits import fits_inline
 
 if TYPE_CHECKING:
     from cutout.service.removal import Removal

@@ -15,10 +15,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from cutout.errors import ResultTooLarge
+from cutout.limits import fits_inline
 from cutout.service.receipt import NONE, RETENTION_HEADER, Receipt
-
-LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024  # bytes of the whole JSON proxy response
-RESPONSE_OVERHEAD = 16 * 1024  # status, headers and JSON framing, generously
 
 
 def base_headers(request_id: str) -> dict[str, str]:
@@ -41,16 +39,6 @@ def json_response(status: int, body: object, request_id: str,
     return Response(status_code=status, content_type="application/json",
                     body=json.dumps(body, separators=(",", ":")),
                     headers={**base_headers(request_id), **(headers or {})})
-
-
-def fits_inline(size: int) -> bool:
-    """Whether `size` bytes still fit a proxy response once base64-encoded."""
-    return 4 * ((size + 2) // 3) + RESPONSE_OVERHEAD <= LAMBDA_RESPONSE_LIMIT
-
-
-def inline_limit() -> int:
-    """The largest result, in bytes, that `image_response` can still carry."""
-    return (LAMBDA_RESPONSE_LIMIT - RESPONSE_OVERHEAD) // 4 * 3
 
 
 def image_response(data: bytes, content_type: str, request_id: str,

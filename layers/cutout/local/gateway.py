@@ -21,13 +21,11 @@ from urllib.parse import unquote
 
 from cutout.api.gateway_errors import GATEWAY_HEADERS, retry_after
 from cutout.api.routes import ROUTES, Route
+from cutout.limits import API_GATEWAY_PAYLOAD_BYTES, LAMBDA_PAYLOAD_BYTES
 from cutout.local import gateway_responses as responses
 from cutout.local.authorizer import RequestAuthorizer
 from cutout.local.events import proxy_event
 from cutout.local.gateway_responses import GatewayRefusal
-
-API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024
-LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 
 # Sent by the client for the connection, not for the API; API Gateway does not pass them on.
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "upgrade", "te"}
@@ -89,7 +87,7 @@ class LocalGateway:
     ) -> GatewayAnswer:
         raw_path, _, query = target.partition("?")
         path = unquote(raw_path)
-        if body is not None and len(body) > API_GATEWAY_PAYLOAD_LIMIT:
+        if body is not None and len(body) > API_GATEWAY_PAYLOAD_BYTES:
             raise responses.request_too_large()
         route, parameters = self._match(method, path)
         function_name = route.function
@@ -110,7 +108,7 @@ class LocalGateway:
             source_ip=source_ip,
         )
         request_id = event["requestContext"]["requestId"]
-        if _json_size(event) > LAMBDA_PAYLOAD_LIMIT:
+        if _json_size(event) > LAMBDA_PAYLOAD_BYTES:
             raise responses.invocation_too_large()
         try:
             answer = function(event)
@@ -153,7 +151,7 @@ def translate_proxy_answer(answer: Any) -> GatewayAnswer:
         status = int(answer.get("statusCode", 200))
     except (TypeError, ValueError):
         raise responses.bad_lambda_response("malformed Lambda proxy response") from None
-    if _json_size(answer) > LAMBDA_PAYLOAD_LIMIT:
+    if _json_size(answer) > LAMBDA_PAYLOAD_BYTES:
         raise responses.bad_lambda_response("the response is over Lambda's 6 MB payload limit")
     body = answer.get("body") or ""
     if not isinstance(body, str):

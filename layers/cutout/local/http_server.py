@@ -19,8 +19,9 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from cutout.limits import API_GATEWAY_PAYLOAD_BYTES
 from cutout.local import gateway_responses as responses
-from cutout.local.gateway import API_GATEWAY_PAYLOAD_LIMIT, GatewayAnswer, LocalGateway, refused
+from cutout.local.gateway import GatewayAnswer, LocalGateway, refused
 from cutout.local.gateway_responses import GatewayRefusal
 
 # Past this we stop draining an oversized body and close the connection instead.
@@ -76,13 +77,13 @@ def _read_body(environ: dict[str, Any]) -> bytes | None:
                 break
             total += len(part)
             remaining -= len(part)
-            if total <= API_GATEWAY_PAYLOAD_LIMIT:
+            if total <= API_GATEWAY_PAYLOAD_BYTES:
                 parts.append(part)
             elif total > _DRAIN_LIMIT:
                 break
     except (OSError, ValueError):  # werkzeug's dechunker: a chunk-size line that is not hex
         raise responses.http_refusal(400, "The chunked request body is malformed.") from None
-    if total > API_GATEWAY_PAYLOAD_LIMIT:
+    if total > API_GATEWAY_PAYLOAD_BYTES:
         raise responses.request_too_large()
     return b"".join(parts) or None
 
@@ -119,7 +120,7 @@ class _RequestHandler(WSGIRequestHandler):
         # limit is refused instead, so the client never sends it.
         expects = self.headers.get("Expect", "").lower().strip() == "100-continue"
         length = self.headers.get("Content-Length", "")
-        if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_LIMIT:
+        if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_BYTES:
             self.close_connection = True
             self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4())))
             return

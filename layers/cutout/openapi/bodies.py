@@ -33,6 +33,7 @@ from cutout.engine.options import (
     SCALE_PATTERN,
     RemovalOptions,
 )
+from cutout.limits import MAX_INLINE_IMAGE_BYTES, MAX_OBJECT_IMAGE_BYTES
 from cutout.openapi.catalogue import (
     JSON,
     answers_by_status,
@@ -41,8 +42,7 @@ from cutout.openapi.catalogue import (
     removebg_error_codes,
 )
 from cutout.openapi.models import IMAGE_TYPES
-from cutout.service.requests import MAX_INLINE_BYTES, UPLOAD_ID
-from cutout.service.uploads import MAX_UPLOAD_BYTES
+from cutout.service.requests import UPLOAD_ID
 
 IMAGE_URL_DESCRIPTION = (
     "An S3 object of this account inside the deployment, never fetched from the internet: "
@@ -129,8 +129,8 @@ def native_removal_body() -> dict[str, Any]:
         "required": True,
         "description": f"Exactly one image: a raw body, a multipart `image_file`, or "
                        f"`image_base64` / `upload_id` / `image_url`. Inline images up to "
-                       f"{MAX_INLINE_BYTES // (1024 * 1024)} MB; larger ones through "
-                       f"`POST /v1/uploads` (up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB) "
+                       f"{MAX_INLINE_IMAGE_BYTES // (1024 * 1024)} MB; larger ones through "
+                       f"`POST /v1/uploads` (up to {MAX_OBJECT_IMAGE_BYTES // (1024 * 1024)} MB) "
                        "or an S3 `image_url` inside the deployment (the same bound); no URL "
                        "is ever fetched from the internet.",
         "content": {

@@ -31,10 +31,10 @@ from cutout.data.batch_objects import (
 from cutout.data.batches import COUNTERS, BatchStore
 from cutout.engine.options import RemovalOptions
 from cutout.errors import CutoutError, InvalidRequest
+from cutout.limits import MAX_OBJECT_IMAGE_BYTES
 from cutout.service.batch import AllowList, Location, check_locations
 from cutout.service.removal import RemovalService
 from cutout.service.requests import InlineImage, RemovalRequest
-from cutout.service.uploads import MAX_UPLOAD_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class BatchItemProcessor:
 
     def __init__(self, removals: RemovalService, buckets: BatchBuckets, store: BatchStore,
                  reports: BatchReports, allow: AllowList, *,
-                 max_bytes: int = MAX_UPLOAD_BYTES, job_buckets: JobBuckets | None = None,
+                 max_bytes: int = MAX_OBJECT_IMAGE_BYTES, job_buckets: JobBuckets | None = None,
                  ) -> None:
         self._removals = removals
         self._buckets = buckets

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cutout.limits import INLINE_RESULT_BYTES
 from cutout.service.retention import RETENTION
 from cutout.settings import Settings
 
@@ -51,14 +52,15 @@ class Deployment:
     upload_url_ttl_seconds: int
     result_url_ttl_seconds: int
     training_retention_days: int
-    inline_limit_bytes: int  # the largest image a request carries (Lambda's 6 MB, base64)
+    # the largest image that travels inside a request or an answer (cutout.limits)
+    inline_limit_bytes: int
     # Catalogue batches: on when both allow-lists name buckets (and a state machine runs them)
     batch_source_buckets: tuple[str, ...] = ()
     batch_destination_buckets: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings, region: str,
-                      inline_limit_bytes: int) -> Deployment:
+                      inline_limit_bytes: int = INLINE_RESULT_BYTES) -> Deployment:
         return cls(
             region=region, kms_key=settings.kms_key_id, tls_policy=settings.tls_policy,
             api_endpoint_type=settings.api_endpoint_type, imports_vpc=settings.imports_vpc,

@@ -39,11 +39,11 @@ from cutout.errors import (
     ServiceUnavailable,
     TrainingDeletionFailed,
 )
+from cutout.limits import INLINE_RESULT_BYTES, MAX_OBJECT_IMAGE_BYTES
 from cutout.service.image_url import ImageUrls
 from cutout.service.receipt import RESULT, TRAINING_INPUT, TRAINING_MASK, Lifetimes, Receipt
 from cutout.service.requests import BucketObject, InlineImage, RemovalRequest, UploadedImage
 from cutout.service.retention import RetentionRule
-from cutout.service.uploads import MAX_UPLOAD_BYTES
 from cutout.service.usage import UsageMeter
 from cutout.settings import Settings
 
@@ -60,7 +60,8 @@ _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 
 
 class RemovalEngine(Protocol):
-    def remove(self, data: bytes, options: RemovalOptions, keep_mask: bool = False) -> CutoutResult: ...
+    def remove(self, data: bytes, options: RemovalOptions,
+               keep_mask: bool = False) -> CutoutResult: ...
 
 
 class NoForeground(Exception):
@@ -107,7 +108,7 @@ class RemovalService:
         self._zero_retention = zero_retention
 
     def remove(self, request: RemovalRequest, account_id: str, request_id: str, *,
-               inline_limit: int, link_allowed: bool = True,
+               inline_limit: int = INLINE_RESULT_BYTES, link_allowed: bool = True,
                require_foreground: bool = False, receipt: Receipt | None = None) -> Removal:
         """Run one removal and decide how its result leaves.
 
@@ -170,9 +171,11 @@ class RemovalService:
         if isinstance(source, InlineImage):
             return source.data
         if isinstance(source, BucketObject):
-            return self._url_rule().read(source, account_id, request_id, MAX_UPLOAD_BYTES)
+            return self._url_rule().read(source, account_id, request_id,
+                                         MAX_OBJECT_IMAGE_BYTES)
         try:
-            image = self._transient.read_upload(account_id, source.upload_id, MAX_UPLOAD_BYTES)
+            image = self._transient.read_upload(account_id, source.upload_id,
+                                                MAX_OBJECT_IMAGE_BYTES)
         except ServiceUnavailable:
             raise
         except Exception:  # read and refused (too large, not found): used up all the same

@@ -14,12 +14,12 @@ from cutout.service.requests import RemovalRequest
 
 
 def remove_for_removebg(service: RemovalService, request: RemovalRequest, account_id: str,
-                        request_id: str, inline_limit: int,
+                        request_id: str,
                         receipt: Receipt | None = None) -> Removal:
     """`service.remove` under remove.bg's contract: inline only, a subject required."""
     try:
-        return service.remove(request, account_id, request_id, inline_limit=inline_limit,
-                              link_allowed=False, require_foreground=True, receipt=receipt)
+        return service.remove(request, account_id, request_id, link_allowed=False,
+                              require_foreground=True, receipt=receipt)
     except ImageTooLarge as error:
         if type(error) is not ImageTooLarge:  # ResultTooLarge and friends keep their names
             raise

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cutout.engine.options import RemovalOptions
 
-MAX_INLINE_BYTES = 6 * 1024 * 1024  # what a synchronous Lambda invocation carries
 UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")  # what POST /v1/uploads hands out
 
 

@@ -6,10 +6,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from cutout.data.transient import PresignedUpload, TransientStore
+from cutout.limits import MAX_OBJECT_IMAGE_BYTES
 from cutout.service.receipt import UPLOAD, Lifetimes, Receipt
 from cutout.service.retention import RetentionRule
 
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 UPLOAD_ID_BYTES = 32  # 43 urlsafe characters
 
 
@@ -17,7 +17,7 @@ UPLOAD_ID_BYTES = 32  # 43 urlsafe characters
 class Upload:
     upload_id: str
     presigned: PresignedUpload = field(repr=False)
-    max_bytes: int = MAX_UPLOAD_BYTES
+    max_bytes: int = MAX_OBJECT_IMAGE_BYTES
 
 
 class UploadService:

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from cutout.api.removal_request import parse_removal_request
 from cutout.api.responses import (
     image_response,
-    inline_limit,
     json_response,
     removal_headers,
 )
@@ -24,8 +23,7 @@ call = Call(router)
 def remove_background() -> Response:
     request = parse_removal_request(call.body(), call.header("content-type"), call.query)
     removal = call.dependency("removals").remove(request, call.caller.account_id,
-                                                 call.request_id, inline_limit=inline_limit(),
-                                                 receipt=call.receipt)
+                                                 call.request_id, receipt=call.receipt)
     removal_done(call.telemetry, removal)
     result = removal.result
     headers = removal_headers(result.width, result.height, result.foreground, result.timings,

@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from cutout.api.removebg import RESULT_TOO_LARGE, removebg_response
 from cutout.api.removebg_request import parse_removebg_request
-from cutout.api.responses import inline_limit
 from cutout.api.routing import Call, handles
 from cutout.api.telemetry import removal_done
 from cutout.errors import ResultTooLarge
@@ -22,7 +21,7 @@ def remove_background_removebg() -> Response:
     request = parse_removebg_request(call.body(), call.header("content-type"), call.query)
     try:
         removal = remove_for_removebg(call.dependency("removals"), request,
-                                      call.caller.account_id, call.request_id, inline_limit(),
+                                      call.caller.account_id, call.request_id,
                                       call.receipt)
     except ResultTooLarge:
         raise ResultTooLarge(RESULT_TOO_LARGE) from None
