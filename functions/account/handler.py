@@ -1,11 +1,12 @@
-"""The account function: `GET /v1/account`, the training opt-in, `GET /v1/privacy` and the
-account page's static files (`GET /account`, the only routes without the authorizer)."""
+"""The account function: `GET /v1/account` (and remove.bg's `GET /v1.0/account`), the training
+opt-in, `GET /v1/privacy` and the account page's static files (`GET /account`, the only
+routes without the authorizer)."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.routers import account, account_page, privacy
+from cutout.api.routers import account, account_page, privacy, removebg_account
 from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
 from cutout.data.aws import current_region
 from cutout.data.stores import Stores
@@ -14,7 +15,8 @@ from cutout.service.privacy import Deployment
 from cutout.service.usage import UsageMeter
 from cutout.settings import Settings
 
-ROUTERS: tuple[Router, ...] = (account.router, privacy.router, account_page.router)
+ROUTERS: tuple[Router, ...] = (account.router, removebg_account.router, privacy.router,
+                               account_page.router)
 
 
 def make_handler(

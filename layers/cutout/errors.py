@@ -270,3 +270,18 @@ class BatchNotFound(NotFound):
     """No batch with that id for this account (another account's batch is not found either)."""
 
     code = "batch_not_found"
+
+
+# --- remove.bg's other routes and backgrounds ------------------------------------------
+class TrainingNotOptedIn(Forbidden):
+    """`POST /v1.0/improve` from an account whose AI Training Data switch is off: nothing
+    was kept, and the message says where the switch is."""
+
+    code = "training_opt_in_required"
+
+
+class MultipleBackgrounds(InvalidRequest):
+    """More than one background was named (`bg_color`, `bg_image_file`, `bg_upload_id`):
+    exactly one at most."""
+
+    code = "multiple_bg_sources"

@@ -94,7 +94,7 @@ def handlers(settings, stores, accounts):
         "uploads": load_function("uploads").make_handler(
             UploadService(stores.transient, settings.upload_url_ttl_seconds)),
         "remove_background": load_function("remove_background").make_handler(
-            build_removal_service(settings, stores=stores)),
+            build_removal_service(settings, stores=stores), settings=settings),
     }
 
 

@@ -141,7 +141,7 @@ def test_a_result_too_large_for_lambda_leaves_as_a_signed_link(stores, settings,
     from cutout.service.requests import InlineImage, RemovalRequest
 
     class BigResultEngine:
-        def remove(self, data, options, keep_mask=False):
+        def remove(self, data, options, keep_mask=False, background=None):
             return CutoutResult(data=b"\x89PNG" + bytes(5 * 1024 * 1024),
                                 content_type="image/png", extension="png", width=4000,
                                 height=3000, foreground=(1, 2, 3, 4))

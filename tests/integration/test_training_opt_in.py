@@ -113,8 +113,8 @@ def test_an_opt_out_landing_during_a_request_leaves_nothing_behind(settings, sto
     class OptOutDuringInference:
         """The real engine; the account opts out between the opt-in read and the capture."""
 
-        def remove(self, data, options, keep_mask=False):
-            result = engine.remove(data, options, keep_mask=keep_mask)
+        def remove(self, data, options, keep_mask=False, background=None):
+            result = engine.remove(data, options, keep_mask=keep_mask, background=background)
             accounts.set_opt_in(caller.account_id, False, changed_by="test")
             return result
 

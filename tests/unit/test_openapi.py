@@ -151,7 +151,7 @@ def test_every_error_class_code_is_documented(document):
 def test_native_errors_have_one_shape_with_a_stable_code(document):
     # Given every error answer of the native routes
     for path, item in document["paths"].items():
-        if path == "/v1.0/removebg":
+        if path.startswith("/v1.0/"):  # remove.bg's routes: its shape (tested below)
             continue
         for operation in item.values():
             for status, answer in operation["responses"].items():
@@ -216,6 +216,34 @@ def test_the_removebg_route_documents_its_fields_and_error_shape(document):
     assert {"auth_failed", "throttled", "file_too_large"} <= set(item["properties"]["code"]["enum"])
     # And client mistakes are 400, key problems 403, as remove.bg answers them
     assert not {"415", "422"} & set(responses)
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1.0/account"),
+                                             ("POST", "/v1.0/improve")])
+def test_remove_bgs_other_routes_answer_every_error_in_its_shape(document, method, path):
+    # Given another remove.bg route
+    responses = _operation(document, method, path)["responses"]
+    # Then every error answer, the function's and the gateway's, is remove.bg's errors list,
+    # with remove.bg's statuses for the function's (400, 403, 429, 5xx: no 404, 415 or 422)
+    errors = {status: answer for status, answer in responses.items() if int(status) >= 400}
+    assert {"400", "403", "429", "500", "503"} <= set(errors)
+    assert not {"404", "415", "422"} & set(errors)
+    for answer in errors.values():
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/RemoveBgErrors"}
+
+
+def test_the_improve_route_documents_remove_bgs_fields_and_its_opt_in_refusal(document):
+    # Given POST /v1.0/improve
+    operation = _operation(document, "POST", "/v1.0/improve")
+    # Then remove.bg's fields are the body's, in its three encodings
+    content = operation["requestBody"]["content"]
+    assert set(content) == {"multipart/form-data", "application/json",
+                            "application/x-www-form-urlencoded"}
+    assert set(content["multipart/form-data"]["schema"]["properties"]) == {
+        "image_file", "image_file_b64", "image_url", "image_filename", "tag"}
+    # And the refusal of an account that has not opted in is documented under 403
+    assert "`training_opt_in_required`" in operation["responses"]["403"]["description"]
 
 
 def test_a_route_without_a_response_model_fails_the_build(monkeypatch):

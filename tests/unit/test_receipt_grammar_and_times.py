@@ -62,8 +62,8 @@ def test_a_value_outside_the_grammar_is_not_a_receipt(value):
 def test_an_unknown_kind_cannot_be_written():
     with pytest.raises(ValueError):
         Receipt().add("thumbnail", NOW)
-    assert set(KINDS) == {"result", "upload", "training-input", "training-mask", "batch-report",
-                          "batch-report-step"}
+    assert set(KINDS) == {"result", "upload", "training-input", "training-mask", "training-note",
+                          "batch-report", "batch-report-step"}
 
 
 def test_the_lifecycle_expiry_rounds_up_to_the_next_midnight_utc_as_s3_documents():

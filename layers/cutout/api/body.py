@@ -22,6 +22,8 @@ _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_PARTS = 32  # a removal names one image and a handful of options
 MAX_PART_HEADER_BYTES = 4096
+# Parts read as bytes even without a filename (clients that send a bare part still mean a file).
+FILE_FIELDS = ("image_file", "bg_image_file")
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def _part_field(segment: MultipartSegment, content: bytes) -> BodyField:
             raise InvalidRequest("a multipart part header carries a control character")
     if not segment.name:
         raise InvalidRequest("a multipart part has no name")
-    if segment.filename is not None or segment.name == "image_file":
+    if segment.filename is not None or segment.name in FILE_FIELDS:
         return BodyField(content, checked_media_type(segment.content_type,
                                                      "part's Content-Type"))
     return BodyField(content.decode("utf-8", errors="replace"))

@@ -2,7 +2,8 @@
 
 Sources: a raw image body (`image/*` or `application/octet-stream`), a multipart
 `image_file`, or a JSON / form field `image_base64` (alias `image_file_b64`), `upload_id`
-or `image_url` (an S3 location inside the deployment, `cutout.api.image_url`). Options
+or `image_url` (an S3 location inside the deployment, `cutout.api.image_url`); a background
+image in `bg_image_file` (multipart) or `bg_upload_id` (`cutout.api.background_source`). Options
 come from the query string and from the form or JSON fields; their names and values are
 the engine's (`cutout.engine.options`).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cutout.api.background_source import BACKGROUND_FIELDS, pick_background
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, check_inline_size, pick_image_source
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
@@ -46,15 +48,20 @@ def parse_removal_request(body: bytes, content_type: str | None,
             "send image/*, multipart/form-data or application/json; got "
             f"{media or 'no Content-Type'}")
     sources: list[tuple[str, BodyField]] = []
+    backgrounds: list[tuple[str, BodyField]] = []
     for raw_name, item in fields:
         name = ALIASES.get(raw_name, raw_name)
         if name in SOURCES.names:
             sources.append((name, item))
+        elif name in BACKGROUND_FIELDS:
+            backgrounds.append((name, item))
         elif name in OPTION_NAMES:
             params[name] = item.value
         else:
             raise InvalidOption(f"unknown field {raw_name!r}; options are "
-                                f"{', '.join(OPTION_NAMES)}")
+                                f"{', '.join(OPTION_NAMES)}, and a background image in "
+                                f"{' or '.join(BACKGROUND_FIELDS)}")
     source = pick_image_source(sources, SOURCES)
     # Bad options fail here, before an upload is read or the engine runs.
-    return RemovalRequest(source, RemovalOptions.from_params(params))
+    options = RemovalOptions.from_params(params)
+    return RemovalRequest(source, options, pick_background(backgrounds, options, SOURCES))

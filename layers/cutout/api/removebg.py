@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cutout.service.removal import Removal
 
 REMOVEBG_PATH = "/v1.0/removebg"
+REMOVEBG_PREFIX = "/v1.0/"  # every route under it speaks remove.bg's contract
 DETECTED_TYPE = "other"  # X-Type: the model finds a subject, it does not classify it
 CREDITS_CHARGED = "0"
 # cutout's codes under remove.bg's names, where remove.bg has one.
@@ -52,6 +53,8 @@ TITLES = {
     "result_too_large": "Result too large",
     "throttled": "Rate limit exceeded",
     "internal_error": "Internal server error",
+    "multiple_bg_sources": "Multiple background sources given",
+    "training_opt_in_required": "AI Training Data is off for this account",
 }
 RESULT_TOO_LARGE = ("the result is too large for one response (about 4.5 MB once encoded); "
                     "ask for a smaller size (preview, medium, hd) or format=jpg, or use the "
@@ -59,8 +62,8 @@ RESULT_TOO_LARGE = ("the result is too large for one response (about 4.5 MB once
 
 
 def speaks_removebg(event: object) -> bool:
-    """Whether the current proxy event came through the remove.bg-compatible route."""
-    return getattr(event, "resource", None) == REMOVEBG_PATH
+    """Whether the current proxy event came through one of the remove.bg-compatible routes."""
+    return str(getattr(event, "resource", None) or "").startswith(REMOVEBG_PREFIX)
 
 
 def removebg_status(status: int) -> int:

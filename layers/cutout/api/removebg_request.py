@@ -3,13 +3,15 @@
 remove.bg's fields become a native `RemovalRequest`, so the removal itself (and its privacy
 rules) is the same service the native route uses. What we cannot do is refused with a 400
 that says so, never ignored silently. `image_url` names an S3 object inside the deployment
-(`cutout.api.image_url`), never an address to fetch; `bg_image_url` is refused.
+(`cutout.api.image_url`), never an address to fetch; `bg_image_url` is refused, and a
+background image comes as `bg_image_file` (multipart) or `bg_upload_id` (an upload).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cutout.api.background_source import BACKGROUND_FIELDS, pick_background
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import SourceRules, pick_image_source
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
@@ -45,7 +47,7 @@ DEFAULT_ONLY = {
     "shadow_type": "none",
     "add_shadow": "false",
 }
-FIELDS = (*SOURCES.names, *PASSED, *IGNORED, *DEFAULT_ONLY, "bg_image_url", "bg_image_file")
+FIELDS = (*SOURCES.names, *PASSED, *IGNORED, *DEFAULT_ONLY, "bg_image_url", *BACKGROUND_FIELDS)
 
 
 def parse_removebg_request(body: bytes, content_type: str | None,
@@ -61,19 +63,20 @@ def parse_removebg_request(body: bytes, content_type: str | None,
         fields += parsed
     params: dict[str, object] = {}
     sources: list[tuple[str, BodyField]] = []
+    backgrounds: list[tuple[str, BodyField]] = []
     for name, item in fields:
         if name in SOURCES.names:
             sources.append((name, item))
+        elif name in BACKGROUND_FIELDS:
+            backgrounds.append((name, item))
         elif name in PASSED:
             params[name] = item.value
         elif name in DEFAULT_ONLY:
             _require_default(name, item.value)
         elif name == "bg_image_url":
             raise ImageUrlRefused("bg_image_url is not supported: this API never fetches URLs; "
-                                  "use bg_color, or place the cutout on your background yourself")
-        elif name == "bg_image_file":
-            raise UnsupportedOption("bg_image_file is not supported: use bg_color, or place the "
-                                    "cutout on your background yourself")
+                                  "send the background as bg_image_file (multipart) or name "
+                                  "an upload with bg_upload_id")
         elif name not in IGNORED:
             raise InvalidOption(f"unknown field {name!r}; remove.bg fields are "
                                 f"{', '.join(FIELDS)}")
@@ -81,7 +84,8 @@ def parse_removebg_request(body: bytes, content_type: str | None,
             # accepted and ignored, but only as the scalar remove.bg defines
             raise InvalidOption(f"{name} must be a string")
     source = pick_image_source(sources, SOURCES)
-    return RemovalRequest(source, RemovalOptions.from_params(_native_options(params)))
+    options = RemovalOptions.from_params(_native_options(params))
+    return RemovalRequest(source, options, pick_background(backgrounds, options, SOURCES))
 
 
 def _native_options(params: dict[str, object]) -> dict[str, object]:

@@ -50,7 +50,8 @@ _IMAGE_ERRORS = (
     errors.InvalidRequest, errors.InvalidOption, errors.MissingSource, errors.MultipleSources,
     errors.ImageUrlRefused, errors.ImageUrlNotAllowed, errors.ImageObjectNotFound,
     errors.UploadNotFound, errors.ImageTooLarge, errors.UnsupportedMediaType,
-    errors.UndecodableImage, errors.ImageTooComplex, errors.ResultTooLarge, errors.ModelError)
+    errors.UndecodableImage, errors.ImageTooComplex, errors.ResultTooLarge, errors.ModelError,
+    errors.MultipleBackgrounds)
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -165,6 +166,34 @@ ROUTES: tuple[Route, ...] = (
             "error code per failed item, never image bytes). An account sees only its own "
             "jobs."),
         errors=(errors.BatchNotFound, errors.BatchesNotEnabled)),
+    # remove.bg's other v1.0 routes (docs/removebg.md), in its shapes and its error shape.
+    Route(
+        operation="get_account_removebg", method="GET", path="/v1.0/account",
+        function=ACCOUNT, group="removebg_account",
+        summary="remove.bg-compatible account: this month's usage as credits",
+        description=(
+            "remove.bg's `{\"data\": {\"attributes\": {\"credits\": {\"total\", "
+            "\"subscription\", \"payg\", \"enterprise\"}, \"api\": {\"free_calls\", "
+            "\"sizes\"}}}}`. Nothing is sold in credits here and no call is refused for "
+            "them: `credits.total` (and `enterprise`) count this month's removals, one per "
+            "cutout, from the usage counters `GET /v1/account` reads; `usage` beside them "
+            "gives the month, requests and megapixels."),
+        errors=(errors.AccountNotFound,)),
+    Route(
+        operation="improve_removebg", method="POST", path="/v1.0/improve",
+        function=REMOVE_BACKGROUND, group="improve",
+        summary="remove.bg-compatible improvement program: an image kept for training",
+        description=(
+            "remove.bg's fields: `image_file` (multipart) or `image_file_b64`, with optional "
+            "`image_filename` and `tag`. Kept in the training store only when the account "
+            "has turned the AI Training Data switch on (read strongly consistent first); "
+            "otherwise `403 training_opt_in_required` and nothing is kept. The image is "
+            "decoded under the same bounds as a removal's before it is kept. Answers "
+            "`{\"id\": ...}` (also as `data.id`); an opt-out deletes it with the rest."),
+        errors=(errors.TrainingNotOptedIn, errors.InvalidRequest, errors.InvalidOption,
+                errors.MissingSource, errors.MultipleSources, errors.ImageUrlRefused,
+                errors.ImageTooLarge, errors.UnsupportedMediaType, errors.UndecodableImage,
+                errors.ImageTooComplex, errors.AccountNotFound)),
 )
 
 

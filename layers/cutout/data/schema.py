@@ -15,7 +15,8 @@ Accounts table (single-table design, on-demand, KMS-encrypted):
 
 Transient bucket (1-day lifecycle + sweeper): `uploads/<account_id>/<upload_id>` and
 `results/<account_id>/<result_id>.<ext>`. Training store (separate bucket, opt-in only):
-`training/<account_id>/<request_id>/input` and `.../mask.png`.
+`training/<account_id>/<request_id>/input` and `.../mask.png` (a removal's), or `.../input`
+and `.../submission.json` (an image sent to `POST /v1.0/improve`).
 """
 
 from __future__ import annotations
@@ -55,5 +56,5 @@ def training_prefix(account_id: str) -> str:
 
 
 def training_object_key(account_id: str, request_id: str, name: str) -> str:
-    """`name` is `input` (the bytes as received) or `mask.png`."""
+    """`name` is `input` (the bytes as received), `mask.png` or `submission.json`."""
     return f"{training_prefix(account_id)}{request_id}/{name}"

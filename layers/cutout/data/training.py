@@ -1,6 +1,7 @@
-"""The training store: what an opted-in account contributes (input + mask), KMS-encrypted.
+"""The training store: what an opted-in account contributes, KMS-encrypted.
 
-A separate bucket from the transient one, under `training/<account_id>/<request_id>/`.
+A separate bucket from the transient one, under `training/<account_id>/<request_id>/`: a
+removal's input and mask, or an image submitted to `POST /v1.0/improve` with its note.
 Written only for accounts that opted in; an opt-out deletes everything under the account.
 """
 
@@ -15,6 +16,7 @@ from cutout.errors import TrainingDeletionFailed
 
 INPUT = "input"
 MASK = "mask.png"
+SUBMISSION_NOTE = "submission.json"  # an improve submission's tag and file name
 PAGE = 1000  # S3's most per ListObjectVersions page and per DeleteObjects call
 
 
@@ -32,10 +34,22 @@ class TrainingStore(KmsBucket):
     def put_contribution(self, account_id: str, request_id: str, image: bytes,
                          image_content_type: str, mask_png: bytes) -> list[str]:
         """Store the input as received and the mask; returns the two object keys."""
+        return self._put_folder(account_id, request_id, ((INPUT, image, image_content_type),
+                                                         (MASK, mask_png, "image/png")))
+
+    def put_submission(self, account_id: str, submission_id: str, image: bytes,
+                       image_content_type: str, note: bytes) -> list[str]:
+        """Store an image submitted for training (no mask: nothing was cut out) and its note
+        (a small JSON document); returns the two object keys."""
+        return self._put_folder(account_id, submission_id,
+                                ((INPUT, image, image_content_type),
+                                 (SUBMISSION_NOTE, note, "application/json")))
+
+    def _put_folder(self, account_id: str, folder: str,
+                    parts: tuple[tuple[str, bytes, str], ...]) -> list[str]:
         written = []
-        for name, body, content_type in ((INPUT, image, image_content_type),
-                                         (MASK, mask_png, "image/png")):
-            key = schema.training_object_key(account_id, request_id, name)
+        for name, body, content_type in parts:
+            key = schema.training_object_key(account_id, folder, name)
             self._put(key, body, content_type)
             written.append(key)
         return written

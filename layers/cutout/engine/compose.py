@@ -14,6 +14,8 @@ Rules (documented in docs/engine.md):
   own (black where alpha is 0), never the input's; remove.bg's own color.jpg is the whole
   input photo, background included, which is exactly what this service never hands out.
 - `format=auto` is PNG when any pixel of the composition is transparent, else JPG.
+- A background image (`engine.background`) is fitted to the final canvas and the cutout laid
+  over it; where the result is still fully transparent its colour is 0 as everywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
+from cutout.engine import background as backdrops
 from cutout.engine import edges
 from cutout.engine.framing import frame
 from cutout.engine.options import RemovalOptions
@@ -58,8 +61,9 @@ def foreground_box(alpha: Image.Image) -> Box | None:
     return left, top, right - left, bottom - top
 
 
-def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Composition:
-    """Crop, frame (scale/position), cut out or flatten, per the options."""
+def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions,
+            backdrop: Image.Image | None = None) -> Composition:
+    """Crop, frame (scale/position), cut out or flatten (onto `bg_color` or `backdrop`)."""
     box = foreground_box(alpha)
     if options.crop and box is not None:
         region = _crop_region(box, options, rgb.size)
@@ -71,6 +75,11 @@ def compose(rgb: Image.Image, alpha: Image.Image, options: RemovalOptions) -> Co
         box = foreground_box(alpha)
     if options.channels == "alpha":
         return Composition(alpha, box, alpha)
+    if backdrop is not None:
+        layered = backdrops.composite(cutout(rgb, alpha), backdrop, options.format == "jpg")
+        if layered.mode == "RGBA":  # a translucent backdrop: no colour where nothing is seen
+            layered = cutout(layered.convert("RGB"), layered.getchannel("A"))
+        return Composition(layered, box, alpha)
     background = options.bg_color
     if background is None and options.format == "jpg":
         background = JPEG_DEFAULT_BACKGROUND

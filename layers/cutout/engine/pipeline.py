@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from cutout.engine.background import backdrop_image, check_background
 from cutout.engine.compose import Box, Composition, compose, final_alpha, output_format
 from cutout.engine.decode import DecodedImage, decode_image
 from cutout.engine.encode import encode
@@ -95,10 +96,13 @@ class Engine:
             return cls._shared[key]
 
     def remove(
-        self, data: bytes, options: RemovalOptions | None = None, keep_mask: bool = False
+        self, data: bytes, options: RemovalOptions | None = None, keep_mask: bool = False,
+        background: bytes | None = None,
     ) -> CutoutResult:
-        """Remove the background of one image."""
+        """Remove the background of one image; `background`, an image to lay it on."""
         options = options or RemovalOptions()
+        if background is not None:
+            check_background(options)
         clock = _Stopwatch()
         # The model sees a reduced decode where the format allows it, and the full-size
         # picture is decoded only after inference: the two memory peaks never overlap.
@@ -120,7 +124,14 @@ class Engine:
         else:
             decoded = model_view
         del model_view
-        composition = self._compose(decoded, small_mask, options, clock, self.model, mask)
+        backdrop = None
+        if background is not None:
+            with clock.stage("decode"):  # bounded as the input is; a JPEG at the size needed
+                backdrop = backdrop_image(decode_image(
+                    background, self.max_pixels, at_least=options.output_size(*decoded.size)))
+        composition = self._compose(decoded, small_mask, options, clock, self.model, mask,
+                                    backdrop)
+        del backdrop
         del decoded  # the full-size input is not needed to encode: free it first
         with clock.stage("encode"):
             fmt = output_format(composition.image, options)
@@ -146,6 +157,7 @@ class Engine:
         clock: _Stopwatch,
         model: SegmentationModel,
         mask: Image.Image | None = None,
+        backdrop: Image.Image | None = None,
     ) -> Composition:
         """Mask at output size, then the picture; intermediates die when this returns."""
         with clock.stage("mask"):
@@ -160,4 +172,4 @@ class Engine:
             alpha = final_alpha(mask, input_alpha)
             del mask, input_alpha
         with clock.stage("compose"):
-            return compose(rgb, alpha, options)
+            return compose(rgb, alpha, options, backdrop)

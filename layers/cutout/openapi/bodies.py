@@ -102,6 +102,21 @@ def query_option(name: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": option_schema(name)}
 
 
+# A background image under the cutout (cutout.engine.background), on both routes.
+BACKGROUND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "bg_image_file": {"type": "string", "contentMediaType": "application/octet-stream",
+                      "description": "A background image (multipart only), fitted to the "
+                      "canvas as remove.bg does it (centred, resized to fill, aspect kept) "
+                      "and laid under the cutout; bounded and decoded as the image is. Not "
+                      "with `bg_color` (`multiple_bg_sources`), `channels=alpha` or "
+                      "`format=zip`."},
+    "bg_upload_id": {"type": "string", "pattern": UPLOAD_ID.pattern,
+                     "description": "A background image sent through `POST /v1/uploads`: its "
+                     "`upload_id`, used as `bg_image_file` is."},
+}
+FILE_ONLY = ("image_file", "bg_image_file")  # multipart parts: absent from JSON and forms
+
+
 def native_removal_body() -> dict[str, Any]:
     options = {name: option_schema(name) for name in OPTION_NAMES}
     aliases = {alias: {"type": "string", "description": f"Another name of `{name}`."}
@@ -120,10 +135,11 @@ def native_removal_body() -> dict[str, Any]:
     if missing:
         raise ValueError(f"image sources without an OpenAPI schema: {sorted(missing)}")
     fields_schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                     "properties": {**sources, **aliases, **options}}
+                     "properties": {**sources, **aliases, **options,
+                                    **BACKGROUND_SCHEMAS}}
     json_fields = {**fields_schema, "properties": {
         name: schema for name, schema in fields_schema["properties"].items()
-        if name != "image_file"}}
+        if name not in FILE_ONLY}}
     raw = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
     return {
         "required": True,
@@ -162,8 +178,7 @@ REMOVEBG_FIELDS: dict[str, dict[str, Any]] = {
                   "description": IMAGE_URL_DESCRIPTION},
     "bg_image_url": {"type": "string", "description": "Never fetched: "
                      "`400 image_url_not_supported`."},
-    "bg_image_file": {"type": "string", "contentMediaType": "application/octet-stream",
-                      "description": "Refused: `400 unsupported_option` (use `bg_color`)."},
+    **BACKGROUND_SCHEMAS,
 }
 
 
@@ -191,8 +206,7 @@ def _removebg_field(name: str) -> dict[str, Any]:
 
 
 def removebg_text_fields() -> list[str]:
-    return [name for name in removebg_request.FIELDS
-            if name not in ("image_file", "bg_image_file")]
+    return [name for name in removebg_request.FIELDS if name not in FILE_ONLY]
 
 
 def removebg_query(name: str) -> dict[str, Any]:
@@ -224,3 +238,30 @@ def removebg_answers() -> dict[str, Any]:
     return answers
 
 
+
+
+def improve_body() -> dict[str, Any]:
+    """`POST /v1.0/improve`: one image and remove.bg's two text fields."""
+    from cutout.api import improve_request
+
+    text = {"type": "string", "maxLength": improve_request.MAX_TEXT_CHARS}
+    properties: dict[str, Any] = {
+        "image_file": REMOVEBG_FIELDS["image_file"],
+        "image_file_b64": REMOVEBG_FIELDS["image_file_b64"],
+        "image_url": {"type": "string", "description": "Refused: `400 "
+                      "image_url_not_supported` (send the image itself)."},
+        "image_filename": {**text, "description": "The image's file name, kept in its note."},
+        "tag": {**text, "description": "Kept in the image's note (remove.bg groups "
+                                       "submissions by it)."},
+    }
+    missing = set(improve_request.FIELDS) - set(properties)
+    if missing:
+        raise ValueError(f"improve fields without an OpenAPI schema: {sorted(missing)}")
+    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    json_schema = {**schema, "properties": {name: value for name, value in properties.items()
+                                            if name != "image_file"}}
+    return {"required": True,
+            "description": "Exactly one of `image_file` and `image_file_b64`, bounded as "
+                           "the remove.bg route's image is (`file_too_large` past it).",
+            "content": {"multipart/form-data": {"schema": schema}, JSON: {"schema": json_schema},
+                        "application/x-www-form-urlencoded": {"schema": json_schema}}}

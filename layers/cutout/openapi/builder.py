@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from cutout import __version__
 from cutout.api.authorizer import API_KEY_HEADER
-from cutout.api.removebg import TITLES
+from cutout.api.removebg import REMOVEBG_PREFIX, TITLES
 from cutout.api.routes import COMMON_ERRORS, ROUTES, Route
 from cutout.openapi import bodies
 from cutout.openapi.catalogue import (
@@ -35,6 +35,7 @@ from cutout.openapi.catalogue import (
     forbidden_reasons,
     gateway_refusals,
     ref,
+    removebg_error_answers,
     removebg_error_codes,
     with_gateway_refusals,
 )
@@ -118,6 +119,8 @@ def _post_step(document: dict[str, Any]) -> dict[str, Any]:
             operation["parameters"] = [bodies.removebg_query(name)
                                        for name in bodies.removebg_text_fields()]
             operation["requestBody"] = bodies.removebg_body()
+        elif route.operation == "improve_removebg":
+            operation["requestBody"] = bodies.improve_body()
         if route.operation in _SPECIAL:
             responses.clear()
             responses.update(_SPECIAL[route.operation]())
@@ -130,7 +133,13 @@ def _post_step(document: dict[str, Any]) -> dict[str, Any]:
         else:
             responses[str(route.success_status)]["headers"] = base_headers_of()
         if route.authorized and route.operation != "remove_background_removebg":
-            responses.update(error_answers((*route.errors, *COMMON_ERRORS)))
+            errors = (*route.errors, *COMMON_ERRORS)
+            if route.path.startswith(REMOVEBG_PREFIX):  # remove.bg's shape, the gateway's too
+                merged = with_gateway_refusals({**responses, **removebg_error_answers(errors)})
+                responses.clear()
+                responses.update(merged)
+            else:
+                responses.update(error_answers(errors))
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in _POWERTOOLS_ONLY:

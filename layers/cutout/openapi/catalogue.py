@@ -24,6 +24,7 @@ from cutout.errors import (
     InvalidOption,
     InvalidRequest,
     MissingSource,
+    MultipleBackgrounds,
     MultipleSources,
     ResolutionTooHigh,
     ResultTooLarge,
@@ -34,6 +35,7 @@ from cutout.errors import (
     UnknownForeground,
     UnsupportedMediaType,
     UnsupportedOption,
+    UploadNotFound,
 )
 from cutout.service.receipt import RECEIPT_PATTERN
 
@@ -69,6 +71,7 @@ SURFACES = {
     "resolution_too_high": "The remove.bg route only.",
     "unsupported_option": "The remove.bg route only.",
     "unknown_foreground": "The remove.bg route only.",
+    "training_opt_in_required": "`POST /v1.0/improve` only.",
 }
 
 
@@ -183,21 +186,28 @@ def _sentence(class_name: str) -> str:
 
 
 REMOVEBG_ERRORS = (MissingSource, MultipleSources, ImageUrlRefused, UnsupportedOption,
-                   InvalidOption, InvalidRequest, UnsupportedMediaType, FileTooLarge,
-                   ResolutionTooHigh, UndecodableImage, ImageTooComplex, UnknownForeground,
-                   ResultTooLarge,
+                   MultipleBackgrounds, UploadNotFound, InvalidOption, InvalidRequest,
+                   UnsupportedMediaType, FileTooLarge, ResolutionTooHigh, UndecodableImage,
+                   ImageTooComplex, UnknownForeground, ResultTooLarge,
                    Forbidden, Unauthorized, Throttled, ServiceUnavailable, CutoutError)
 
 
-def removebg_error_codes() -> dict[int, list[str]]:
-    """The remove.bg-shaped codes the route answers, by status (mapped by `removebg_error`)."""
+def removebg_error_codes(errors: Iterable[type[CutoutError]] = REMOVEBG_ERRORS,
+                         ) -> dict[int, list[str]]:
+    """The remove.bg-shaped codes a route answers for `errors` (by default the removal
+    route's), by remove.bg's status (mapped by `removebg_error`)."""
     by_status: dict[int, list[str]] = {}
-    for cls in REMOVEBG_ERRORS:
+    for cls in errors:
         status, body = removebg_error(cls.status, cls.code, "")
         code = body["errors"][0]["code"]
         if code not in by_status.setdefault(status, []):
             by_status[status].append(code)
     return by_status
+
+
+def removebg_error_answers(errors: Iterable[type[CutoutError]]) -> dict[str, Any]:
+    """The error answers of another remove.bg route that can raise `errors`, in its shape."""
+    return answers_by_status(removebg_error_codes(errors), "RemoveBgErrors")
 
 
 HEADER_DESCRIPTIONS = {
@@ -208,7 +218,8 @@ HEADER_DESCRIPTIONS = {
         "The retention receipt: what this request stored and until when. `none` when it "
         "wrote nothing (an inline answer, an error, a gateway refusal); otherwise a comma "
         "list of `kind=delete-by`, one per object written, `kind` one of `result`, `upload`, "
-        "`training-input`, `training-mask`, `batch-report`, `batch-report-step`, and "
+        "`training-input`, `training-mask`, `training-note`, `batch-report`, "
+        "`batch-report-step`, and "
         "`delete-by` the UTC time (`YYYY-MM-DDTHH:MM:SSZ`) by which the deployment's own "
         "rules delete it at the latest (docs/retention.md)."),
     "X-Width": "Output width in pixels.",

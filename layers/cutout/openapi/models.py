@@ -145,6 +145,56 @@ class RemoveBgErrors(BaseModel):
     errors: list[RemoveBgError]
 
 
+class RemoveBgCredits(_Strict):
+    """Not a balance: nothing is sold in credits here. This month's removals, one each."""
+
+    total: float = Field(ge=0, description="This month's removals (UTC).")
+    subscription: float = Field(ge=0, description="Always 0.")
+    payg: float = Field(ge=0, description="Always 0.")
+    enterprise: float = Field(ge=0, description="The same as `total`: the deployment is "
+                                                "the account's own.")
+
+
+class RemoveBgApiAllowance(_Strict):
+    free_calls: int = Field(ge=0, description="Always 0: no call is free or paid.")
+    sizes: str = Field(json_schema_extra={"const": "all"})
+
+
+class RemoveBgUsage(_Strict):
+    """This month's usage in our own terms (beyond remove.bg's shape)."""
+
+    month: str = Field(description="`YYYY-MM`.")
+    requests: int = Field(ge=0)
+    megapixels: float = Field(ge=0)
+
+
+class RemoveBgAccountAttributes(_Strict):
+    credits: RemoveBgCredits
+    api: RemoveBgApiAllowance
+    usage: RemoveBgUsage
+
+
+class RemoveBgAccountData(_Strict):
+    attributes: RemoveBgAccountAttributes
+
+
+class RemoveBgAccount(_Strict):
+    """remove.bg's account answer, with this month's usage as credits."""
+
+    data: RemoveBgAccountData
+
+
+class RemoveBgSubmissionId(_Strict):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+
+
+class RemoveBgSubmission(_Strict):
+    """The kept image's id: top-level as remove.bg documents it, and under `data`."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    data: RemoveBgSubmissionId
+
+
 class PrivacyAnswer(_Strict):
     topic: str
     question: str
@@ -226,6 +276,8 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "get_privacy": Privacy,
     "create_batch": Batch,
     "get_batch": Batch,
+    "get_account_removebg": RemoveBgAccount,
+    "improve_removebg": RemoveBgSubmission,
 }
 REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "set_training_opt_in": OptInRequest,

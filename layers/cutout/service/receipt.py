@@ -30,9 +30,11 @@ RESULT = "result"  # a result behind a signed link (transient bucket, results/)
 UPLOAD = "upload"  # a signed upload's object, PUT by the client (transient bucket, uploads/)
 TRAINING_INPUT = "training-input"  # an opted-in account's input (training store)
 TRAINING_MASK = "training-mask"  # and its mask
+TRAINING_NOTE = "training-note"  # an improve submission's note (its tag and file name)
 BATCH_REPORT = "batch-report"  # a batch's merged failure report (transient bucket, batches/)
 BATCH_REPORT_STEP = "batch-report-step"  # one saved step of merging it (the same)
-KINDS = (RESULT, UPLOAD, TRAINING_INPUT, TRAINING_MASK, BATCH_REPORT, BATCH_REPORT_STEP)
+KINDS = (RESULT, UPLOAD, TRAINING_INPUT, TRAINING_MASK, TRAINING_NOTE, BATCH_REPORT,
+         BATCH_REPORT_STEP)
 _ENTRY = "(" + "|".join(KINDS) + r")=\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
 # The header's whole grammar, as a regular expression (the OpenAPI document states it too).
 RECEIPT_PATTERN = f"^({NONE}|{_ENTRY}(, {_ENTRY})*)$"

@@ -60,8 +60,8 @@ _SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 
 
 class RemovalEngine(Protocol):
-    def remove(self, data: bytes, options: RemovalOptions,
-               keep_mask: bool = False) -> CutoutResult: ...
+    def remove(self, data: bytes, options: RemovalOptions, keep_mask: bool = False,
+               background: bytes | None = None) -> CutoutResult: ...
 
 
 class NoForeground(Exception):
@@ -125,7 +125,10 @@ class RemovalService:
         # The opt-in first: a table outage must not use up the caller's upload.
         opted_in = self._accounts.get_account(account_id).opt_in
         image = self._read(source, account_id, request_id)
-        result = self._engine.remove(image, request.options, keep_mask=opted_in)
+        background = None if request.background is None else \
+            self._read(request.background, account_id, request_id)
+        result = self._engine.remove(image, request.options, keep_mask=opted_in,
+                                     background=background)
         if require_foreground and result.foreground is None:
             raise NoForeground("the model saw no subject to keep")
         must_link = isinstance(source, UploadedImage) or len(result.data) > inline_limit

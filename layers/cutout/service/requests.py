@@ -46,7 +46,9 @@ ImageSource = InlineImage | UploadedImage | BucketObject
 
 @dataclass(frozen=True)
 class RemovalRequest:
-    """One image source and the options the engine validated."""
+    """One image source and the options the engine validated; `background`, an image to lay
+    the cutout on (remove.bg's `bg_image_file`, or an upload), read like the source."""
 
     source: ImageSource
     options: RemovalOptions
+    background: InlineImage | UploadedImage | None = None
