@@ -49,8 +49,11 @@ def test_the_account_counts_the_python_clients_removals_as_credits(local_api, mo
     before = credits_total(local_api)
     monkeypatch.setattr(removebg_module, "API_ENDPOINT", f"{local_api.base_url}/v1.0/removebg")
     client = removebg.RemoveBg(local_api.api_key, str(tmp_path / "removebg-errors.log"))
-    # When the client removes one background
-    client.remove_background_from_img_file(str(photo_path))
+    # When the client removes one background (of a copy: the client writes its result beside
+    # the file it is given)
+    copy = tmp_path / photo_path.name
+    copy.write_bytes(photo_path.read_bytes())
+    client.remove_background_from_img_file(str(copy))
     # Then the account, read as remove.bg's docs read it, counts one more
     answer = requests.get(f"{local_api.base_url}/v1.0/account", timeout=SECONDS,
                           headers={"X-Api-Key": local_api.api_key})
