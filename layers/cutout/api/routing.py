@@ -22,6 +22,14 @@ from cutout.service.receipt import Receipt
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+    from cutout.service.accounts import AccountService
+    from cutout.service.batch import BatchService
+    from cutout.service.improve import ImproveService
+    from cutout.service.privacy import Deployment
+    from cutout.service.removal import RemovalService
+    from cutout.service.uploads import UploadService
+    from cutout.service.usage import UsageMeter
+
 F = TypeVar("F", bound=Callable[..., Any])
 _TRACER = Tracer()  # Tracer instances share one configuration: the function's
 
@@ -90,6 +98,42 @@ class Call:
     def query(self) -> dict[str, str] | None:
         return self.event.query_string_parameters
 
-    def dependency(self, name: str) -> Any:
+    def _collaborator(self, name: str) -> object:
         """A collaborator the function handed in (`api_handler(dependencies=...)`)."""
-        return self.router.context["collaborators"][name]
+        return cast(object, self.router.context["collaborators"][name])
+
+    # Each collaborator a route may ask for, typed: the function's factory of that name
+    # builds it (functions/*/handler.py), mypy checks how the routes use it.
+    @property
+    def removals(self) -> RemovalService:
+        return cast("RemovalService", self._collaborator("removals"))
+
+    @property
+    def batches(self) -> BatchService:
+        return cast("BatchService", self._collaborator("batches"))
+
+    @property
+    def improvements(self) -> ImproveService:
+        return cast("ImproveService", self._collaborator("improvements"))
+
+    @property
+    def accounts(self) -> AccountService:
+        return cast("AccountService", self._collaborator("accounts"))
+
+    @property
+    def uploads(self) -> UploadService:
+        return cast("UploadService", self._collaborator("uploads"))
+
+    @property
+    def usage(self) -> UsageMeter:
+        return cast("UsageMeter", self._collaborator("usage"))
+
+    @property
+    def deployment(self) -> Deployment:
+        """The deployment's privacy facts (`cutout.service.privacy`)."""
+        return cast("Deployment", self._collaborator("deployment"))
+
+    @property
+    def signed_url_origin(self) -> str:
+        """The S3 origin the signed upload and result links use (the page's CSP admits it)."""
+        return cast(str, self._collaborator("signed_url_origin"))

@@ -22,8 +22,8 @@ call = Call(router)
 @handles(router, "get_account")
 def get_account() -> Response:
     account_id = call.caller.account_id
-    account = call.dependency("accounts").account_status(account_id)
-    usage = call.dependency("usage").this_month(account_id)
+    account = call.accounts.account_status(account_id)
+    usage = call.usage.this_month(account_id)
     call.telemetry.metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
     return json_response(200, account_view(account, usage), call.request_id)
 
@@ -37,7 +37,7 @@ def set_training_opt_in() -> Response:
     # from a use-scoped key is what a reviewer looks for.
     telemetry.logger.info("training opt-in requested", extra={
         "opt_in": opt_in, "key_prefix": caller.key_prefix, "key_scope": caller.key_scope})
-    outcome = call.dependency("accounts").set_opt_in(
+    outcome = call.accounts.set_opt_in(
         caller.account_id, opt_in, changed_by=caller.key_prefix,
         by_admin=caller.key_scope == SCOPE_ADMIN)
     telemetry.metrics.add_metric(name="OptInRequests", unit=MetricUnit.Count, value=1)

@@ -19,7 +19,7 @@ call = Call(router)
 
 def _serve(operation: str) -> Response:
     call.telemetry.metrics.add_metric(name="AccountPageFiles", unit=MetricUnit.Count, value=1)
-    return page_file_response(operation, call.dependency("signed_url_origin"), call.request_id)
+    return page_file_response(operation, call.signed_url_origin, call.request_id)
 
 
 @handles(router, "get_account_page")

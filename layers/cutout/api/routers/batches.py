@@ -24,7 +24,7 @@ _BATCH_ID = frozenset("0123456789abcdef")
 @handles(router, "create_batch")
 def create_batch() -> Response:
     request = parse_batch_request(call.body())
-    record = call.dependency("batches").start(call.caller.account_id, request)
+    record = call.batches.start(call.caller.account_id, request)
     telemetry = call.telemetry
     telemetry.metrics.add_metric(name="BatchesStarted", unit=MetricUnit.Count, value=1)
     telemetry.logger.info("batch started", extra={"batch_id": record.batch_id})
@@ -37,7 +37,7 @@ def create_batch() -> Response:
 def get_batch(batch_id: str) -> Response:
     if len(batch_id) != 32 or not set(batch_id) <= _BATCH_ID:
         raise BatchNotFound("no batch with that id for this account")
-    status = call.dependency("batches").status(call.caller.account_id, batch_id, call.receipt)
+    status = call.batches.status(call.caller.account_id, batch_id, call.receipt)
     return json_response(200, status_view(status), call.request_id)
 
 

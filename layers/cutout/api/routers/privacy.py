@@ -16,7 +16,7 @@ call = Call(router)
 
 @handles(router, "get_privacy")
 def get_privacy() -> Response:
-    account = call.dependency("accounts").get_account(call.caller.account_id)
+    account = call.accounts.get_account(call.caller.account_id)
     call.telemetry.metrics.add_metric(name="PrivacyReads", unit=MetricUnit.Count, value=1)
-    document = privacy_document(call.dependency("deployment"), account.opt_in)
+    document = privacy_document(call.deployment, account.opt_in)
     return json_response(200, document, call.request_id)

@@ -22,7 +22,7 @@ call = Call(router)
 @handles(router, "remove_background")
 def remove_background() -> Response:
     request = parse_removal_request(call.body(), call.header("content-type"), call.query)
-    removal = call.dependency("removals").remove(request, call.caller.account_id,
+    removal = call.removals.remove(request, call.caller.account_id,
                                                  call.request_id, receipt=call.receipt)
     removal_done(call.telemetry, removal)
     result = removal.result

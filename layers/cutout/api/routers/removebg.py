@@ -20,7 +20,7 @@ call = Call(router)
 def remove_background_removebg() -> Response:
     request = parse_removebg_request(call.body(), call.header("content-type"), call.query)
     try:
-        removal = remove_for_removebg(call.dependency("removals"), request,
+        removal = remove_for_removebg(call.removals, request,
                                       call.caller.account_id, call.request_id,
                                       call.receipt)
     except ResultTooLarge:

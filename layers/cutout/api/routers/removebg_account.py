@@ -17,7 +17,7 @@ call = Call(router)
 @handles(router, "get_account_removebg")
 def get_account_removebg() -> Response:
     account_id = call.caller.account_id
-    call.dependency("accounts").get_account(account_id)  # a deleted account: 404, not zeros
-    usage = call.dependency("usage").this_month(account_id)
+    call.accounts.get_account(account_id)  # a deleted account: 404, not zeros
+    usage = call.usage.this_month(account_id)
     call.telemetry.metrics.add_metric(name="AccountReads", unit=MetricUnit.Count, value=1)
     return json_response(200, removebg_account_view(usage), call.request_id)

@@ -17,7 +17,7 @@ call = Call(router)
 
 @handles(router, "create_upload")
 def create_upload() -> Response:
-    upload = call.dependency("uploads").create(call.caller.account_id, call.receipt)
+    upload = call.uploads.create(call.caller.account_id, call.receipt)
     telemetry = call.telemetry
     telemetry.metrics.add_metric(name="UploadsCreated", unit=MetricUnit.Count, value=1)
     telemetry.logger.info("upload url issued", extra={"expires_in": upload.presigned.expires_in})
