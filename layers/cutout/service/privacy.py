@@ -184,8 +184,10 @@ def _training(d: Deployment, opt_in: bool) -> str:
     state = "ON" if opt_in else "OFF"
     return (f"Only if the account turns on the AI Training Data switch; for this account it "
             f"is {state}. While it is on, the image and mask of each of the account's "
-            f"successful requests are copied to the separate training store, encrypted with "
-            f"the deployment's KMS key, and kept for {d.training_retention_days} days. Turning "
+            f"successful requests (and each image it submits to POST /v1.0/improve) are "
+            f"copied to the separate training store, encrypted with the deployment's KMS "
+            f"key, and kept for {d.training_retention_days} days; while it is off, "
+            f"POST /v1.0/improve is refused and keeps nothing. Turning "
             f"it off stops this at once and deletes everything the account contributed. The "
             f"model itself never learns from requests.")
 
