@@ -182,7 +182,8 @@ class DeploymentSettings:
         "inference_memory_mb (160 MiB + 16 bytes per pixel).", _between(1, 500_000_000))
     inference_threads: int = _setting(
         _runtime("inference_threads"),
-        "ONNX Runtime threads; 0 derives them from memory.", _between(0, 6))
+        "ONNX Runtime threads; 0 takes the model variant's `session.threads`, else derives "
+        "them from memory.", _between(0, 6))
     upload_url_ttl_seconds: int = _setting(
         _runtime("upload_url_ttl_seconds"),
         "Lifetime of a signed upload URL.", _between(*URL_TTL_RANGE))
