@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from cutout.api.routes import ROUTES
 from cutout.data.schema import PARTITION_KEY, key_pk
-from cutout.verify.report import Check, Evidence, check, not_applicable
+from cutout.verify.report import Check, Evidence, NotApplicable, Verifies
 from cutout.verify.stack import Deployment
 
 PROMISE = ("authenticated access: every request needs a valid API key; missing, unknown or "
@@ -20,12 +20,11 @@ PUBLIC_METHODS = frozenset((route.method, route.path) for route in ROUTES if not
 BLOCK_ALL = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-def authorizer_on_every_method(deployment: Deployment) -> Check:
-    how = ("apigateway GetResources and GetMethod of each method: authorizationType CUSTOM "
-           "with the stack's authorizer (the account page's three files excepted)")
-    api_id = deployment.output("RestApiId")
-    if not api_id:
-        return not_applicable("access.authorizer", PROMISE, how, "No RestApiId output.")
+@Verifies("access.authorizer", PROMISE,
+           ("apigateway GetResources and GetMethod of each method: authorizationType CUSTOM "
+            "with the stack's authorizer (the account page's three files excepted)"))
+def authorizer_on_every_method(deployment: Deployment, this: Verifies) -> Check:
+    api_id = deployment.required("RestApiId")
     apigateway = deployment.client("apigateway")
     authorizers = {item["id"] for item in apigateway.get_authorizers(
         restApiId=api_id).get("items", [])}
@@ -43,18 +42,18 @@ def authorizer_on_every_method(deployment: Deployment) -> Check:
                     continue
                 if kind != "CUSTOM" or authorizer not in authorizers:
                     failures.append(f"{where} does not use the stack's authorizer ({kind})")
-    return check("access.authorizer", PROMISE, how, failures, evidence,
-                 "Every method except the account page's static files uses the API-key "
-                 "authorizer.")
+    return this.result(failures, evidence,
+                       "Every method except the account page's static files uses the API-key "
+                       "authorizer.")
 
 
-def keys_in_usage_plan(deployment: Deployment) -> Check:
-    how = ("dynamodb Scan of the accounts table for un-revoked key items (hashes, counted "
-           "only), apigateway GetUsagePlanKeys of the stack's plan: every hash is an enabled key")
+@Verifies("access.usage_plan", PROMISE,
+           ("dynamodb Scan of the accounts table for un-revoked key items (hashes, counted "
+            "only), apigateway GetUsagePlanKeys of the stack's plan: every hash is an enabled key"))
+def keys_in_usage_plan(deployment: Deployment, this: Verifies) -> Check:
     plan, table = deployment.output("UsagePlanId"), deployment.output("AccountsTableName")
     if not plan or not table:
-        return not_applicable("access.usage_plan", PROMISE, how,
-                              "No UsagePlanId or AccountsTableName output.")
+        raise NotApplicable("No UsagePlanId or AccountsTableName output.")
     issued = _active_key_hashes(deployment.client("dynamodb"), table)
     apigateway = deployment.client("apigateway")
     in_plan = set()
@@ -65,8 +64,8 @@ def keys_in_usage_plan(deployment: Deployment) -> Check:
                          f"{len(issued)} / {len(issued) - missing}")]
     failures = [f"{missing} issued key(s) are not in the usage plan (cutout admin "
                 "issue-key mirrors them; re-issue those keys)"] if missing else []
-    return check("access.usage_plan", PROMISE, how, failures, evidence,
-                 f"All {len(issued)} issued key(s) sit in the stack's usage plan.")
+    return this.result(failures, evidence,
+                       f"All {len(issued)} issued key(s) sit in the stack's usage plan.")
 
 
 def _active_key_hashes(dynamodb: Any, table: str) -> set[str]:
@@ -83,9 +82,10 @@ def _active_key_hashes(dynamodb: Any, table: str) -> set[str]:
     return hashes
 
 
-def no_public_bucket(deployment: Deployment) -> Check:
-    how = ("s3 GetPublicAccessBlock (all four settings on) and GetBucketPolicyStatus "
-           "(IsPublic false) of each bucket")
+@Verifies("access.no_public_bucket", CLOSED,
+           ("s3 GetPublicAccessBlock (all four settings on) and GetBucketPolicyStatus "
+            "(IsPublic false) of each bucket"))
+def no_public_bucket(deployment: Deployment, this: Verifies) -> Check:
     s3, evidence, failures = deployment.client("s3"), [], []
     for bucket in deployment.of_type("AWS::S3::Bucket"):
         name, arn = bucket.physical_id, deployment.bucket_arn(bucket.physical_id)
@@ -104,9 +104,9 @@ def no_public_bucket(deployment: Deployment) -> Check:
             failures.append(f"bucket {name} has {', '.join(off)} off")
         if public:
             failures.append(f"bucket {name} is public by its policy")
-    return check("access.no_public_bucket", CLOSED, how, failures, evidence,
-                 "No bucket is public: the public access block is fully on and no policy "
-                 "grants public access.")
+    return this.result(failures, evidence,
+                       "No bucket is public: the public access block is fully on and no policy "
+                       "grants public access.")
 
 
 CHECKS = (authorizer_on_every_method, keys_in_usage_plan, no_public_bucket)

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cutout.verify.report import Check, Evidence, check, not_applicable
+from cutout.verify.report import Check, Evidence, NotApplicable, Verifies, check, not_applicable
 from cutout.verify.stack import Deployment
 
 TLS = "encryption: TLS 1.2+ in transit on every endpoint"
@@ -48,12 +48,12 @@ def api_tls_policy(deployment: Deployment) -> Check:
                  f"The REST API negotiates TLS under {policy}.")
 
 
-def domain_tls_policy(deployment: Deployment) -> Check:
-    how = "apigateway GetDomainName: securityPolicy, for each custom domain of the stack"
+@Verifies("tls.domain_policy", TLS,
+           "apigateway GetDomainName: securityPolicy, for each custom domain of the stack")
+def domain_tls_policy(deployment: Deployment, this: Verifies) -> Check:
     domains = deployment.of_type("AWS::ApiGateway::DomainName")
     if not domains:
-        return not_applicable("tls.domain_policy", TLS, how,
-                              "The stack has no custom domain; the API's own policy applies.")
+        raise NotApplicable("The stack has no custom domain; the API's own policy applies.")
     evidence, failures = [], []
     for domain in domains:
         found = deployment.client("apigateway").get_domain_name(domainName=domain.physical_id)
@@ -61,8 +61,8 @@ def domain_tls_policy(deployment: Deployment) -> Check:
         evidence.append(Evidence(domain.physical_id, "securityPolicy", policy))
         if not tls_policy_ok(policy):
             failures.append(f"custom domain {domain.physical_id} allows {policy or 'TLS 1.0'}")
-    return check("tls.domain_policy", TLS, how, failures, evidence,
-                 "Every custom domain requires TLS 1.2 or later.")
+    return this.result(failures, evidence,
+                       "Every custom domain requires TLS 1.2 or later.")
 
 
 def denies_insecure_transport(policy: dict[str, Any]) -> bool:
@@ -77,8 +77,9 @@ def denies_insecure_transport(policy: dict[str, Any]) -> bool:
     return False
 
 
-def buckets_deny_non_tls(deployment: Deployment) -> Check:
-    how = "s3 GetBucketPolicy of each bucket: a Deny of s3:* when aws:SecureTransport is false"
+@Verifies("tls.bucket_policies", TLS,
+           "s3 GetBucketPolicy of each bucket: a Deny of s3:* when aws:SecureTransport is false")
+def buckets_deny_non_tls(deployment: Deployment, this: Verifies) -> Check:
     s3 = deployment.client("s3")
     evidence, failures = [], []
     for bucket in deployment.of_type("AWS::S3::Bucket"):
@@ -88,8 +89,8 @@ def buckets_deny_non_tls(deployment: Deployment) -> Check:
                                  "Policy: Deny when aws:SecureTransport=false", denies))
         if not denies:
             failures.append(f"bucket {bucket.physical_id} does not deny non-TLS requests")
-    return check("tls.bucket_policies", TLS, how, failures, evidence,
-                 "Every bucket's policy denies requests without TLS.")
+    return this.result(failures, evidence,
+                       "Every bucket's policy denies requests without TLS.")
 
 
 def bucket_policy(s3: Any, bucket: str) -> dict[str, Any]:
@@ -101,9 +102,10 @@ def bucket_policy(s3: Any, bucket: str) -> dict[str, Any]:
         raise
 
 
-def bucket_encryption(deployment: Deployment) -> Check:
-    how = ("s3 GetBucketEncryption of each bucket: SSE-KMS with the stack's key (the server "
-           "access log bucket: SSE-S3, the only encryption S3 log delivery accepts)")
+@Verifies("encryption.buckets", AT_REST,
+           ("s3 GetBucketEncryption of each bucket: SSE-KMS with the stack's key (the server "
+            "access log bucket: SSE-S3, the only encryption S3 log delivery accepts)"))
+def bucket_encryption(deployment: Deployment, this: Verifies) -> Check:
     s3, key_arn = deployment.client("s3"), deployment.key_arn
     evidence, failures = [], []
     for bucket in deployment.of_type("AWS::S3::Bucket"):
@@ -122,8 +124,8 @@ def bucket_encryption(deployment: Deployment) -> Check:
         elif algorithm != "aws:kms" or not _same_key(key, key_arn):
             failures.append(f"bucket {bucket.physical_id} is encrypted with {algorithm} "
                             f"{key or ''}, not the stack's key".replace("  ", " "))
-    return check("encryption.buckets", AT_REST, how, failures, evidence,
-                 "Every data bucket is encrypted by default with the stack's KMS key.")
+    return this.result(failures, evidence,
+                       "Every data bucket is encrypted by default with the stack's KMS key.")
 
 
 def _same_key(named: str | None, key_arn: str | None) -> bool:
@@ -131,11 +133,10 @@ def _same_key(named: str | None, key_arn: str | None) -> bool:
     return bool(named and key_arn and (named == key_arn or key_arn.endswith("/" + named)))
 
 
-def table_encryption(deployment: Deployment) -> Check:
-    how = "dynamodb DescribeTable: SSEDescription (SSEType KMS, KMSMasterKeyArn)"
-    name = deployment.output("AccountsTableName")
-    if not name:
-        return not_applicable("encryption.table", AT_REST, how, "No AccountsTableName output.")
+@Verifies("encryption.table", AT_REST,
+           "dynamodb DescribeTable: SSEDescription (SSEType KMS, KMSMasterKeyArn)")
+def table_encryption(deployment: Deployment, this: Verifies) -> Check:
+    name = deployment.required("AccountsTableName")
     table = deployment.client("dynamodb").describe_table(TableName=name)["Table"]
     sse = table.get("SSEDescription", {})
     evidence = [Evidence(table["TableArn"], "SSEDescription.SSEType", sse.get("SSEType")),
@@ -145,12 +146,13 @@ def table_encryption(deployment: Deployment) -> Check:
     if sse.get("SSEType") != "KMS" or not _same_key(sse.get("KMSMasterKeyArn"),
                                                     deployment.key_arn):
         failures.append(f"table {name} is not encrypted with the stack's key")
-    return check("encryption.table", AT_REST, how, failures, evidence,
-                 "The accounts table is encrypted with the stack's KMS key.")
+    return this.result(failures, evidence,
+                       "The accounts table is encrypted with the stack's KMS key.")
 
 
-def log_group_encryption(deployment: Deployment) -> Check:
-    how = "logs DescribeLogGroups: kmsKeyId of each log group the stack created"
+@Verifies("encryption.log_groups", AT_REST,
+           "logs DescribeLogGroups: kmsKeyId of each log group the stack created")
+def log_group_encryption(deployment: Deployment, this: Verifies) -> Check:
     logs, evidence, failures = deployment.client("logs"), [], []
     for group in deployment.of_type("AWS::Logs::LogGroup"):
         found = [item for item in logs.describe_log_groups(
@@ -161,20 +163,19 @@ def log_group_encryption(deployment: Deployment) -> Check:
                                  else group.physical_id, "kmsKeyId", key))
         if not _same_key(key, deployment.key_arn):
             failures.append(f"log group {group.physical_id} is not encrypted with the stack's key")
-    return check("encryption.log_groups", AT_REST, how, failures, evidence,
-                 "Every log group of the stack is encrypted with the stack's KMS key.")
+    return this.result(failures, evidence,
+                       "Every log group of the stack is encrypted with the stack's KMS key.")
 
 
-def key_rotation(deployment: Deployment) -> Check:
-    how = "kms GetKeyRotationStatus of the stack's key"
-    key_id = deployment.output("KmsKeyId")
-    if not key_id:
-        return not_applicable("encryption.key_rotation", AT_REST, how, "No KmsKeyId output.")
+@Verifies("encryption.key_rotation", AT_REST,
+           "kms GetKeyRotationStatus of the stack's key")
+def key_rotation(deployment: Deployment, this: Verifies) -> Check:
+    key_id = deployment.required("KmsKeyId")
     enabled = deployment.client("kms").get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
     failures = [] if enabled else [f"automatic rotation of key {key_id} is off"]
-    return check("encryption.key_rotation", AT_REST, how, failures,
-                 [Evidence(deployment.key_arn or key_id, "KeyRotationEnabled", enabled)],
-                 "The stack's KMS key rotates automatically.")
+    return this.result(failures,
+                       [Evidence(deployment.key_arn or key_id, "KeyRotationEnabled", enabled)],
+                       "The stack's KMS key rotates automatically.")
 
 
 CHECKS = (api_tls_policy, domain_tls_policy, buckets_deny_non_tls, bucket_encryption,

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from cutout.settings import env_name
-from cutout.verify.report import Check, Evidence, check, not_applicable
+from cutout.verify.report import Check, Evidence, NotApplicable, Verifies
 from cutout.verify.stack import Deployment
 
 PROMISE = ("private network: the functions run in private isolated subnets (no NAT, no "
@@ -24,8 +24,9 @@ def _functions(deployment: Deployment) -> list[dict[str, Any]]:
     return deployment.cache["functions"]
 
 
-def functions_in_vpc(deployment: Deployment) -> Check:
-    how = "lambda GetFunctionConfiguration of each function: VpcConfig.SubnetIds"
+@Verifies("network.functions_in_vpc", PROMISE,
+           "lambda GetFunctionConfiguration of each function: VpcConfig.SubnetIds")
+def functions_in_vpc(deployment: Deployment, this: Verifies) -> Check:
     evidence, failures = [], []
     for function in _functions(deployment):
         subnets = (function.get("VpcConfig") or {}).get("SubnetIds") or []
@@ -33,21 +34,20 @@ def functions_in_vpc(deployment: Deployment) -> Check:
         if not subnets:
             failures.append(f"function {function['FunctionName']} runs outside the VPC")
     if not evidence:
-        return not_applicable("network.functions_in_vpc", PROMISE, how,
-                              "The stack has no function.")
-    return check("network.functions_in_vpc", PROMISE, how, failures, evidence,
-                 "Every function of the stack runs in the VPC's subnets.")
+        raise NotApplicable("The stack has no function.")
+    return this.result(failures, evidence,
+                       "Every function of the stack runs in the VPC's subnets.")
 
 
-def no_internet_route(deployment: Deployment) -> Check:
-    how = ("ec2 DescribeRouteTables of each function subnet (its own association, else the "
-           "VPC's main table): no route to an igw-, eigw- or nat- gateway")
+@Verifies("network.no_internet_route", PROMISE,
+           ("ec2 DescribeRouteTables of each function subnet (its own association, else the "
+            "VPC's main table): no route to an igw-, eigw- or nat- gateway"))
+def no_internet_route(deployment: Deployment, this: Verifies) -> Check:
     ec2 = deployment.client("ec2")
     subnets = sorted({subnet for function in _functions(deployment)
                       for subnet in (function.get("VpcConfig") or {}).get("SubnetIds") or []})
     if not subnets:
-        return not_applicable("network.no_internet_route", PROMISE, how,
-                              "No function runs in a subnet.")
+        raise NotApplicable("No function runs in a subnet.")
     evidence, failures = [], []
     for subnet in subnets:
         table = _route_table(ec2, subnet)
@@ -57,8 +57,8 @@ def no_internet_route(deployment: Deployment) -> Check:
         outward = [target for target in routes if target.startswith(("igw-", "eigw-", "nat-"))]
         if outward:
             failures.append(f"subnet {subnet} routes to {', '.join(outward)}")
-    return check("network.no_internet_route", PROMISE, how, failures, evidence,
-                 "No function subnet has a route to an internet or NAT gateway.")
+    return this.result(failures, evidence,
+                       "No function subnet has a route to an internet or NAT gateway.")
 
 
 def _route_table(ec2: Any, subnet: str) -> dict[str, Any] | None:
@@ -80,16 +80,16 @@ def _target(route: dict[str, Any]) -> str:
     return "unknown"
 
 
-def endpoint_policies(deployment: Deployment) -> Check:
-    how = ("ec2 DescribeVpcEndpoints of the stack's gateway endpoints: every Resource of "
-           "every Allow is one of the stack's buckets (or their objects) or its table")
+@Verifies("network.endpoint_policies", PROMISE,
+           ("ec2 DescribeVpcEndpoints of the stack's gateway endpoints: every Resource of "
+            "every Allow is one of the stack's buckets (or their objects) or its table"))
+def endpoint_policies(deployment: Deployment, this: Verifies) -> Check:
     ids = [item.physical_id for item in deployment.of_type("AWS::EC2::VPCEndpoint")]
     found = deployment.client("ec2").describe_vpc_endpoints(
         VpcEndpointIds=ids)["VpcEndpoints"] if ids else []
     gateways = [item for item in found if item.get("VpcEndpointType") == "Gateway"]
     if not gateways:
-        return not_applicable("network.endpoint_policies", PROMISE, how,
-                              "The stack created no gateway endpoint (an imported VPC's "
+        raise NotApplicable("The stack created no gateway endpoint (an imported VPC's "
                               "endpoints are governed by its owner).")
     allowed = _own_resources(deployment)
     evidence, failures = [], []
@@ -101,8 +101,8 @@ def endpoint_policies(deployment: Deployment) -> Check:
         if foreign:
             failures.append(f"endpoint {endpoint['VpcEndpointId']} allows "
                             f"{', '.join(foreign)}")
-    return check("network.endpoint_policies", PROMISE, how, failures, evidence,
-                 "The gateway endpoints reach only the stack's buckets and table.")
+    return this.result(failures, evidence,
+                       "The gateway endpoints reach only the stack's buckets and table.")
 
 
 def _own_resources(deployment: Deployment) -> list[str]:

@@ -4,9 +4,11 @@ written as JSON (for machines) and Markdown (for a security reviewer)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 Status = Literal["pass", "fail", "not_applicable"]
 PASS: Status = "pass"  # noqa: S105 - a check status, not a password
@@ -52,6 +54,36 @@ def check(id: str, promise: str, how: str, failures: list[str], evidence: list[E
 
 def not_applicable(id: str, promise: str, how: str, why: str) -> Check:
     return Check(id, promise, NOT_APPLICABLE, why, (), how)
+
+
+class NotApplicable(Exception):  # noqa: N818 - a verdict, not an error
+    """Raised inside a check when the stack has nothing it examines: it answers n/a, saying why."""
+
+
+Target = TypeVar("Target")
+
+
+@dataclass(frozen=True)
+class Verifies:
+    """A check's identity: decorating `run(target, this)` with it names the check once, turns
+    a `NotApplicable` into its n/a answer, and `this.result(...)` into its pass or fail."""
+
+    id: str
+    promise: str
+    how: str  # how it is checked (the calls made), for the Markdown report
+
+    def __call__(self, run: Callable[[Target, Verifies], Check]) -> Callable[[Target], Check]:
+        @wraps(run)
+        def checked(target: Target) -> Check:
+            try:
+                return run(target, self)
+            except NotApplicable as why:
+                return not_applicable(self.id, self.promise, self.how, str(why))
+
+        return checked
+
+    def result(self, failures: list[str], evidence: list[Evidence], passed: str) -> Check:
+        return check(self.id, self.promise, self.how, failures, evidence, passed)
 
 
 @dataclass

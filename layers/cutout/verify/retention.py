@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from cutout.data.transient import TRANSIENT_PREFIXES
 from cutout.service.retention import RETENTION
-from cutout.verify.report import Check, Evidence, check, not_applicable
+from cutout.verify.report import Check, Evidence, NotApplicable, Verifies
 from cutout.verify.stack import Deployment
 
 PROMISE = ("24-hour rule: transient objects expire by a 1-day lifecycle rule and a scheduled "
@@ -33,19 +33,18 @@ def expiry_days(s3: Any, bucket: str) -> int | None:
     return min(days) if days else None
 
 
-def lifecycle_rule(deployment: Deployment) -> Check:
-    how = ("s3 GetBucketLifecycleConfiguration of the transient bucket: an enabled "
-           "whole-bucket rule expiring objects after 1 day")
-    bucket = deployment.output("TransientBucketName")
-    if not bucket:
-        return not_applicable("retention.lifecycle", PROMISE, how, "No TransientBucketName output.")
+@Verifies("retention.lifecycle", PROMISE,
+           ("s3 GetBucketLifecycleConfiguration of the transient bucket: an enabled "
+            "whole-bucket rule expiring objects after 1 day"))
+def lifecycle_rule(deployment: Deployment, this: Verifies) -> Check:
+    bucket = deployment.required("TransientBucketName")
     days = expiry_days(deployment.client("s3"), bucket)
     failures = [] if days == 1 else [
         f"the transient bucket {bucket} has " + ("no whole-bucket expiration rule" if days is None
                                                  else f"a {days}-day expiration, not 1 day")]
-    return check("retention.lifecycle", PROMISE, how, failures,
-                 [Evidence(deployment.bucket_arn(bucket), "Rules[].Expiration.Days", days)],
-                 "The transient bucket's lifecycle rule expires every object after 1 day.")
+    return this.result(failures,
+                       [Evidence(deployment.bucket_arn(bucket), "Rules[].Expiration.Days", days)],
+                       "The transient bucket's lifecycle rule expires every object after 1 day.")
 
 
 def _sweeper(deployment: Deployment) -> str | None:
@@ -62,14 +61,15 @@ def rate_of(expression: str | None) -> timedelta | None:
     return timedelta(**{unit: int(match.group(1))})
 
 
-def sweeper_schedule(deployment: Deployment) -> Check:
-    how = ("events DescribeRule and ListTargetsByRule of the stack's rules: one ENABLED rate "
-           "rule targets the sweeper, at most every 12 hours")
+@Verifies("retention.sweeper_schedule", PROMISE,
+           ("events DescribeRule and ListTargetsByRule of the stack's rules: one ENABLED rate "
+            "rule targets the sweeper, at most every 12 hours"))
+def sweeper_schedule(deployment: Deployment, this: Verifies) -> Check:
     sweeper = _sweeper(deployment)
     if not sweeper:
         return Check("retention.sweeper_schedule", PROMISE, "fail",
                      "The stack has no sweeper function: only the lagging lifecycle rule deletes.",
-                     (), how)
+                     (), this.how)
     events = deployment.client("events")
     sweeper_arn = deployment.client("lambda").get_function_configuration(
         FunctionName=sweeper)["FunctionArn"]
@@ -87,18 +87,18 @@ def sweeper_schedule(deployment: Deployment) -> Check:
     ok = [rate for rate in schedules if rate is not None and rate <= timedelta(hours=12)]
     failures = [] if ok else ["no enabled schedule runs the sweeper at least every 12 hours"]
     deployment.cache["sweep_interval"] = min(ok) if ok else None
-    return check("retention.sweeper_schedule", PROMISE, how, failures, evidence,
-                 f"An enabled rule runs the sweeper every {min(ok) if ok else ''}.")
+    return this.result(failures, evidence,
+                       f"An enabled rule runs the sweeper every {min(ok) if ok else ''}.")
 
 
-def sweeper_recent_runs(deployment: Deployment) -> Check:
-    how = ("cloudwatch GetMetricStatistics AWS/Lambda Invocations and Errors of the sweeper "
-           "over the last two schedule intervals: at least one run, no error")
+@Verifies("retention.sweeper_runs", PROMISE,
+           ("cloudwatch GetMetricStatistics AWS/Lambda Invocations and Errors of the sweeper "
+            "over the last two schedule intervals: at least one run, no error"))
+def sweeper_recent_runs(deployment: Deployment, this: Verifies) -> Check:
     sweeper = _sweeper(deployment)
     interval = deployment.cache.get("sweep_interval")
     if not sweeper or interval is None:
-        return not_applicable("retention.sweeper_runs", PROMISE, how,
-                              "No scheduled sweeper to look at (see retention.sweeper_schedule).")
+        raise NotApplicable("No scheduled sweeper to look at (see retention.sweeper_schedule).")
     end = deployment.now()
     start = end - 2 * interval
     totals = {name: _metric_sum(deployment.client("cloudwatch"), sweeper, name, start, end)
@@ -110,9 +110,9 @@ def sweeper_recent_runs(deployment: Deployment) -> Check:
         failures.append(f"the sweeper has not run in the last {2 * interval}")
     if totals["Errors"] > 0:
         failures.append(f"{totals['Errors']:g} sweeper run(s) failed in the last {2 * interval}")
-    return check("retention.sweeper_runs", PROMISE, how, failures, evidence,
-                 f"The sweeper ran {totals['Invocations']:g} time(s) in the last {2 * interval} "
-                 "without an error.")
+    return this.result(failures, evidence,
+                       f"The sweeper ran {totals['Invocations']:g} time(s) in the last "
+                       f"{2 * interval} without an error.")
 
 
 def _metric_sum(cloudwatch: Any, function: str, metric: str, start: datetime,
@@ -124,13 +124,11 @@ def _metric_sum(cloudwatch: Any, function: str, metric: str, start: datetime,
     return float(sum(point["Sum"] for point in points))
 
 
-def oldest_transient_object(deployment: Deployment) -> Check:
-    how = (f"s3 ListObjectsV2 of the transient bucket under {', '.join(TRANSIENT_PREFIXES)}: the "
-           "oldest LastModified (object keys are not reported)")
-    bucket = deployment.output("TransientBucketName")
-    if not bucket:
-        return not_applicable("retention.oldest_object", PROMISE, how,
-                              "No TransientBucketName output.")
+@Verifies("retention.oldest_object", PROMISE,
+           (f"s3 ListObjectsV2 of the transient bucket under {', '.join(TRANSIENT_PREFIXES)}: the "
+            "oldest LastModified (object keys are not reported)"))
+def oldest_transient_object(deployment: Deployment, this: Verifies) -> Check:
+    bucket = deployment.required("TransientBucketName")
     now, s3 = deployment.now(), deployment.client("s3")
     evidence, failures = [], []
     for prefix in TRANSIENT_PREFIXES:
@@ -145,9 +143,9 @@ def oldest_transient_object(deployment: Deployment) -> Check:
                                  "empty" if age is None else _hours(age)))
         if age is not None and age > RETENTION:
             failures.append(f"an object under {prefix} is {_hours(age)} old, over 24 hours")
-    return check("retention.oldest_object", PROMISE, how, failures, evidence,
-                 f"Nothing under {' or '.join(TRANSIENT_PREFIXES)} is older than 24 hours "
-                 "right now.")
+    return this.result(failures, evidence,
+                       f"Nothing under {' or '.join(TRANSIENT_PREFIXES)} is older than 24 hours "
+                       "right now.")
 
 
 def _hours(age: timedelta) -> str:

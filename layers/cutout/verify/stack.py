@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 
 from cutout.clock import utc_now
+from cutout.verify.report import NotApplicable
 
 # infrastructure/stack.py OUTPUTS: the names verify relies on
 TRANSIENT_BUCKET_OUTPUT = "TransientBucketName"
@@ -57,6 +58,13 @@ class Deployment:
 
     def output(self, name: str) -> str | None:
         return self.outputs.get(name)
+
+    def required(self, name: str) -> str:
+        """An output a check cannot do without: the check is not applicable without it."""
+        value = self.outputs.get(name)
+        if not value:
+            raise NotApplicable(f"No {name} output.")
+        return value
 
     @property
     def key_arn(self) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from cutout.data.accounts import OPTIN_SK_PREFIX, PROFILE
 from cutout.data.schema import PARTITION_KEY, SORT_KEY, account_pk
-from cutout.verify.report import Check, Evidence, check, not_applicable
+from cutout.verify.report import Check, Evidence, Verifies
 from cutout.verify.retention import expiry_days
 from cutout.verify.stack import Deployment
 
@@ -15,26 +15,23 @@ PROMISE = ("opt-in training only: off by default, changed only by an explicit ca
            "is an image kept beyond 24 h, in a separate training store")
 
 
-def store_expiry(deployment: Deployment) -> Check:
-    how = "s3 GetBucketLifecycleConfiguration of the training store: an enabled expiration rule"
-    bucket = deployment.output("TrainingBucketName")
-    if not bucket:
-        return not_applicable("training.store_expiry", PROMISE, how,
-                              "No TrainingBucketName output.")
+@Verifies("training.store_expiry", PROMISE,
+           "s3 GetBucketLifecycleConfiguration of the training store: an enabled expiration rule")
+def store_expiry(deployment: Deployment, this: Verifies) -> Check:
+    bucket = deployment.required("TrainingBucketName")
     days = expiry_days(deployment.client("s3"), bucket)
     failures = [] if days else [f"the training store {bucket} keeps objects forever (no "
                                 "whole-bucket expiration rule)"]
-    return check("training.store_expiry", PROMISE, how, failures,
-                 [Evidence(deployment.bucket_arn(bucket), "Rules[].Expiration.Days", days)],
-                 f"The training store expires what it keeps after {days} day(s).")
+    return this.result(failures,
+                       [Evidence(deployment.bucket_arn(bucket), "Rules[].Expiration.Days", days)],
+                       f"The training store expires what it keeps after {days} day(s).")
 
 
-def opted_in_accounts(deployment: Deployment) -> Check:
-    how = ("dynamodb Scan of the account profiles (opt_in true), then Query of each one's "
-           "opt-in history: the latest recorded change turned it on")
-    table = deployment.output("AccountsTableName")
-    if not table:
-        return not_applicable("training.opted_in", PROMISE, how, "No AccountsTableName output.")
+@Verifies("training.opted_in", PROMISE,
+           ("dynamodb Scan of the account profiles (opt_in true), then Query of each one's "
+            "opt-in history: the latest recorded change turned it on"))
+def opted_in_accounts(deployment: Deployment, this: Verifies) -> Check:
+    table = deployment.required("AccountsTableName")
     dynamodb = deployment.client("dynamodb")
     opted, profiles = [], 0
     for page in dynamodb.get_paginator("scan").paginate(
@@ -49,9 +46,9 @@ def opted_in_accounts(deployment: Deployment) -> Check:
                 Evidence(f"table {table}", "opted-in account ids", sorted(opted))]
     failures = [f"account(s) {', '.join(sorted(unexplained))} are opted in without a recorded "
                 "opt-in change"] if unexplained else []
-    return check("training.opted_in", PROMISE, how, failures, evidence,
-                 f"{len(opted)} of {profiles} account(s) opted in, each by a recorded change; "
-                 "the rest keep the default, off.")
+    return this.result(failures, evidence,
+                       f"{len(opted)} of {profiles} account(s) opted in, each by a recorded "
+                       "change; the rest keep the default, off.")
 
 
 def _last_change_on(dynamodb: Any, table: str, account: str) -> bool:
