@@ -11,9 +11,11 @@ from dataclasses import replace
 
 import boto3
 import pytest
+from batch_support import OUTSIDE_BUCKET, SOURCE_BUCKET, allow_listed, put
 from integration_support import (
     REGION,
     ROOT,
+    Gateway,
     LocalContext,
     answer_of,
     assert_no_secrets,
@@ -200,9 +202,11 @@ def not_an_image() -> bytes:
      "application/json", "unknown_format"),
     (json.dumps({"tag": "x"}), "application/json", "missing_source"),
     (json.dumps({"image_file_b64": "aGVsbG8=", "image_url": "s3://b/k"}), "application/json",
-     "image_url_not_supported"),
+     "multiple_sources"),
     (json.dumps({"image_url": "https://example.com/a.jpg"}), "application/json",
-     "image_url_not_supported"),
+     "image_url_not_allowed"),
+    (json.dumps({"image_url": "http://169.254.169.254/latest/meta-data"}), "application/json",
+     "image_url_not_allowed"),
     (json.dumps({"image_file_b64": "!!!"}), "application/json", "invalid_request"),
     (json.dumps({"image_file_b64": "aGVsbG8=", "size": "full"}), "application/json",
      "invalid_option"),
@@ -263,6 +267,7 @@ def test_an_opt_out_while_the_image_is_stored_takes_the_submission_back(settings
     # Given an opted-in account that opts out while its submission is being checked
     from cutout.service.improve import ImproveService, Submission
     from cutout.service.receipt import Lifetimes, Receipt
+    from cutout.service.requests import InlineImage
 
     accounts.set_opt_in(caller.account_id, True, changed_by="test")
 
@@ -274,8 +279,74 @@ def test_an_opt_out_while_the_image_is_stored_takes_the_submission_back(settings
     receipt = Receipt()
     # When the submission completes
     with pytest.raises(TrainingNotOptedIn) as refused:
-        service.submit(Submission(image=jpeg_image), caller.account_id, receipt)
+        service.submit(Submission(InlineImage(jpeg_image)), caller.account_id, "req-1",
+                       receipt)
     # Then it was taken back: refused, nothing kept, nothing on the receipt
     assert "taken back" in refused.value.message
     assert bucket_keys(settings.training_bucket) == []
     assert receipt.header() == "none"
+
+
+# --- POST /v1.0/improve: an image already in the account's allow-listed bucket ----------------
+@pytest.fixture
+def url_gateway(settings, stores, handlers):
+    """The gateway with the container function on a deployment that allow-lists buckets."""
+    from cutout.service.improve import build_improve_service
+    from cutout.service.removal import build_removal_service
+
+    allowed = allow_listed(settings)
+    function = load_function("remove_background").make_handler(
+        build_removal_service(allowed, stores=stores), settings=allowed,
+        improve_service=build_improve_service(allowed, stores=stores))
+    return Gateway(handlers["authorizer"], {"remove_background": function,
+                                            "account": handlers["account"]})
+
+
+def submit_url(gateway, caller, url):
+    return gateway.request("POST", IMPROVE, key=caller.secret, body=json.dumps(
+        {"image_url": url, "tag": "catalogue"}), headers={"Content-Type": "application/json"})
+
+
+def test_an_allow_listed_object_is_kept_by_image_url_only_for_an_opted_in_account(
+        url_gateway, caller, accounts, settings):
+    # Given a PNG under the caller's folder in an allow-listed source bucket
+    key = f"{caller.account_id}/shoes/red.png"
+    photo = disc_image("PNG", (96, 64))
+    put(SOURCE_BUCKET, key, photo)
+    url = f"s3://{SOURCE_BUCKET}/{key}"
+    # When an account that has not opted in names it, Then 403 and nothing kept
+    refused = submit_url(url_gateway, caller, url)
+    assert refused.status == 403 and only_error(refused)["code"] == "training_opt_in_required"
+    assert bucket_keys(settings.training_bucket) == []
+    # When the account has opted in and names it again
+    accounts.set_opt_in(caller.account_id, True, changed_by="test")
+    kept = submit_url(url_gateway, caller, url)
+    # Then the object's bytes are what the training store keeps, and the customer's object
+    # itself is untouched
+    assert kept.status == 200, kept.body
+    folder = f"training/{caller.account_id}/{kept.json()['id']}/"
+    s3 = boto3.client("s3", region_name=REGION)
+    assert s3.get_object(Bucket=settings.training_bucket,
+                         Key=folder + INPUT)["Body"].read() == photo
+    assert s3.get_object(Bucket=SOURCE_BUCKET, Key=key)["Body"].read() == photo
+
+
+def test_an_image_url_outside_the_account_or_the_list_is_refused_and_nothing_kept(
+        url_gateway, caller, other_caller, accounts, settings):
+    # Given an opted-in account, another account's object and one in a bucket off the list
+    accounts.set_opt_in(caller.account_id, True, changed_by="test")
+    put(SOURCE_BUCKET, f"{other_caller.account_id}/a.png", disc_image("PNG"))
+    put(OUTSIDE_BUCKET, f"{caller.account_id}/a.png", disc_image("PNG"))
+    # When it names them, or an object that is not there, or an upload of its own
+    answers = [submit_url(url_gateway, caller, url) for url in (
+        f"s3://{SOURCE_BUCKET}/{other_caller.account_id}/a.png",
+        f"s3://{OUTSIDE_BUCKET}/{caller.account_id}/a.png",
+        f"s3://{settings.transient_bucket}/uploads/{caller.account_id}/{'u' * 43}")]
+    missing = submit_url(url_gateway, caller, f"s3://{SOURCE_BUCKET}/{caller.account_id}/no.png")
+    # Then each is remove.bg's 400 with a stable code that says what is accepted
+    for answer in answers:
+        assert answer.status == 400 and only_error(answer)["code"] == "image_url_not_allowed"
+    assert "allow-listed" in only_error(answers[2])["detail"]
+    assert missing.status == 400 and only_error(missing)["code"] == "image_url_not_found"
+    # And nothing was kept
+    assert bucket_keys(settings.training_bucket) == []

@@ -2,8 +2,8 @@
 
 remove.bg's fields: one image (`image_file`, `image_file_b64`), `image_filename` and `tag`,
 under the same bounds as a removal's image (`removebg_request.SOURCES`: 6 MB inline, not
-empty). `image_url` is refused: a submission is an image the caller sends, never one read
-from elsewhere. Any other field is a 400 naming the fields there are.
+empty), or `image_url` naming an S3 object inside the deployment (`cutout.api.image_url`,
+never an address to fetch). Any other field is a 400 naming the fields there are.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ import re
 from cutout.api.body import BodyField, body_fields, media_type
 from cutout.api.image_source import pick_image_source
 from cutout.api.removebg_request import SOURCES
-from cutout.errors import ImageUrlRefused, InvalidOption, MissingSource, UnsupportedMediaType
+from cutout.errors import InvalidOption, MissingSource, UnsupportedMediaType
 from cutout.service.improve import Submission
-from cutout.service.requests import InlineImage
+from cutout.service.requests import BucketObject, InlineImage
 
 TEXT_FIELDS = ("image_filename", "tag")
 FIELDS = ("image_file", "image_file_b64", "image_url", *TEXT_FIELDS)
 MAX_TEXT_CHARS = 255
 # Printable text only: a tag or a file name never carries a line break into a stored note.
 _TEXT = re.compile(r"^[^\x00-\x1f\x7f]*$")
-URL_REFUSED = ("image_url is not read by /v1.0/improve: send the image itself as "
-               "image_file (multipart) or image_file_b64")
 
 
 def parse_improve_request(body: bytes, content_type: str | None) -> Submission:
@@ -38,8 +36,6 @@ def parse_improve_request(body: bytes, content_type: str | None) -> Submission:
     sources: list[tuple[str, BodyField]] = []
     texts: dict[str, str] = {}
     for name, item in fields:
-        if name == "image_url":
-            raise ImageUrlRefused(URL_REFUSED)
         if name in SOURCES.names:
             sources.append((name, item))
         elif name in TEXT_FIELDS:
@@ -48,9 +44,9 @@ def parse_improve_request(body: bytes, content_type: str | None) -> Submission:
             raise InvalidOption(f"unknown field {name!r}; /v1.0/improve takes "
                                 f"{', '.join(FIELDS)}")
     source = pick_image_source(sources, SOURCES)
-    if not isinstance(source, InlineImage):  # the remove.bg sources have no upload id
-        raise ImageUrlRefused(URL_REFUSED)
-    return Submission(image=source.data, tag=texts.get("tag") or None,
+    if not isinstance(source, InlineImage | BucketObject):  # remove.bg's have no upload_id
+        raise InvalidOption("send the image as image_file, image_file_b64 or image_url")
+    return Submission(source=source, tag=texts.get("tag") or None,
                       filename=texts.get("image_filename") or None)
 
 

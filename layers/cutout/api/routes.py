@@ -184,16 +184,17 @@ ROUTES: tuple[Route, ...] = (
         function=REMOVE_BACKGROUND, group="improve",
         summary="remove.bg-compatible improvement program: an image kept for training",
         description=(
-            "remove.bg's fields: `image_file` (multipart) or `image_file_b64`, with optional "
-            "`image_filename` and `tag`. Kept in the training store only when the account "
+            "remove.bg's fields: `image_file` (multipart), `image_file_b64` or `image_url` (an "
+            "S3 object of this account inside the deployment, as on the removal routes), with "
+            "optional `image_filename` and `tag`. Kept in the training store only when the account "
             "has turned the AI Training Data switch on (read strongly consistent first); "
             "otherwise `403 training_opt_in_required` and nothing is kept. The image is "
             "decoded under the same bounds as a removal's before it is kept. Answers "
             "`{\"id\": ...}` (also as `data.id`); an opt-out deletes it with the rest."),
         errors=(errors.TrainingNotOptedIn, errors.InvalidRequest, errors.InvalidOption,
-                errors.MissingSource, errors.MultipleSources, errors.ImageUrlRefused,
-                errors.ImageTooLarge, errors.UnsupportedMediaType, errors.UndecodableImage,
-                errors.ImageTooComplex, errors.AccountNotFound)),
+                errors.MissingSource, errors.MultipleSources, errors.ImageUrlNotAllowed,
+                errors.ImageObjectNotFound, errors.ImageTooLarge, errors.UnsupportedMediaType,
+                errors.UndecodableImage, errors.ImageTooComplex, errors.AccountNotFound)),
 )
 
 

@@ -248,8 +248,8 @@ def improve_body() -> dict[str, Any]:
     properties: dict[str, Any] = {
         "image_file": REMOVEBG_FIELDS["image_file"],
         "image_file_b64": REMOVEBG_FIELDS["image_file_b64"],
-        "image_url": {"type": "string", "description": "Refused: `400 "
-                      "image_url_not_supported` (send the image itself)."},
+        "image_url": {"type": "string", "maxLength": MAX_URL_CHARS,
+                      "description": IMAGE_URL_DESCRIPTION + " An upload is not read here."},
         "image_filename": {**text, "description": "The image's file name, kept in its note."},
         "tag": {**text, "description": "Kept in the image's note (remove.bg groups "
                                        "submissions by it)."},
@@ -261,7 +261,8 @@ def improve_body() -> dict[str, Any]:
     json_schema = {**schema, "properties": {name: value for name, value in properties.items()
                                             if name != "image_file"}}
     return {"required": True,
-            "description": "Exactly one of `image_file` and `image_file_b64`, bounded as "
-                           "the remove.bg route's image is (`file_too_large` past it).",
+            "description": "Exactly one of `image_file`, `image_file_b64` and `image_url`, "
+                           "bounded as the remove.bg route's image is (`file_too_large` past "
+                           "it).",
             "content": {"multipart/form-data": {"schema": schema}, JSON: {"schema": json_schema},
                         "application/x-www-form-urlencoded": {"schema": json_schema}}}

@@ -18,7 +18,8 @@ call = Call(router)
 @handles(router, "improve_removebg")
 def improve_removebg() -> Response:
     submission = parse_improve_request(call.body(), call.header("content-type"))
-    submission_id = call.improvements.submit(submission, call.caller.account_id, call.receipt)
+    submission_id = call.improvements.submit(submission, call.caller.account_id,
+                                             call.request_id, call.receipt)
     call.telemetry.metrics.add_metric(name="TrainingSubmissions", unit=MetricUnit.Count,
                                       value=1)
     return json_response(200, improve_view(submission_id), call.request_id)
