@@ -60,6 +60,7 @@ def test_an_allow_listed_object_of_the_account_is_cut_out_through_a_one_object_s
     # Given a PNG under the caller's folder in an allow-listed source bucket
     key = f"{caller.account_id}/shoes/red.png"
     put(SOURCE_BUCKET, key, image("PNG", (96, 64)))
+    before = set(RECORDER.requests)  # the session's recorder: earlier tests' calls are in it
     # When the native route is asked for it by s3:// URI
     answer = native(url_gateway, caller, f"s3://{SOURCE_BUCKET}/{key}")
     # Then its cutout comes back inline, the size of the object's image
@@ -73,8 +74,9 @@ def test_an_allow_listed_object_of_the_account_is_cut_out_through_a_one_object_s
     (statement,) = json.loads(policy)["Statement"]
     assert statement["Action"] == "s3:GetObject"
     assert statement["Resource"] == f"arn:aws:s3:::{SOURCE_BUCKET}/{key}"
-    # And the API function itself never touched the bucket
-    assert not [r for r in RECORDER.requests if r.function == "remove-background"
+    # And the API function itself never touched the bucket for this request (a batch request
+    # of another test lists a source prefix with the function's own role, as it may)
+    assert not [r for r in set(RECORDER.requests) - before if r.function == "remove-background"
                 and SOURCE_BUCKET in r.resource and r.action.startswith("s3:")]
 
 
