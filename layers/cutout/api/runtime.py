@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cutout.api.errors import register_error_handlers
 from cutout.api.responses import with_receipt
@@ -18,7 +19,7 @@ from cutout.api.routing import Telemetry
 from cutout.api.telemetry import NAMESPACE
 from cutout.service.receipt import Receipt
 
-Handler = Callable[[dict, Any], dict]
+Handler = Callable[[dict, LambdaContext], dict]
 
 
 @cache
@@ -45,7 +46,7 @@ def entry(service: str, correlation_path: str | None = None) -> Callable[[Handle
             correlation_id_path=correlation_path, log_event=False, clear_state=True)
 
         @wraps(handle)
-        def run(event: dict, context: Any) -> dict:
+        def run(event: dict, context: LambdaContext) -> dict:
             _library_logs_through(logger)
             return instrumented(event, context)
 
@@ -72,7 +73,7 @@ def _library_logs_through(logger: Logger) -> None:
     _LIBRARY.propagate = False  # not also the Lambda runtime's plain-text root handler
 
 
-def resolve(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
+def resolve(app: APIGatewayRestResolver, event: dict, context: LambdaContext) -> dict:
     """`app.resolve`, then drop the event Powertools keeps on the router class.
 
     Powertools stores the current event (body included) as class state; a warm container
@@ -102,7 +103,7 @@ def api_handler(service: str, routers: Sequence[Router],
     collaborators = Collaborators(dependencies)
 
     @entry(service, correlation_paths.API_GATEWAY_REST)
-    def handle(event: dict, context: Any) -> dict:
+    def handle(event: dict, context: LambdaContext) -> dict:
         for router in routers:  # several handlers may share a router (tests): point it here
             router.api_resolver = app
         receipt = Receipt()  # this request's alone, dropped with the context
@@ -127,6 +128,8 @@ class Collaborators:
         self._built: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
+        # Any: the factories read each other's collaborators by name (functions/*/handler.py);
+        # the routes read them typed (cutout.api.routing.Call)
         if name not in self._built:
             self._built[name] = self._factories[name](self)
         return self._built[name]
@@ -146,7 +149,7 @@ class LazyEntryPoint:
         self._factory = factory
         self._handler: Handler | None = None
 
-    def __call__(self, event: dict, context: Any) -> dict:
+    def __call__(self, event: dict, context: LambdaContext) -> dict:
         if self._handler is None:
             self._handler = self._factory()
         return self._handler(event, context)
