@@ -180,8 +180,12 @@ def _catalogue_schemas(schemas: dict[str, Any]) -> dict[str, Any]:
     removebg = RemoveBgErrors.model_json_schema(ref_template=defs)
     codes = error_codes()
     removebg_item = removebg.pop("$defs")["RemoveBgError"]
+    # Every code a remove.bg route answers: the removal route's, each other /v1.0/ route's
+    # own, and the gateway's.
+    others = [removebg_error_codes((*route.errors, *COMMON_ERRORS)) for route in ROUTES
+              if route.authorized and route.path.startswith(REMOVEBG_PREFIX)]
     removebg_item["properties"]["code"]["enum"] = sorted(
-        {code for by_status in (removebg_error_codes(), gateway_refusals())
+        {code for by_status in (removebg_error_codes(), gateway_refusals(), *others)
          for codes in by_status.values() for code in codes})
     removebg_item["properties"]["title"]["examples"] = sorted(set(TITLES.values()))
     error.pop("$defs", None)

@@ -19,7 +19,9 @@ from cutout.errors import (
     CutoutError,
     FileTooLarge,
     Forbidden,
+    ImageObjectNotFound,
     ImageTooComplex,
+    ImageUrlNotAllowed,
     ImageUrlRefused,
     InvalidOption,
     InvalidRequest,
@@ -185,8 +187,9 @@ def _sentence(class_name: str) -> str:
 
 
 
-REMOVEBG_ERRORS = (MissingSource, MultipleSources, ImageUrlRefused, UnsupportedOption,
-                   MultipleBackgrounds, UploadNotFound, InvalidOption, InvalidRequest,
+REMOVEBG_ERRORS = (MissingSource, MultipleSources, ImageUrlRefused, ImageUrlNotAllowed,
+                   ImageObjectNotFound, UnsupportedOption, MultipleBackgrounds, UploadNotFound,
+                   InvalidOption, InvalidRequest,
                    UnsupportedMediaType, FileTooLarge, ResolutionTooHigh, UndecodableImage,
                    ImageTooComplex, UnknownForeground, ResultTooLarge,
                    Forbidden, Unauthorized, Throttled, ServiceUnavailable, CutoutError)
