@@ -125,14 +125,20 @@ class Batch(Construct):
         (cutout.data.object_access). The role itself may only read source objects (no list,
         no destination, no key), so the API function's own role still holds no allow-listed
         bucket and no session of it can write anywhere."""
-        role = iam.Role(self, "ImageUrlRole", assumed_by=api_role,
-                        description="cutout image-url: reads the one allow-listed source "
-                                    "object each session's policy names",
-                        max_session_duration=Duration.hours(1))
-        api_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sts:AssumeRole"], resources=[role.role_arn]))
+        role = self._session_role("ImageUrlRole", api_role,
+                                  "cutout image-url: reads the one allow-listed source object "
+                                  "each session's policy names")
         grant_buckets(role, sources, "s3:GetObject")  # read only: never List, Put or Delete
         api_function.add_environment(env_name("image_url_role_arn"), role.role_arn)
+        return role
+
+    def _session_role(self, construct_id: str, assumer: iam.Role, description: str) -> iam.Role:
+        """A role only `assumer` may assume, for sessions of at most an hour (each narrowed by
+        the session policy its caller passes), and `assumer` allowed to assume it."""
+        role = iam.Role(self, construct_id, assumed_by=assumer, description=description,
+                        max_session_duration=Duration.hours(1))
+        assumer.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sts:AssumeRole"], resources=[role.role_arn]))
         return role
 
     def _job_role(self, worker_role: iam.Role, key: kms.IKey, sources: list[s3.IBucket],
@@ -140,12 +146,9 @@ class Batch(Construct):
         """The allow-listed buckets, only through this role: the worker assumes it for each
         job with a session policy naming the job's two prefixes (cutout.data.batch_access),
         so IAM bounds a job to its own locations and the worker's role holds none of them."""
-        job_role = iam.Role(self, "JobRole", assumed_by=worker_role,
-                            description="cutout batch-job: one job's source and destination, "
-                                        "as each session's policy narrows them",
-                            max_session_duration=Duration.hours(1))
-        worker_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sts:AssumeRole"], resources=[job_role.role_arn]))
+        job_role = self._session_role("JobRole", worker_role,
+                                      "cutout batch-job: one job's source and destination, as "
+                                      "each session's policy narrows them")
         grant_buckets(job_role, sources, "s3:GetObject")  # read only: never Put or Delete
         # HEAD of an output (skip what exists) needs GetObject; ListBucket makes a missing
         # output a 404 rather than a 403.

@@ -34,3 +34,18 @@ def decoded(data: bytes) -> Image.Image:
 
 def alpha_of(image: Image.Image) -> np.ndarray:
     return np.asarray(image.getchannel("A"))
+
+
+RED, BLUE = (200, 30, 30), (20, 40, 220)
+
+
+def picture_and_mask():
+    """A 30x10 picture and its mask: the left half red, the right blue; alpha 255 over the
+    first third, a soft column (128), then 0 (removed)."""
+    rgb = np.zeros((10, 30, 3), dtype=np.uint8)
+    rgb[:, :15] = RED
+    rgb[:, 15:] = BLUE
+    mask = np.zeros((10, 30), dtype=np.uint8)
+    mask[:, :10] = 255
+    mask[:, 10:15] = 128
+    return Image.fromarray(rgb), Image.fromarray(mask)

@@ -3,6 +3,7 @@ of the removed background left, and refused where it means nothing."""
 
 import numpy as np
 import pytest
+from engine_fixtures import BLUE, RED, picture_and_mask
 from PIL import Image
 
 from cutout.engine.background import check_background, fit
@@ -10,18 +11,8 @@ from cutout.engine.compose import compose
 from cutout.engine.options import RemovalOptions
 from cutout.errors import InvalidOption, MultipleBackgrounds
 
-RED, BLUE, GREEN = (200, 30, 30), (20, 40, 220), (0, 255, 0)
+GREEN = (0, 255, 0)
 
-
-def picture_and_mask():
-    """Left third red and kept (alpha 255), a soft column (128), the rest blue and removed."""
-    rgb = np.zeros((10, 30, 3), dtype=np.uint8)
-    rgb[:, :15] = RED
-    rgb[:, 15:] = BLUE
-    mask = np.zeros((10, 30), dtype=np.uint8)
-    mask[:, :10] = 255
-    mask[:, 10:15] = 128
-    return Image.fromarray(rgb), Image.fromarray(mask)
 
 
 def test_a_background_of_another_shape_is_scaled_to_fill_and_centred():

@@ -1,23 +1,11 @@
 """Composition: nothing of the removed background survives in the output file."""
 
 import numpy as np
+from engine_fixtures import RED, picture_and_mask
 from PIL import Image
 
 from cutout.engine.compose import ALPHA_FLOOR, compose, cutout, final_alpha, foreground_box
 from cutout.engine.options import RemovalOptions
-
-RED, BLUE = (200, 30, 30), (20, 40, 220)
-
-
-def picture_and_mask():
-    """Left half red with a soft edge, right half blue: alpha 255 | 128 | 0."""
-    rgb = np.zeros((10, 30, 3), dtype=np.uint8)
-    rgb[:, :15] = RED
-    rgb[:, 15:] = BLUE
-    mask = np.zeros((10, 30), dtype=np.uint8)
-    mask[:, :10] = 255
-    mask[:, 10:15] = 128
-    return Image.fromarray(rgb), Image.fromarray(mask)
 
 
 def test_alpha_zero_pixels_carry_no_colour():
