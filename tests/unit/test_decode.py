@@ -210,3 +210,33 @@ def test_truncated_heic_and_avif_are_undecodable(fmt):
     for cut in (len(data) // 2, len(data) - 16):
         with pytest.raises(UndecodableImage):
             decode_image(data[:cut], LIMIT)
+
+
+def test_a_fresh_process_loads_only_the_plugins_it_opens(tmp_path):
+    """Cold start: decoding each accepted format and encoding each output never imports the
+    other ~40 plugins (Image.init() would, EPS's with `subprocess`); an MPO still opens."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    picture = Image.new("RGB", (32, 24), (200, 40, 40))
+    for fmt in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP"):
+        picture.save(tmp_path / f"in.{fmt.lower()}", fmt)
+    picture.save(tmp_path / "in.mpo", "MPO", save_all=True, append_images=[picture])
+    layers = Path(__file__).resolve().parents[2] / "layers"
+    code = (
+        "import pathlib, sys\n"
+        "from PIL import Image\n"
+        "from cutout.engine.decode import decode_image\n"
+        "from cutout.engine.encode import encode\n"
+        "for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"
+        "    decode_image(path.read_bytes(), 10**6)\n"
+        "for fmt, mode in (('png', 'RGBA'), ('webp', 'RGBA'), ('jpg', 'RGB')):\n"
+        "    encode(Image.new(mode, (8, 8)), fmt)\n"
+        "print(sorted(m for m in sys.modules if m.endswith('ImagePlugin')))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                            text=True, env={"PYTHONPATH": str(layers)}, check=True).stdout
+    assert "PIL.MpoImagePlugin" in loaded  # the MPO went through JPEG's opener
+    for plugin in ("Eps", "Pdf", "Psd", "Dds", "Ico", "Xbm"):
+        assert f"PIL.{plugin}ImagePlugin" not in loaded, loaded

@@ -10,6 +10,7 @@ unreadable or truncated is `UndecodableImage`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -27,7 +28,11 @@ _QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "HEIF", "AVIF")
 FORMAT_NAMES = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF, AVIF"
 _SRGB = ImageCms.createProfile("sRGB")
-Image.init()  # register every plugin so `formats=` can name WebP and TIFF (JPEG opens MPO too)
+# Only the plugins of the formats we open (and save): `Image.init()` would import all ~45,
+# EPS's among them (and with it `subprocess`), for ~30 ms of every cold start. Naming each
+# format of SAFE_FORMATS here also keeps `Image.open(formats=...)` from calling init().
+for _plugin in ("Jpeg", "Png", "WebP", "Gif", "Tiff", "Bmp", "Avif"):
+    importlib.import_module(f"PIL.{_plugin}ImagePlugin")
 # libheif applies a HEIF's rotation and mirror boxes itself and pillow-heif then resets the
 # EXIF orientation, so exif_transpose below never turns a HEIC twice; no thumbnails or depth
 # images are read (only the primary image is ever decoded).
