@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from cutout import __version__
 
-# Each module exposes register(subparsers); a command runs `args.run` (cutout.cli.command)
+# A one-verb module declares COMMAND (cutout.cli.command); one with verbs has register(subparsers).
+# Either way the command runs `args.run`.
 COMMAND_MODULES = ("cutout.cli.remove", "cutout.cli.serve", "cutout.cli.admin",
                    "cutout.cli.openapi", "cutout.cli.batch", "cutout.cli.privacy",
                    "cutout.cli.models", "cutout.cli.verify", "cutout.cli.preflight")
@@ -23,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cutout {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        module = importlib.import_module(name)
+        if hasattr(module, "COMMAND"):
+            module.COMMAND.register(subparsers, module)
+        else:
+            module.register(subparsers)
     return parser
 
 

@@ -7,16 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
+
+COMMAND = Command(
+    help="print the API's OpenAPI 3.1 document (generated from the code)",
+    description="Print the OpenAPI 3.1 document of the API as JSON, built from the "
+    "routes, options, errors and views the code defines.")
 
 
-def register(subparsers: Subparsers) -> None:
-    """Add the `openapi` command to the `cutout` parser."""
-    parser = add_command(
-        subparsers, "openapi", run=run,
-        help="print the API's OpenAPI 3.1 document (generated from the code)",
-        description="Print the OpenAPI 3.1 document of the API as JSON, built from the "
-        "routes, options, errors and views the code defines.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="write the document to this file instead of standard output")
     parser.add_argument("--docs", type=Path, default=None, metavar="API_MD",

@@ -15,16 +15,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
+
+COMMAND = Command(
+    help="check, before cdk deploy, what would make it fail",
+    description="Check the account's Lambda memory and concurrency quotas against the "
+    "deployment settings (cdk.json), Docker or Finch, Node and the CDK bootstrap stack.")
 
 
-def register(subparsers: Subparsers) -> None:
-    """Add the `preflight` command to the `cutout` parser."""
-    parser = add_command(
-        subparsers, "preflight", run=run,
-        help="check, before cdk deploy, what would make it fail",
-        description="Check the account's Lambda memory and concurrency quotas against the "
-        "deployment settings (cdk.json), Docker or Finch, Node and the CDK bootstrap stack.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default=None, help="the region to deploy to")
     parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"),
                         help="the CDK app's cdk.json, for the settings (default ./cdk.json)")

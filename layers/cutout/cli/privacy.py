@@ -17,18 +17,18 @@ from cutout.cli.api_client import API_KEY_ENV as KEY_ENV
 from cutout.cli.api_client import API_URL_ENV as URL_ENV
 from cutout.cli.api_client import DEFAULT_API_URL as DEFAULT_URL
 from cutout.cli.api_client import ApiCallFailed, call_api
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
 
 WIDTH = 88
 
 
-def register(subparsers: Subparsers) -> None:
-    """Add the `privacy` command to the `cutout` parser."""
-    parser = add_command(
-        subparsers, "privacy", run=run,
-        help="print a deployment's privacy answers (upload, retention, training, ...)",
-        description="Ask a cutout API (local or deployed) where images go: the answers its "
-        "account page shows, derived from the deployment's real settings.")
+COMMAND = Command(
+    help="print a deployment's privacy answers (upload, retention, training, ...)",
+    description="Ask a cutout API (local or deployed) where images go: the answers its "
+    "account page shows, derived from the deployment's real settings.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=os.environ.get(URL_ENV, DEFAULT_URL),
                         help=f"the API's base URL, stage included (default ${URL_ENV} or "
                         f"{DEFAULT_URL}, the local stack)")

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
 from cutout.engine.options import EDGES, FORMATS, NAMED_SIZES
 from cutout.errors import CutoutError
 from cutout.settings import DEFAULT_MAX_PIXELS
@@ -21,12 +21,13 @@ class Job:
     target: Path
 
 
-def register(subparsers: Subparsers) -> None:
-    parser = add_command(
-        subparsers, "remove", run=run,
-        help="remove the background of image files or folders",
-        description="Remove backgrounds offline. A folder in gives a folder out, with the same "
-        "file names and the output format's extension.")
+COMMAND = Command(
+    help="remove the background of image files or folders",
+    description="Remove backgrounds offline. A folder in gives a folder out, with the same "
+    "file names and the output format's extension.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", type=Path, help="image file or folder"
     )

@@ -14,21 +14,20 @@ import signal
 import sys
 from typing import Any
 
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
 from cutout.local.authorizer import DEFAULT_TTL_SECONDS
 from cutout.local.demo import DEMO_KEY_ENV, check_demo_key
 from cutout.local.functions import FUNCTIONS_DIR_ENV
 from cutout.local.moto_stack import CATALOGUE_BUCKET, check_catalogue_bucket
 from cutout.local.stack import LocalStack, PortUnavailable, RunningStack, require_loopback
 
+COMMAND = Command(
+    help="run the API locally (moto stands in for AWS)",
+    description="Run the API on this machine: API Gateway, authorizer and handlers "
+    "in-process, moto on loopback for S3, DynamoDB and KMS, a demo account and key.")
 
-def register(subparsers: Subparsers) -> None:
-    """Add the `serve` command to the `cutout` parser."""
-    parser = add_command(
-        subparsers, "serve", run=run,
-        help="run the API locally (moto stands in for AWS)",
-        description="Run the API on this machine: API Gateway, authorizer and handlers "
-        "in-process, moto on loopback for S3, DynamoDB and KMS, a demo account and key.")
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", type=_loopback,
                         help="loopback address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="API port (default 8080)")

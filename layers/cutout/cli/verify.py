@@ -16,17 +16,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cutout.cli.api_client import API_KEY_ENV
-from cutout.cli.command import Subparsers, add_command
+from cutout.cli.command import Command
+
+COMMAND = Command(
+    help="check a deployment's real resources and behaviour against each promise",
+    description="Read the deployed stack's resources with your AWS credentials and check "
+    "each privacy promise against what exists (read-only); with an API key, also probe "
+    "the live API. Exit 0 only when no check fails.")
 
 
-def register(subparsers: Subparsers) -> None:
-    """Add the `verify` command to the `cutout` parser."""
-    parser = add_command(
-        subparsers, "verify", run=run,
-        help="check a deployment's real resources and behaviour against each promise",
-        description="Read the deployed stack's resources with your AWS credentials and check "
-        "each privacy promise against what exists (read-only); with an API key, also probe "
-        "the live API. Exit 0 only when no check fails.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack-name", help="the deployed CloudFormation stack (e.g. cutout)")
     where.add_argument("--local", metavar="URL",
