@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from cutout.engine.helper import side_pool
+from cutout.engine.side_thread import side_pool
 
 OPAQUE_ENOUGH = 250  # of 255: from here up the colour is kept as it is
 WORKING_SIDE = 256  # long side of the reduced copy the local averages are computed on

@@ -20,11 +20,11 @@ from cutout.engine.background import backdrop_image, check_background
 from cutout.engine.compose import Box, Composition, compose, final_alpha, output_format
 from cutout.engine.decode import DecodedImage, decode_image
 from cutout.engine.encode import encode
-from cutout.engine.helper import side_pool
 from cutout.engine.models import default_model_name, model_spec
 from cutout.engine.options import MEDIA_TYPES, RemovalOptions
 from cutout.engine.png import encode_png
 from cutout.engine.session import SegmentationModel
+from cutout.engine.side_thread import side_pool
 from cutout.settings import DEFAULT_MAX_PIXELS
 
 _RESIZE = Image.Resampling.LANCZOS

@@ -25,9 +25,9 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from cutout.engine.helper import side_pool
 from cutout.engine.models import ModelSpec
 from cutout.engine.resampling import resize_mask, resize_picture
+from cutout.engine.side_thread import side_pool
 from cutout.errors import ModelError
 
 LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of memory
