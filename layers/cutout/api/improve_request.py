@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from cutout.api.body import BodyField, body_fields, media_type
+from cutout.api.body import BodyField
 from cutout.api.image_source import pick_image_source
-from cutout.api.removebg_request import SOURCES
-from cutout.errors import InvalidOption, MissingSource, UnsupportedMediaType
+from cutout.api.removebg_request import SEND_FIELDS, SOURCES
+from cutout.api.request_fields import readable_fields
+from cutout.errors import InvalidOption, MissingSource
 from cutout.service.improve import Submission
 from cutout.service.requests import BucketObject, InlineImage
 
@@ -28,14 +29,9 @@ def parse_improve_request(body: bytes, content_type: str | None) -> Submission:
     """The submission; raises 400-class errors naming the field."""
     if not body:
         raise MissingSource("send the image as image_file (multipart) or image_file_b64")
-    fields = body_fields(body, content_type)
-    if fields is None:
-        raise UnsupportedMediaType(
-            "send multipart/form-data (image_file), application/x-www-form-urlencoded or "
-            f"application/json (image_file_b64); got {media_type(content_type) or 'none'}")
     sources: list[tuple[str, BodyField]] = []
     texts: dict[str, str] = {}
-    for name, item in fields:
+    for name, item in readable_fields(body, content_type, SEND_FIELDS):
         if name in SOURCES.names:
             sources.append((name, item))
         elif name in TEXT_FIELDS:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cutout.api.background_source import BACKGROUND_FIELDS, pick_background
-from cutout.api.body import BodyField, body_fields, media_type
+from cutout.api.body import media_type
 from cutout.api.image_source import SourceRules, check_inline_size, pick_image_source
+from cutout.api.request_fields import readable_fields, sort_fields
 from cutout.engine.options import OPTION_NAMES, RemovalOptions
-from cutout.errors import InvalidOption, MissingSource, UnsupportedMediaType
+from cutout.errors import InvalidOption, MissingSource
 from cutout.service.requests import InlineImage, RemovalRequest
 
 ALIASES = {"image_file_b64": "image_base64"}  # remove.bg's name for the same thing
@@ -42,26 +43,17 @@ def parse_removal_request(body: bytes, content_type: str | None,
     if media.startswith("image/") or media in RAW_TYPES:
         check_inline_size(len(body))
         return RemovalRequest(InlineImage(body), RemovalOptions.from_params(params))
-    fields = body_fields(body, content_type)
-    if fields is None:
-        raise UnsupportedMediaType(
-            "send image/*, multipart/form-data or application/json; got "
-            f"{media or 'no Content-Type'}")
-    sources: list[tuple[str, BodyField]] = []
-    backgrounds: list[tuple[str, BodyField]] = []
-    for raw_name, item in fields:
-        name = ALIASES.get(raw_name, raw_name)
-        if name in SOURCES.names:
-            sources.append((name, item))
-        elif name in BACKGROUND_FIELDS:
-            backgrounds.append((name, item))
-        elif name in OPTION_NAMES:
-            params[name] = item.value
-        else:
-            raise InvalidOption(f"unknown field {raw_name!r}; options are "
+    fields = readable_fields(body, content_type, "send image/*, multipart/form-data or "
+                             "application/json", no_type="no Content-Type")
+    # An alias names a source, so every other field keeps the name the client sent.
+    parts = sort_fields([(ALIASES.get(name, name), item) for name, item in fields], SOURCES)
+    for name, item in parts.rest:
+        if name not in OPTION_NAMES:
+            raise InvalidOption(f"unknown field {name!r}; options are "
                                 f"{', '.join(OPTION_NAMES)}, and a background image in "
                                 f"{' or '.join(BACKGROUND_FIELDS)}")
-    source = pick_image_source(sources, SOURCES)
+        params[name] = item.value
+    source = pick_image_source(parts.sources, SOURCES)
     # Bad options fail here, before an upload is read or the engine runs.
     options = RemovalOptions.from_params(params)
-    return RemovalRequest(source, options, pick_background(backgrounds, options, SOURCES))
+    return RemovalRequest(source, options, pick_background(parts.backgrounds, options, SOURCES))
