@@ -9,15 +9,18 @@ says the same in our own terms.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cutout.service.usage import MonthlyUsage
+
+if TYPE_CHECKING:  # the bodies' one definition; types only, no pydantic at run time
+    from cutout.openapi.models import RemoveBgAccount, RemoveBgSubmission
 
 SIZES = "all"  # remove.bg: "always all, deprecated"
 FREE_CALLS = 0  # no call is free or paid: nothing is metered in credits
 
 
-def removebg_account_view(usage: MonthlyUsage) -> dict[str, Any]:
+def removebg_account_view(usage: MonthlyUsage) -> RemoveBgAccount:
     """remove.bg's account body: this month's removals as credits, and our usage beside."""
     credits = float(usage.requests)
     return {"data": {"attributes": {
@@ -28,7 +31,7 @@ def removebg_account_view(usage: MonthlyUsage) -> dict[str, Any]:
     }}}
 
 
-def improve_view(submission_id: str) -> dict[str, Any]:
+def improve_view(submission_id: str) -> RemoveBgSubmission:
     """remove.bg's improvement-program answer: the id of the kept image.
 
     remove.bg's OpenAPI documents a top-level `id`; its other answers nest under `data`, so

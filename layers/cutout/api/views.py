@@ -1,20 +1,26 @@
-"""The JSON bodies the API answers with, in one place so the docs can point at them."""
+"""The JSON bodies the API answers with, built as the bodies of `cutout.openapi.models`.
+
+Those TypedDicts are the one definition of each body: mypy holds these views to them and
+openapi.json is derived from them. They are imported for type checking only, so a function
+never loads pydantic to answer.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from cutout.data.accounts import Account
 from cutout.service.usage import MonthlyUsage
 
 if TYPE_CHECKING:
+    from cutout.openapi import models as bodies
     from cutout.service.removal import Removal
     from cutout.service.uploads import Upload
 
 
-def account_view(account: Account, usage: MonthlyUsage | None = None) -> dict[str, Any]:
+def account_view(account: Account, usage: MonthlyUsage | None = None) -> bodies.Account:
     """The account, its switch and (for `GET /v1/account`) this month's usage."""
-    view: dict[str, Any] = {
+    view: bodies.Account = {
         "account_id": account.account_id,
         "created_at": account.created_at,
         "training_opt_in": account.opt_in,
@@ -27,16 +33,17 @@ def account_view(account: Account, usage: MonthlyUsage | None = None) -> dict[st
     return view
 
 
-def erasure_view(account: Account) -> dict[str, Any] | None:
+def erasure_view(account: Account) -> bodies.TrainingErasure | None:
     """The last opt-out's deletion: `in_progress` until nothing is left, then `done`."""
     if account.erasure_state is None:
         return None
+    # started_at is written in the same update as the state (cutout.data.accounts)
     return {"state": account.erasure_state, "deleted_objects": account.erasure_deleted,
-            "started_at": account.erasure_started_at,
+            "started_at": cast(str, account.erasure_started_at),
             "finished_at": account.erasure_finished_at}
 
 
-def usage_view(usage: MonthlyUsage) -> dict[str, Any]:
+def usage_view(usage: MonthlyUsage) -> bodies.MonthlyUsage:
     """A calendar month (UTC) of counters: totals and the days that had any request."""
     return {
         "month": usage.month,
@@ -47,7 +54,7 @@ def usage_view(usage: MonthlyUsage) -> dict[str, Any]:
     }
 
 
-def upload_view(upload: Upload) -> dict[str, Any]:
+def upload_view(upload: Upload) -> bodies.Upload:
     """`upload` is a `cutout.service.uploads.Upload`."""
     return {
         "upload_id": upload.upload_id,
@@ -59,12 +66,12 @@ def upload_view(upload: Upload) -> dict[str, Any]:
     }
 
 
-def result_link_view(removal: Removal) -> dict[str, Any]:
+def result_link_view(removal: Removal) -> bodies.ResultLink:
     """`removal` is a `cutout.service.removal.Removal` whose result left through S3."""
     result, link = removal.result, removal.link
     if link is None:
         raise ValueError("an inline removal has no result link")
-    foreground = None
+    foreground: bodies.Foreground | None = None
     if result.foreground is not None:
         left, top, width, height = result.foreground
         foreground = {"left": left, "top": top, "width": width, "height": height}

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, Server, ServerVariable
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from pydantic import TypeAdapter
 
 from cutout import __version__
 from cutout.api.authorizer import API_KEY_HEADER
@@ -155,11 +156,16 @@ def _post_step(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _add_model(schemas: dict[str, Any], model: Any) -> None:
-    """A pydantic model's schema (and the models it nests) under components/schemas."""
+def _schema_of(body: type[Any]) -> dict[str, Any]:
+    """A body's JSON schema (its nested bodies under `$defs`), refs into components/schemas."""
+    return TypeAdapter(body).json_schema(ref_template="#/components/schemas/{model}")
+
+
+def _add_model(schemas: dict[str, Any], model: type[Any]) -> None:
+    """A body's schema (and the bodies it nests) under components/schemas."""
     if model.__name__ in schemas:
         return
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = _schema_of(model)
     for name, nested in schema.pop("$defs", {}).items():
         schemas.setdefault(name, nested)
     schemas[model.__name__] = schema
@@ -169,15 +175,14 @@ def _catalogue_schemas(schemas: dict[str, Any]) -> dict[str, Any]:
     """The error-code catalogue, and the error models' code fields pointing at it."""
     from cutout.openapi.models import Error, ErrorDetail, RemoveBgErrors
 
-    defs = "#/components/schemas/{model}"
-    error = Error.model_json_schema(ref_template=defs)
-    detail = ErrorDetail.model_json_schema(ref_template=defs)
+    error = _schema_of(Error)
+    detail = _schema_of(ErrorDetail)
     detail["properties"]["code"] = {**ref("ErrorCode"),
                                     "description": "A stable machine-readable code."}
     detail["properties"]["reason"] = {"type": "string", "enum": [*forbidden_reasons(), ""],
                                       "description": "`403 forbidden` only: the authorizer's "
                                                      "verdict."}
-    removebg = RemoveBgErrors.model_json_schema(ref_template=defs)
+    removebg = _schema_of(RemoveBgErrors)
     codes = error_codes()
     removebg_item = removebg.pop("$defs")["RemoveBgError"]
     # Every code a remove.bg route answers: the removal route's, each other /v1.0/ route's

@@ -1,14 +1,19 @@
-"""The JSON bodies of the API as pydantic models: the OpenAPI document's schemas.
+"""The JSON bodies of the API, each defined once: the views' types and openapi.json's schemas.
 
-Views (`cutout.api.views`) build plain dicts at run time (no pydantic in the functions); a
-test validates every view's output against its model here, so the two cannot drift.
+Every answer body is a TypedDict: the views (`cutout.api.views` and the routers) import them
+for type checking only and build plain dicts (no pydantic in the functions), and the builder
+derives each schema from the same class (`Field` in `Annotated` gives descriptions and
+bounds). The two request bodies stay pydantic models, which Powertools reads as bodies.
+
+Without `from __future__ import annotations`: the nested bodies are classes, not names, so a
+TypeAdapter never resolves `MonthlyUsage` in its caller's namespace (the service's dataclass).
 """
 
-from __future__ import annotations
+from collections.abc import Mapping
+from typing import Annotated, Any, NotRequired, cast
 
-from typing import Any, cast
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 from cutout.engine.options import MEDIA_TYPES
 
@@ -19,44 +24,52 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class UsageDay(_Strict):
-    day: str = Field(json_schema_extra={"format": "date"})
-    requests: int = Field(ge=0)
-    megapixels: float = Field(ge=0)
+_STRICT = with_config(extra="forbid")  # a body with no keys beyond its own
 
 
-class MonthlyUsage(_Strict):
+@_STRICT
+class UsageDay(TypedDict):
+    day: Annotated[str, Field(json_schema_extra={"format": "date"})]
+    requests: Annotated[int, Field(ge=0)]
+    megapixels: Annotated[float, Field(ge=0)]
+
+
+@_STRICT
+class MonthlyUsage(TypedDict):
     """This calendar month (UTC): totals and the days that had any request."""
 
-    month: str = Field(description="`YYYY-MM`.")
-    requests: int = Field(ge=0)
-    megapixels: float = Field(ge=0)
+    month: Annotated[str, Field(description="`YYYY-MM`.")]
+    requests: Annotated[int, Field(ge=0)]
+    megapixels: Annotated[float, Field(ge=0)]
     days: list[UsageDay]
 
 
-class TrainingErasure(_Strict):
+@_STRICT
+class TrainingErasure(TypedDict):
     """The deletion the last opt-out started: capture stopped with its first answer."""
 
-    state: str = Field(description="`in_progress` until nothing is left, then `done`.")
-    deleted_objects: int = Field(ge=0)
-    started_at: str = Field(json_schema_extra={"format": "date-time"})
-    finished_at: str | None = Field(json_schema_extra={"format": "date-time"})
+    state: Annotated[str, Field(description="`in_progress` until nothing is left, then `done`.")]
+    deleted_objects: Annotated[int, Field(ge=0)]
+    started_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    finished_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
 
 
-class Account(_Strict):
+@_STRICT
+class Account(TypedDict):
     """The calling key's account and its AI Training Data switch."""
 
     account_id: str
-    created_at: str = Field(json_schema_extra={"format": "date-time"})
-    training_opt_in: bool = Field(description="Off by default.")
-    training_opt_in_changed_at: str | None = Field(json_schema_extra={"format": "date-time"})
-    training_opt_in_changed_by: str | None = Field(
-        description="The visible prefix of the key that made the last change, or `admin`.")
-    training_erasure: TrainingErasure | None = Field(
+    created_at: Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+    training_opt_in: Annotated[bool, Field(description="Off by default.")]
+    training_opt_in_changed_at: Annotated[str | None,
+                                          Field(json_schema_extra={"format": "date-time"})]
+    training_opt_in_changed_by: Annotated[str | None, Field(
+        description="The visible prefix of the key that made the last change, or `admin`.")]
+    training_erasure: Annotated[TrainingErasure | None, Field(
         description="Null until the first opt-out; what one request could not delete, later "
-                    "reads of the account and the scheduled sweeper finish.")
-    usage: MonthlyUsage | None = Field(default=None,
-                                       description="`GET /v1/account` only: this month's usage.")
+                    "reads of the account and the scheduled sweeper finish.")]
+    usage: NotRequired[Annotated[MonthlyUsage | None, Field(
+        description="`GET /v1/account` only: this month's usage.")]]
 
 
 class OptInRequest(_Strict):
@@ -65,26 +78,29 @@ class OptInRequest(_Strict):
     opt_in: bool
 
 
+@_STRICT
 class OptInOutcome(Account):
     """The account after the change, and what turning the switch off deleted."""
 
-    deleted_training_objects: int = Field(ge=0)
+    deleted_training_objects: Annotated[int, Field(ge=0)]
 
 
-class Upload(_Strict):
+@_STRICT
+class Upload(TypedDict):
     """A presigned PUT for one object key; send exactly `headers`."""
 
     upload_id: str
-    upload_url: str = Field(description="A presigned PUT; it signs one object key only.",
-                            json_schema_extra={"format": "uri"})
-    method: str = Field(json_schema_extra={"const": "PUT"})
-    headers: dict[str, str] = Field(
-        description="Send exactly these headers with the PUT (they are signed).")
-    expires_in: int = Field(description="Seconds the URL stays valid.")
+    upload_url: Annotated[str, Field(description="A presigned PUT; it signs one object key only.",
+                                     json_schema_extra={"format": "uri"})]
+    method: Annotated[str, Field(json_schema_extra={"const": "PUT"})]
+    headers: Annotated[dict[str, str], Field(
+        description="Send exactly these headers with the PUT (they are signed).")]
+    expires_in: Annotated[int, Field(description="Seconds the URL stays valid.")]
     max_bytes: int
 
 
-class Foreground(_Strict):
+@_STRICT
+class Foreground(TypedDict):
     """The subject's box in output pixels."""
 
     left: int
@@ -93,115 +109,126 @@ class Foreground(_Strict):
     height: int
 
 
-class ResultLink(_Strict):
+@_STRICT
+class ResultLink(TypedDict):
     """A result that leaves through S3: a short-lived signed GET."""
 
-    result_url: str = Field(description="A presigned GET of the result.",
-                            json_schema_extra={"format": "uri"})
-    expires_in: int = Field(description="Seconds the URL stays valid.")
-    content_type: str = Field(json_schema_extra={"enum": cast(Any, IMAGE_TYPES)})
+    result_url: Annotated[str, Field(description="A presigned GET of the result.",
+                                     json_schema_extra={"format": "uri"})]
+    expires_in: Annotated[int, Field(description="Seconds the URL stays valid.")]
+    content_type: Annotated[str, Field(json_schema_extra={"enum": cast(Any, IMAGE_TYPES)})]
     width: int
     height: int
     foreground: Foreground | None
 
 
-class ErrorDetail(BaseModel):
-    code: str = Field(description="A stable machine-readable code (see `ErrorCode`).")
-    message: str = Field(description="A sentence for a person.")
+class ErrorDetail(TypedDict):
+    code: Annotated[str, Field(description="A stable machine-readable code (see `ErrorCode`).")]
+    message: Annotated[str, Field(description="A sentence for a person.")]
     request_id: str
-    reason: str | None = Field(default=None,
-                               description="`403 forbidden` only: the authorizer's verdict.")
+    reason: NotRequired[Annotated[str | None, Field(
+        description="`403 forbidden` only: the authorizer's verdict.")]]
 
 
-class Error(BaseModel):
+class Error(TypedDict):
     """Every refusal of the native API, the gateway's included."""
 
     error: ErrorDetail
 
 
-class RemoveBgData(BaseModel):
-    result_b64: str = Field(json_schema_extra={"contentEncoding": "base64"})
+class RemoveBgData(TypedDict):
+    result_b64: Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"})]
     foreground_top: int
     foreground_left: int
     foreground_width: int
     foreground_height: int
 
 
-class RemoveBgResult(BaseModel):
+class RemoveBgResult(TypedDict):
     """remove.bg's JSON answer (first `Accept` value `application/json`)."""
 
     data: RemoveBgData
 
 
-class RemoveBgError(BaseModel):
+class RemoveBgError(TypedDict):
     title: str
     code: str
     detail: str
 
 
-class RemoveBgErrors(BaseModel):
+class RemoveBgErrors(TypedDict):
     """remove.bg's error shape, answered by the function on its route."""
 
     errors: list[RemoveBgError]
 
 
-class RemoveBgCredits(_Strict):
+@_STRICT
+class RemoveBgCredits(TypedDict):
     """Not a balance: nothing is sold in credits here. This month's removals, one each."""
 
-    total: float = Field(ge=0, description="This month's removals (UTC).")
-    subscription: float = Field(ge=0, description="Always 0.")
-    payg: float = Field(ge=0, description="Always 0.")
-    enterprise: float = Field(ge=0, description="The same as `total`: the deployment is "
-                                                "the account's own.")
+    total: Annotated[float, Field(ge=0, description="This month's removals (UTC).")]
+    subscription: Annotated[float, Field(ge=0, description="Always 0.")]
+    payg: Annotated[float, Field(ge=0, description="Always 0.")]
+    enterprise: Annotated[float, Field(ge=0, description="The same as `total`: the deployment "
+                                                         "is the account's own.")]
 
 
-class RemoveBgApiAllowance(_Strict):
-    free_calls: int = Field(ge=0, description="Always 0: no call is free or paid.")
-    sizes: str = Field(json_schema_extra={"const": "all"})
+@_STRICT
+class RemoveBgApiAllowance(TypedDict):
+    free_calls: Annotated[int, Field(ge=0, description="Always 0: no call is free or paid.")]
+    sizes: Annotated[str, Field(json_schema_extra={"const": "all"})]
 
 
-class RemoveBgUsage(_Strict):
+@_STRICT
+class RemoveBgUsage(TypedDict):
     """This month's usage in our own terms (beyond remove.bg's shape)."""
 
-    month: str = Field(description="`YYYY-MM`.")
-    requests: int = Field(ge=0)
-    megapixels: float = Field(ge=0)
+    month: Annotated[str, Field(description="`YYYY-MM`.")]
+    requests: Annotated[int, Field(ge=0)]
+    megapixels: Annotated[float, Field(ge=0)]
 
 
-class RemoveBgAccountAttributes(_Strict):
+@_STRICT
+class RemoveBgAccountAttributes(TypedDict):
     credits: RemoveBgCredits
     api: RemoveBgApiAllowance
     usage: RemoveBgUsage
 
 
-class RemoveBgAccountData(_Strict):
+@_STRICT
+class RemoveBgAccountData(TypedDict):
     attributes: RemoveBgAccountAttributes
 
 
-class RemoveBgAccount(_Strict):
+@_STRICT
+class RemoveBgAccount(TypedDict):
     """remove.bg's account answer, with this month's usage as credits."""
 
     data: RemoveBgAccountData
 
 
-class RemoveBgSubmissionId(_Strict):
-    id: str = Field(json_schema_extra={"format": "uuid"})
+@_STRICT
+class RemoveBgSubmissionId(TypedDict):
+    id: Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 
 
-class RemoveBgSubmission(_Strict):
+@_STRICT
+class RemoveBgSubmission(TypedDict):
     """The kept image's id: top-level as remove.bg documents it, and under `data`."""
 
-    id: str = Field(json_schema_extra={"format": "uuid"})
+    id: Annotated[str, Field(json_schema_extra={"format": "uuid"})]
     data: RemoveBgSubmissionId
 
 
-class PrivacyAnswer(_Strict):
+@_STRICT
+class PrivacyAnswer(TypedDict):
     topic: str
     question: str
-    answer: str = Field(description="Built from this deployment's real settings.")
+    answer: Annotated[str, Field(description="Built from this deployment's real settings.")]
 
 
-class PrivacyFacts(BaseModel):
+@with_config(extra="ignore")  # its own: a TypedDict would take Privacy's `forbid`
+class PrivacyFacts(TypedDict):
     """The settings the answers were built from (open: a deployment may report more)."""
 
     region: str
@@ -216,21 +243,24 @@ class PrivacyFacts(BaseModel):
     services: list[str]
 
 
-class Privacy(_Strict):
+@_STRICT
+class Privacy(TypedDict):
     """Where this account's images go: the reviewer's questions and the facts behind them."""
 
     answers: list[PrivacyAnswer]
     facts: PrivacyFacts
 
 
-class BatchTotals(_Strict):
-    listed: int | None = Field(description="Objects under the source prefix (once listed).")
+@_STRICT
+class BatchTotals(TypedDict):
+    listed: Annotated[int | None, Field(
+        description="Objects under the source prefix (once listed).")]
     done: int
     skipped: int
     failed: int
 
 
-class Batch(BaseModel):
+class Batch(TypedDict):
     """A catalogue batch: where from, where to, how far."""
 
     batch_id: str
@@ -242,15 +272,15 @@ class Batch(BaseModel):
     totals: BatchTotals
     started_at: str | None
     ended_at: str | None
-    status_url: str | None = None
-    report_url: str | None = Field(default=None, description=(
+    status_url: NotRequired[str | None]
+    report_url: NotRequired[Annotated[str | None, Field(description=(
         "A short-lived signed GET of the failure report (object key and error code per "
-        "failed item), once the job has ended with failures and the report is written."))
-    report_expires_in: int | None = None
-    report_state: str | None = Field(default=None, description=(
+        "failed item), once the job has ended with failures and the report is written."))]]
+    report_expires_in: NotRequired[int | None]
+    report_state: NotRequired[Annotated[str | None, Field(description=(
         "`none` (nothing failed), `preparing` (failures; the report is being merged, read "
         "the status again) or `ready` (report_url is set). The report lists at most 10,000 "
-        "failures (`truncated: true` past that)."))
+        "failures (`truncated: true` past that)."))]]
 
 
 class BatchRequest(_Strict):
@@ -267,7 +297,7 @@ class BatchRequest(_Strict):
 
 
 # Every model a route answers with or reads, by operation id (the builder checks coverage).
-RESPONSE_MODELS: dict[str, type[BaseModel]] = {
+RESPONSE_MODELS: dict[str, type[Mapping[str, object]]] = {
     "remove_background": ResultLink,
     "remove_background_removebg": RemoveBgResult,
     "create_upload": Upload,

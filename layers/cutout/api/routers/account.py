@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,6 +13,9 @@ from cutout.api.responses import json_response
 from cutout.api.routing import Call, handles
 from cutout.api.views import account_view
 from cutout.data.accounts import SCOPE_ADMIN
+
+if TYPE_CHECKING:  # the body's one definition; types only, no pydantic at run time
+    from cutout.openapi.models import OptInOutcome
 
 # Counted on every accepted "on": each one starts keeping the account's images.
 OPT_IN_ENABLED_METRIC = "TrainingOptInEnabled"
@@ -46,6 +51,6 @@ def set_training_opt_in() -> Response:
                                      value=1)
     telemetry.logger.info("training opt-in set", extra={
         "opt_in": opt_in, "deleted": outcome.deleted_training_objects})
-    body = {**account_view(outcome.account),
+    body: OptInOutcome = {**account_view(outcome.account),
             "deleted_training_objects": outcome.deleted_training_objects}
     return json_response(200, body, call.request_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -16,6 +16,9 @@ from cutout.data.batches import BatchRecord
 from cutout.errors import BatchNotFound
 from cutout.service.batch import BatchStatus
 
+if TYPE_CHECKING:  # the body's one definition; types only, no pydantic at run time
+    from cutout.openapi.models import Batch
+
 router = Router()
 call = Call(router)
 _BATCH_ID = frozenset("0123456789abcdef")
@@ -28,9 +31,8 @@ def create_batch() -> Response:
     telemetry = call.telemetry
     telemetry.metrics.add_metric(name="BatchesStarted", unit=MetricUnit.Count, value=1)
     telemetry.logger.info("batch started", extra={"batch_id": record.batch_id})
-    return json_response(route_named("create_batch").success_status,
-                         {**record_view(record), "status_url": f"/v1/batches/{record.batch_id}"},
-                         call.request_id)
+    body: Batch = {**record_view(record), "status_url": f"/v1/batches/{record.batch_id}"}
+    return json_response(route_named("create_batch").success_status, body, call.request_id)
 
 
 @handles(router, "get_batch")
@@ -41,7 +43,7 @@ def get_batch(batch_id: str) -> Response:
     return json_response(200, status_view(status), call.request_id)
 
 
-def record_view(record: BatchRecord, listed: int | None = None) -> dict[str, Any]:
+def record_view(record: BatchRecord, listed: int | None = None) -> Batch:
     return {
         "batch_id": record.batch_id, "state": record.state,
         "source": record.source, "destination": record.destination,
@@ -52,7 +54,7 @@ def record_view(record: BatchRecord, listed: int | None = None) -> dict[str, Any
     }
 
 
-def status_view(status: BatchStatus) -> dict[str, Any]:
+def status_view(status: BatchStatus) -> Batch:
     """The job; `report_url` (signed, short-lived) only once it has ended with failures and
     its report is written (`report_state`: none, preparing, ready)."""
     report = status.report
