@@ -79,11 +79,8 @@ def in_process_lambda(handlers: dict[str, InProcessHandler]) -> Iterator[None]:
                                "errorMessage": str(error)}), True, ""
         return json.dumps(answer), False, ""
 
-    LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
-    try:
+    with _patched(LambdaFunction, "_invoke_lambda", invoke):
         yield
-    finally:
-        LambdaFunction._invoke_lambda = container  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -131,11 +128,8 @@ def tolerated_failures() -> Iterator[None]:
                     cause="The specified tolerated failure threshold was exceeded")),
         ))
 
-    component._map_run = map_run  # type: ignore[method-assign]
-    try:
+    with _patched(component, "_map_run", map_run):
         yield
-    finally:
-        component._map_run = untolerant  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -152,8 +146,16 @@ def map_runs_listed() -> Iterator[None]:
             return {"mapRuns": []}
         return listing(self, execution_arn)
 
-    StepFunctionsParserBackend.list_map_runs = list_map_runs  # type: ignore[method-assign]
+    with _patched(StepFunctionsParserBackend, "list_map_runs", list_map_runs):
+        yield
+
+
+@contextmanager
+def _patched(owner: type, name: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    """`owner.name` is `replacement` inside the block, and moto's own again after it."""
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
     try:
         yield
     finally:
-        StepFunctionsParserBackend.list_map_runs = listing  # type: ignore[method-assign]
+        setattr(owner, name, original)
