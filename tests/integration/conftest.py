@@ -26,6 +26,7 @@ from integration_support import (
 )
 from moto import mock_aws
 
+from cutout import wiring
 from cutout.data.stores import Stores
 from cutout.local.batch_machine import INTERPRETER_CONFIG, InProcessWorker, interpreted
 from cutout.service.accounts import AccountService
@@ -54,6 +55,7 @@ def aws(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with mock_aws(config=INTERPRETER_CONFIG), interpreted(InProcessWorker()):
         yield
+    wiring.forget()  # the services' shared clients were this moto's: the next test's are new
 
 
 @pytest.fixture

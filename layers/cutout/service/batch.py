@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cutout.clock import Clock, iso_seconds, utc_now
-from cutout.data.batches import BATCHES_PREFIX, RUNNING, TERMINAL_STATES, BatchRecord, BatchStore
+from cutout.data.batches import BATCHES_PREFIX, RUNNING, TERMINAL_STATES, BatchRecord
 from cutout.errors import (
     BatchesNotEnabled,
     BatchNotFound,
@@ -31,7 +31,7 @@ from cutout.service.retention import RetentionRule
 from cutout.settings import Settings
 
 if TYPE_CHECKING:
-    from cutout.data.batch_objects import BatchBuckets, BatchReports
+    from cutout.data.batch_stores import BatchData
     from cutout.data.step_functions import RunProgress
     from cutout.engine.options import RemovalOptions
 
@@ -190,12 +190,10 @@ def execution_input(record: BatchRecord, source: Location, destination: Location
 class BatchService:
     """Start and read batch jobs for an account; holds collaborators only."""
 
-    def __init__(self, store: BatchStore, buckets: BatchBuckets, reports: BatchReports,
-                 runner: BatchRunner | None, allow: AllowList, *, report_url_ttl: int = 300,
-                 clock: Clock | None = None, lifetimes: Lifetimes | None = None) -> None:
-        self._store = store
-        self._buckets = buckets
-        self._reports = reports
+    def __init__(self, data: BatchData, runner: BatchRunner | None, allow: AllowList, *,
+                 report_url_ttl: int = 300, clock: Clock | None = None,
+                 lifetimes: Lifetimes | None = None) -> None:
+        self._store, self._buckets, self._reports = data.store, data.buckets, data.reports
         self._runner = runner
         self._allow = allow
         self._report_url_ttl = report_url_ttl

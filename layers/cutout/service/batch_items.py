@@ -20,21 +20,24 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cutout.data.batch_objects import (
     BatchBuckets,
-    BatchReports,
     Failure,
     ObjectUnavailable,
     OutputExists,
 )
-from cutout.data.batches import COUNTERS, BatchStore
+from cutout.data.batches import COUNTERS
 from cutout.engine.options import RemovalOptions
 from cutout.errors import CutoutError, InvalidRequest
 from cutout.limits import MAX_OBJECT_IMAGE_BYTES
 from cutout.service.batch import AllowList, Location, check_locations
 from cutout.service.removal import RemovalService
 from cutout.service.requests import InlineImage, RemovalRequest
+
+if TYPE_CHECKING:
+    from cutout.data.batch_stores import BatchData
 
 logger = logging.getLogger(__name__)
 
@@ -95,15 +98,12 @@ JobBuckets = Callable[[BatchInput], BatchBuckets]
 class BatchItemProcessor:
     """Cuts out one batch of items; holds collaborators only, never request data."""
 
-    def __init__(self, removals: RemovalService, buckets: BatchBuckets, store: BatchStore,
-                 reports: BatchReports, allow: AllowList, *,
+    def __init__(self, removals: RemovalService, data: BatchData, allow: AllowList, *,
                  max_bytes: int = MAX_OBJECT_IMAGE_BYTES, job_buckets: JobBuckets | None = None,
                  ) -> None:
         self._removals = removals
-        self._buckets = buckets
+        self._store, self._buckets, self._reports = data.store, data.buckets, data.reports
         self._job_buckets = job_buckets
-        self._store = store
-        self._reports = reports
         self._allow = allow
         self._max_bytes = max_bytes
 

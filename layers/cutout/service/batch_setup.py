@@ -18,16 +18,16 @@ if TYPE_CHECKING:
 
 def build_item_processor(settings: Settings, removals: RemovalService,
                          data: BatchData | None = None) -> BatchItemProcessor:
-    from cutout.data.batch_stores import BatchData
+    from cutout import wiring
 
-    data = data or BatchData.from_settings(settings)
+    data = data or wiring.batch_data(settings)
     job_buckets = None
     if settings.batch_job_role_arn:  # each job's items through its own bounded session
         from cutout.data.batch_access import JobAccess
 
         job_buckets = JobAccess(settings.batch_job_role_arn, settings.kms_key_id).buckets_for
-    return BatchItemProcessor(removals, data.buckets, data.store, data.reports,
-                              AllowList.from_settings(settings), job_buckets=job_buckets)
+    return BatchItemProcessor(removals, data, AllowList.from_settings(settings),
+                              job_buckets=job_buckets)
 
 
 def build_batch_service(settings: Settings, data: BatchData | None = None) -> BatchService:
@@ -36,13 +36,14 @@ def build_batch_service(settings: Settings, data: BatchData | None = None) -> Ba
     It starts and reads jobs only: the engine is the worker's, so no removal service (and
     no model) is built for it.
     """
-    from cutout.data.batch_stores import BatchData, step_functions_runner
+    from cutout import wiring
+    from cutout.data.batch_stores import step_functions_runner
 
-    data = data or BatchData.from_settings(settings)
+    data = data or wiring.batch_data(settings)
     allow = AllowList.from_settings(settings)
     runner: BatchRunner | None = None
     if allow.enabled and settings.batch_state_machine_arn:
         runner = step_functions_runner(settings.batch_state_machine_arn)
-    return BatchService(data.store, data.buckets, data.reports, runner, allow,
+    return BatchService(data, runner, allow,
                         report_url_ttl=settings.result_url_ttl_seconds,
                         lifetimes=Lifetimes.from_settings(settings))

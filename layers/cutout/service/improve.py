@@ -135,11 +135,11 @@ class ImproveService:
 
 def build_improve_service(settings: Settings, stores: Stores | None = None) -> ImproveService:
     """The service for a deployment: its stores, and the engine's decode bounds."""
-    from cutout.data.stores import Stores
+    from cutout import wiring
     from cutout.engine.decode import decode_image
     from cutout.service.image_url import build_image_urls
 
-    stores = stores or Stores.from_settings(settings)
+    stores = stores or wiring.stores(settings)
     max_pixels = settings.max_pixels
     return ImproveService(stores.accounts, stores.training,
                           lambda image: decode_image(image, max_pixels),

@@ -255,11 +255,11 @@ def sniffed_media_type(image: bytes) -> str:
 def build_removal_service(settings: Settings, engine: RemovalEngine | None = None,
                           stores: Stores | None = None) -> RemovalService:
     """The service for a deployment: the shared engine and the stores from `settings`."""
-    from cutout.data.stores import Stores
+    from cutout import wiring
     from cutout.engine import Engine
     from cutout.service.image_url import build_image_urls
 
-    stores = stores or Stores.from_settings(settings)
+    stores = stores or wiring.stores(settings)
     engine = engine or Engine.shared(model_name=settings.model_name,
                                      max_pixels=settings.max_pixels,
                                      threads=settings.inference_threads)
