@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from cutout.service.usage import UsageMeter
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 _TRACER = Tracer()  # Tracer instances share one configuration: the function's
 
 
@@ -57,6 +58,17 @@ class Telemetry:
 
     logger: Logger
     metrics: Metrics
+
+
+class Collaborator(Generic[T]):
+    """A `Call` attribute: the collaborator of the attribute's name that the function handed
+    in (`api_handler(dependencies=...)`), typed for mypy."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, call: Call, owner: type) -> T:
+        return cast(T, call.router.context["collaborators"][self.name])
 
 
 @dataclass(frozen=True)
@@ -98,42 +110,15 @@ class Call:
     def query(self) -> dict[str, str] | None:
         return self.event.query_string_parameters
 
-    def _collaborator(self, name: str) -> object:
-        """A collaborator the function handed in (`api_handler(dependencies=...)`)."""
-        return cast(object, self.router.context["collaborators"][name])
-
     # Each collaborator a route may ask for, typed: the function's factory of that name
     # builds it (functions/*/handler.py), mypy checks how the routes use it.
-    @property
-    def removals(self) -> RemovalService:
-        return cast("RemovalService", self._collaborator("removals"))
-
-    @property
-    def batches(self) -> BatchService:
-        return cast("BatchService", self._collaborator("batches"))
-
-    @property
-    def improvements(self) -> ImproveService:
-        return cast("ImproveService", self._collaborator("improvements"))
-
-    @property
-    def accounts(self) -> AccountService:
-        return cast("AccountService", self._collaborator("accounts"))
-
-    @property
-    def uploads(self) -> UploadService:
-        return cast("UploadService", self._collaborator("uploads"))
-
-    @property
-    def usage(self) -> UsageMeter:
-        return cast("UsageMeter", self._collaborator("usage"))
-
-    @property
-    def deployment(self) -> Deployment:
-        """The deployment's privacy facts (`cutout.service.privacy`)."""
-        return cast("Deployment", self._collaborator("deployment"))
-
-    @property
-    def signed_url_origin(self) -> str:
-        """The S3 origin the signed upload and result links use (the page's CSP admits it)."""
-        return cast(str, self._collaborator("signed_url_origin"))
+    removals: ClassVar[Collaborator[RemovalService]] = Collaborator()
+    batches: ClassVar[Collaborator[BatchService]] = Collaborator()
+    improvements: ClassVar[Collaborator[ImproveService]] = Collaborator()
+    accounts: ClassVar[Collaborator[AccountService]] = Collaborator()
+    uploads: ClassVar[Collaborator[UploadService]] = Collaborator()
+    usage: ClassVar[Collaborator[UsageMeter]] = Collaborator()
+    # The deployment's privacy facts (`cutout.service.privacy`).
+    deployment: ClassVar[Collaborator[Deployment]] = Collaborator()
+    # The S3 origin the signed upload and result links use (the page's CSP admits it).
+    signed_url_origin: ClassVar[Collaborator[str]] = Collaborator()
