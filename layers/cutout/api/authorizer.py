@@ -11,7 +11,7 @@ gateway response makes a 503 with `Retry-After` (`cutout.api.gateway_errors`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -30,7 +30,7 @@ UNAUTHORIZED = "Unauthorized"  # the exact message API Gateway turns into a 401
 
 
 def authorize(event: APIGatewayAuthorizerRequestEvent, authenticator: Authenticator,
-              logger: Logger, metrics: Metrics) -> dict[str, Any]:
+              logger: Logger, metrics: Metrics) -> dict[str, object]:
     """The policy for this request's key; never logs the key itself."""
     presented = event.headers.get(API_KEY_HEADER)
     if not presented:

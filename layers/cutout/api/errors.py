@@ -8,7 +8,7 @@ remove.bg-compatible route the same errors take remove.bg's shape (`cutout.api.r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -22,12 +22,14 @@ from cutout.errors import CutoutError
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
 
+    from cutout.openapi.models import Error  # the body's one definition; a type only
+
 SERVER_ERROR_MESSAGE = (
     "something went wrong on our side; quote the request id when you contact support"
 )
 
 
-def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
+def error_body(code: str, message: str, request_id: str) -> Error:
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 

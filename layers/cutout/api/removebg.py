@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -20,6 +20,7 @@ from cutout.errors import ResultTooLarge
 from cutout.limits import fits_inline
 
 if TYPE_CHECKING:
+    from cutout.openapi.models import RemoveBgErrors, RemoveBgResult  # bodies; types only
     from cutout.service.removal import Removal
 
 REMOVEBG_PATH = "/v1.0/removebg"
@@ -75,7 +76,7 @@ def removebg_status(status: int) -> int:
     return 400 if status >= 400 else status
 
 
-def removebg_error(status: int, code: str, detail: str) -> tuple[int, dict[str, Any]]:
+def removebg_error(status: int, code: str, detail: str) -> tuple[int, RemoveBgErrors]:
     """The status and body remove.bg clients expect for one of our errors."""
     code = CODES.get(code, code)
     status = removebg_status(status)
@@ -108,7 +109,8 @@ def removebg_response(removal: Removal, accept: str | None, request_id: str) -> 
     if result.foreground is None:  # remove_for_removebg raised UnknownForeground already
         raise ValueError("a remove.bg answer needs a foreground")
     left, top, width, height = result.foreground
-    data = {"result_b64": base64.b64encode(result.data).decode("ascii"),
-            "foreground_top": top, "foreground_left": left,
-            "foreground_width": width, "foreground_height": height}
-    return json_response(200, {"data": data}, request_id, headers)
+    body: RemoveBgResult = {"data": {
+        "result_b64": base64.b64encode(result.data).decode("ascii"),
+        "foreground_top": top, "foreground_left": left,
+        "foreground_width": width, "foreground_height": height}}
+    return json_response(200, body, request_id, headers)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -25,10 +24,11 @@ def base_headers(request_id: str) -> dict[str, str]:
             "X-Content-Type-Options": "nosniff", RETENTION_HEADER: NONE}
 
 
-def with_receipt(answer: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+def with_receipt(answer: dict[str, object], receipt: Receipt) -> dict[str, object]:
     """A resolved proxy answer (any route, any error) with what its request wrote."""
     headers = "multiValueHeaders" if "multiValueHeaders" in answer else "headers"
-    answer[headers] = {**(answer.get(headers) or {}),
+    present = answer.get(headers)
+    answer[headers] = {**(present if isinstance(present, Mapping) else {}),
                        RETENTION_HEADER: [receipt.header()] if headers == "multiValueHeaders"
                        else receipt.header()}
     return answer

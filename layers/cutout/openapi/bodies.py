@@ -41,7 +41,7 @@ from cutout.openapi.catalogue import (
     removal_headers_of,
     removebg_error_codes,
 )
-from cutout.openapi.models import IMAGE_TYPES
+from cutout.openapi.models import IMAGE_TYPES, RemoveBgResult, ResultLink
 from cutout.service.requests import UPLOAD_ID
 
 IMAGE_URL_DESCRIPTION = (
@@ -167,7 +167,7 @@ def removal_answers() -> dict[str, Any]:
         "headers": removal_headers_of(),
         "content": {**{media: {"schema": {"type": "string", "contentMediaType": media}}
                        for media in IMAGE_TYPES},
-                    JSON: {"schema": ref("ResultLink")}}}}
+                    JSON: {"schema": ref(ResultLink.__name__)}}}}
 
 
 REMOVEBG_FIELDS: dict[str, dict[str, Any]] = {
@@ -233,7 +233,7 @@ def removebg_answers() -> dict[str, Any]:
         "headers": headers,
         "content": {**{media: {"schema": {"type": "string", "contentMediaType": media}}
                        for media in IMAGE_TYPES},
-                    JSON: {"schema": ref("RemoveBgResult")}}}}
+                    JSON: {"schema": ref(RemoveBgResult.__name__)}}}}
     answers.update(answers_by_status(removebg_error_codes(), "RemoveBgErrors"))
     return answers
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cutout.clock import Clock, iso_seconds, utc_now
 from cutout.data.batches import BATCHES_PREFIX, RUNNING, TERMINAL_STATES, BatchRecord
@@ -148,7 +148,7 @@ class BatchRunner(Protocol):
         is recorded with it first and nothing can start that the record does not name."""
         ...
 
-    def start(self, name: str, execution_input: dict[str, Any]) -> str: ...
+    def start(self, name: str, execution_input: dict[str, object]) -> str: ...
 
     def progress(self, execution: str) -> RunProgress: ...
 

@@ -9,11 +9,14 @@ in the page.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from cutout.limits import INLINE_RESULT_BYTES
 from cutout.service.retention import RETENTION
 from cutout.settings import Settings
+
+if TYPE_CHECKING:  # the body's one definition; a type only, no pydantic at run time
+    from cutout.openapi.models import Privacy, PrivacyFacts
 
 # The transient bucket's lifecycle rule (infrastructure/storage.py; the local stack's too).
 TRANSIENT_LIFECYCLE_DAYS = 1
@@ -131,12 +134,15 @@ def privacy_answers(deployment: Deployment, training_opt_in: bool) -> list[Answe
     ]
 
 
-def privacy_document(deployment: Deployment, training_opt_in: bool) -> dict[str, Any]:
+def privacy_document(deployment: Deployment, training_opt_in: bool) -> Privacy:
     """The JSON body of `GET /v1/privacy`: the answers and the facts behind them."""
+    # Every setting of the deployment, beyond the facts the schema names (it is open)
+    facts = {**asdict(deployment), "private_api": deployment.private_api,
+             "services": list(deployment.services), "training_opt_in": training_opt_in}
     return {
-        "answers": [asdict(a) for a in privacy_answers(deployment, training_opt_in)],
-        "facts": {**asdict(deployment), "private_api": deployment.private_api,
-                  "services": list(deployment.services), "training_opt_in": training_opt_in},
+        "answers": [{"topic": a.topic, "question": a.question, "answer": a.answer}
+                    for a in privacy_answers(deployment, training_opt_in)],
+        "facts": cast("PrivacyFacts", facts),
     }
 
 
