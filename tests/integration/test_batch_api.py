@@ -227,12 +227,12 @@ def test_two_accounts_cannot_touch_each_others_objects_through_a_batch(
 
 def test_a_jobs_status_answers_at_once_while_a_large_report_is_merged_step_by_step(
         gateway_with_batches, caller, settings):
+    from cutout import wiring
     from cutout.data.batch_objects import PARTS_PER_STEP, Failure
-    from cutout.data.batch_stores import BatchData
     from cutout.data.batches import BatchRecord
 
     # Given an ended job whose workers wrote more failure parts than one merge step reads
-    data = BatchData.from_settings(batch_settings(settings))
+    data = wiring.batch_data(batch_settings(settings))
     batch_id, parts = "fedcba9876543210fedcba9876543210", PARTS_PER_STEP * 2 + 5
     data.store.create(BatchRecord(
         account_id=caller.account_id, batch_id=batch_id, source="s3://a/x/",
@@ -273,11 +273,11 @@ def test_a_jobs_status_answers_at_once_while_a_large_report_is_merged_step_by_st
 
 
 def test_a_report_is_capped_and_says_so(settings, caller):
+    from cutout import wiring
     from cutout.data.batch_objects import Failure
-    from cutout.data.batch_stores import BatchData
 
     # Given a job with 30 failures in 3 parts
-    reports = BatchData.from_settings(batch_settings(settings)).reports
+    reports = wiring.batch_data(batch_settings(settings)).reports
     batch_id = "0123456789abcdef0123456789abcdef"
     for part in range(3):
         reports.put_failures(caller.account_id, batch_id, str(part), [

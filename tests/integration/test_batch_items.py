@@ -26,7 +26,7 @@ from batch_support import (
 )
 from integration_support import FUNCTIONS, REGION, LocalContext
 
-from cutout.data.batch_stores import BatchData
+from cutout import wiring
 from cutout.data.batches import BatchRecord
 from cutout.errors import CutoutError
 from cutout.service.batch_items import output_key
@@ -48,7 +48,7 @@ def _worker_module():
 def job(settings, stores, caller):
     """A recorded job of the caller's, its worker's handler and the payload for it."""
     configured = batch_settings(settings)
-    data = BatchData.from_settings(configured)
+    data = wiring.batch_data(configured)
     batch_id = "0123456789abcdef0123456789abcdef"
     me = f"{caller.account_id}/"
     data.store.create(BatchRecord(account_id=caller.account_id, batch_id=batch_id,
@@ -213,7 +213,7 @@ def test_a_write_without_overwrite_never_replaces_an_object(settings):
     from cutout.data.batch_objects import OutputExists
 
     # Given an object at a destination key (written after any check a job made)
-    buckets = BatchData.from_settings(batch_settings(settings)).buckets
+    buckets = wiring.batch_data(batch_settings(settings)).buckets
     put(DESTINATION_BUCKET, "acct/out/a.png", b"someone else's output")
     # When a job without overwrite writes there, Then S3's condition refuses it, unchanged
     with pytest.raises(OutputExists):

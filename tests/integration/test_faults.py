@@ -609,18 +609,13 @@ def batch_gateway(settings, stores, faults) -> Gateway:
     """The container function with batches on (moto's interpreter) over the faulted clients."""
     from batch_support import batch_settings
 
-    from cutout.data.batch_objects import BatchBuckets, BatchReports
     from cutout.data.batch_stores import BatchData
-    from cutout.data.batches import BatchStore
     from cutout.service.batch_setup import build_batch_service
     from cutout.service.keys import Authenticator
     from cutout.service.removal import build_removal_service
 
     configured = batch_settings(settings)
-    data = BatchData(store=BatchStore(faults.dynamodb.Table(settings.accounts_table)),
-                     buckets=BatchBuckets(faults.s3, settings.kms_key_id),
-                     reports=BatchReports(faults.s3, settings.transient_bucket,
-                                          settings.kms_key_id))
+    data = BatchData.from_clients(configured, faults.s3, faults.dynamodb)
     removals = build_removal_service(configured, stores=stores)
     handler = load_function("remove_background").make_handler(
         removals, settings=configured,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cutout.data.aws import dynamodb_resource, s3_client, stepfunctions_client
+from cutout.data.aws import stepfunctions_client
 from cutout.data.batch_objects import BatchBuckets, BatchReports
 from cutout.data.batches import BatchStore
 from cutout.data.step_functions import StepFunctionsRunner
@@ -21,13 +21,9 @@ class BatchData:
     reports: BatchReports
 
     @classmethod
-    def from_settings(cls, settings: Settings, endpoint_url: str | None = None) -> BatchData:
-        return cls.from_clients(settings, s3_client(endpoint_url),
-                                dynamodb_resource(endpoint_url))
-
-    @classmethod
     def from_clients(cls, settings: Settings, s3: Any, dynamodb: Any) -> BatchData:
-        """The batch data over clients the caller built (`cutout.wiring` shares them)."""
+        """The batch data over clients the caller built (`cutout.wiring.batch_data`: the
+        process's shared ones)."""
         return cls(store=BatchStore(dynamodb.Table(settings.accounts_table)),
                    buckets=BatchBuckets(s3, settings.kms_key_id),
                    reports=BatchReports(s3, settings.transient_bucket, settings.kms_key_id))
