@@ -251,7 +251,7 @@ def test_a_missing_or_unknown_key_never_reaches_the_image(handlers, png_image):
 
 
 def test_throttling_maps_to_429_with_retry_after():
-    from cutout.api.errors import error_response
+    from cutout.api.error_answers import error_response
     from cutout.errors import Throttled
 
     response = error_response(Throttled("slow down"), "rid")

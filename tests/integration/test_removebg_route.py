@@ -364,7 +364,7 @@ def test_an_unexpected_failure_is_a_500_in_removebg_shape_with_the_request_id(ca
 
 def test_a_result_too_large_for_one_response_is_a_400_that_says_what_to_ask_for():
     # Given a result bigger than a synchronous Lambda response can carry
-    from cutout.api.removebg import removebg_response
+    from cutout.api.removebg_contract import removebg_response
     from cutout.engine import CutoutResult
     from cutout.errors import ResultTooLarge
     from cutout.service.removal import Removal
@@ -379,7 +379,7 @@ def test_a_result_too_large_for_one_response_is_a_400_that_says_what_to_ask_for(
 
 def test_throttling_in_removebg_shape_keeps_429_and_retry_after():
     # Given a throttling error on the remove.bg route
-    from cutout.api.errors import error_response
+    from cutout.api.error_answers import error_response
     from cutout.errors import Throttled
 
     # When it is mapped, Then it stays a 429 with Retry-After, in remove.bg's shape

@@ -6,13 +6,13 @@ a gateway response template "isn't processed by the VTL engine" and supports onl
 variable substitution (`$context.requestId`, `$context.error.messageString`,
 `$context.authorizer.<key>`). A template cannot branch on the route, then, nor change the
 status. So each response type has one body that speaks both contracts at once: ours,
-`"error": {"code", "message", "request_id"}`, and remove.bg's,
-`"errors": [{"title", "code", "detail"}]` (`cutout.api.removebg`'s codes and titles), side by
-side. Our clients read `error`, both remove.bg clients read `errors`: a wrong key on
-`/v1.0/removebg` gives the PyPI and npm clients remove.bg's own "API Key invalid". The status
-is the response type's on every route; where remove.bg's differs (a missing key: remove.bg
-403, the gateway 401; too large: remove.bg 400, the gateway 413), the remove.bg route keeps
-the gateway's (docs/removebg.md).
+`"error": {"code", "message", "request_id"}`, and remove.bg's, `"errors": [{"title", "code",
+"detail"}]` (`cutout.api.removebg_contract`'s codes and titles), side by side. Our clients
+read `error`, both remove.bg clients read `errors`: a wrong key on `/v1.0/removebg` gives
+the PyPI and npm clients remove.bg's own "API Key invalid". The status is the response
+type's on every route; where remove.bg's differs (a missing key: remove.bg 403, the gateway
+401; too large: remove.bg 400, the gateway 413), the remove.bg route keeps the gateway's
+(docs/removebg.md).
 
 The stack sets these strings as `ResponseTemplates` (`infrastructure/api_edge.py`) and
 `cutout serve`'s gateway renders the same strings (`cutout.local.gateway_responses`, with
@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 
 from cutout.api.gateway_errors import GATEWAY_ERRORS, GatewayError
-from cutout.api.removebg import CODES, TITLES
+from cutout.api.removebg_contract import CODES, TITLES
 
 # The gateway's own explanation, already a quoted JSON string in API Gateway's context.
 GATEWAY_MESSAGE = "$context.error.messageString"

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, Router
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cutout.api.errors import register_error_handlers
+from cutout.api.error_answers import register_error_handlers
 from cutout.api.responses import with_receipt
 from cutout.api.routing import Telemetry
 from cutout.api.telemetry import NAMESPACE

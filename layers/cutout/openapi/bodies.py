@@ -13,7 +13,7 @@ from typing import Any
 from cutout.api import removebg_request
 from cutout.api.image_url import MAX_URL_CHARS
 from cutout.api.removal_request import ALIASES, SOURCES
-from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE
+from cutout.api.removebg_contract import CREDITS_CHARGED, DETECTED_TYPE
 from cutout.engine import options as engine_options
 from cutout.engine.decode import SAFE_FORMATS
 from cutout.engine.options import (

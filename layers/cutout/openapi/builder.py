@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 
 from cutout import __version__
 from cutout.api.authorizer import API_KEY_HEADER
-from cutout.api.removebg import REMOVEBG_PREFIX, TITLES
+from cutout.api.removebg_contract import REMOVEBG_PREFIX, TITLES
 from cutout.api.routes import COMMON_ERRORS, ROUTES, Route
 from cutout.openapi import bodies
 from cutout.openapi.catalogue import (

@@ -13,7 +13,7 @@ from typing import Any
 
 from cutout.api.gateway_errors import GATEWAY_ERRORS, retry_after
 from cutout.api.gateway_templates import removebg_answer
-from cutout.api.removebg import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
+from cutout.api.removebg_contract import CREDITS_CHARGED, DETECTED_TYPE, removebg_error
 from cutout.api.responses import base_headers, removal_headers
 from cutout.errors import (
     CutoutError,

@@ -6,7 +6,7 @@ when the page and the code disagree, so a new error code cannot stay undocumente
 
 from __future__ import annotations
 
-from cutout.api.removebg import removebg_error
+from cutout.api.removebg_contract import removebg_error
 from cutout.openapi.catalogue import REMOVEBG_ERRORS, error_codes
 
 ERROR_HEADER = "| status | code | when |"

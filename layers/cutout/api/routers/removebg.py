@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from cutout.api.removebg import RESULT_TOO_LARGE, removebg_response
+from cutout.api.removebg_contract import RESULT_TOO_LARGE, removebg_response
 from cutout.api.removebg_request import parse_removebg_request
 from cutout.api.routing import Call, handles
 from cutout.api.telemetry import removal_done

@@ -3,7 +3,7 @@
 Body: `{"error": {"code", "message", "request_id"}}`, the status from the error class, never
 a stack trace. Unexpected exceptions are logged (with their traceback, in our logs only)
 and answered as a 500 `internal_error` that carries the request id for support. On the
-remove.bg-compatible route the same errors take remove.bg's shape (`cutout.api.removebg`).
+remove.bg-compatible route the same errors take remove.bg's shape (`cutout.api.removebg_contract`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from cutout.api.gateway_errors import retry_after
-from cutout.api.removebg import removebg_error_response, speaks_removebg
+from cutout.api.removebg_contract import removebg_error_response, speaks_removebg
 from cutout.api.responses import json_response
 from cutout.api.telemetry import record_error
 from cutout.errors import CutoutError
