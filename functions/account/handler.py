@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from cutout import wiring
 from cutout.api.routers import account, account_page, privacy, removebg_account
 from cutout.api.runtime import Handler, LazyEntryPoint, api_handler
 from cutout.data.aws import current_region
-from cutout.data.stores import Stores
 from cutout.service.accounts import AccountService
 from cutout.service.privacy import Deployment
 from cutout.service.usage import UsageMeter
@@ -26,7 +26,7 @@ def make_handler(
 
     return api_handler("account", ROUTERS, {
         "settings": lambda _: settings or Settings.from_env(),
-        "stores": lambda c: Stores.from_settings(c["settings"]),
+        "stores": lambda c: wiring.stores(c["settings"]),
         "accounts": lambda c: service or AccountService(c["stores"].accounts,
                                                         c["stores"].training),
         "usage": lambda c: UsageMeter(c["stores"].accounts),

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from cutout import wiring
 from cutout.api.runtime import Handler, LazyEntryPoint, entry, telemetry
 from cutout.clock import Clock, utc_now
 from cutout.data.stores import Stores
@@ -44,7 +45,7 @@ def make_handler(service: Sweeper | None = None, settings: Settings | None = Non
         nonlocal stores
         current = settings or Settings.from_env()
         if stores is None:
-            stores = Stores.from_settings(current)
+            stores = wiring.stores(current)
         return current, stores
 
     def sweeper() -> Sweeper:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from cutout import wiring
 from cutout.api.routers import uploads
 from cutout.api.runtime import Collaborators, Handler, LazyEntryPoint, api_handler
-from cutout.data.stores import Stores
 from cutout.service.receipt import Lifetimes
 from cutout.service.uploads import UploadService
 from cutout.settings import Settings
@@ -21,7 +21,7 @@ def make_handler(
 
     def uploads(c: Collaborators) -> UploadService:
         current: Settings = c["settings"]
-        return UploadService(Stores.from_settings(current).transient,
+        return UploadService(wiring.stores(current).transient,
                              current.upload_url_ttl_seconds, Lifetimes.from_settings(current))
 
     return api_handler("uploads", ROUTERS, {
