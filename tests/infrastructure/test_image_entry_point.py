@@ -33,6 +33,7 @@ from lambda_tree import (
 from PIL import Image
 from runtime_api import RuntimeApi
 
+from cutout.data.aws import dynamodb_resource, s3_client
 from cutout.data.batch_stores import BatchData
 from cutout.data.batches import BatchRecord
 from cutout.data.stores import Stores
@@ -223,7 +224,8 @@ def test_the_batch_workers_cmd_takes_a_distributed_map_batch(image_tree, start, 
     worker = start(image_tree, "batch-worker", ["batch_items.handler"])
     bucket, me, batch_id = aws.catalogue_bucket, f"{demo.account_id}/", "0" * 32
     with _patched_env(aws.environment()):
-        BatchData.from_settings(Settings.from_env()).store.create(BatchRecord(
+        BatchData.from_clients(Settings.from_env(), s3_client(),
+                               dynamodb_resource()).store.create(BatchRecord(
             account_id=demo.account_id, batch_id=batch_id, source=f"s3://{bucket}/{me}shoot/",
             destination=f"s3://{bucket}/{me}cutouts/"))
     aws.client("s3").put_object(Bucket=bucket, Key=f"{me}shoot/a.jpg", Body=_jpeg())
