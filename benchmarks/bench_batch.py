@@ -59,7 +59,7 @@ def measure(runs: int) -> dict[str, tuple[float, float]]:
     from integration_support import create_deployment
     from moto import mock_aws
 
-    from cutout.data.batch_stores import BatchData
+    from cutout import wiring
     from cutout.data.batches import BatchRecord
     from cutout.data.stores import Stores
     from cutout.engine import Engine, RemovalOptions
@@ -75,7 +75,7 @@ def measure(runs: int) -> dict[str, tuple[float, float]]:
         settings = batch_settings(create_deployment("bench"))
         stores = Stores.from_settings(settings)
         account = AccountService(stores.accounts, stores.training).create_account()
-        data = BatchData.from_settings(settings)
+        data = wiring.batch_data(settings)
         data.store.create(BatchRecord(account_id=account.account_id, batch_id="b" * 32,
                                       source="s3://x/", destination="s3://y/"))
         processor = build_item_processor(settings, build_removal_service(settings,
