@@ -76,19 +76,23 @@ def measure(runs: int) -> dict[str, tuple[float, float]]:
         stores = Stores.from_settings(settings)
         account = AccountService(stores.accounts, stores.training).create_account()
         data = wiring.batch_data(settings)
-        data.store.create(BatchRecord(account_id=account.account_id, batch_id="b" * 32,
-                                      source="s3://x/", destination="s3://y/"))
+        folder = f"{account.account_id}/"  # a job reads and writes only its account's folder
+        data.store.create(BatchRecord(
+            account_id=account.account_id, batch_id="b" * 32, overwrite=True,
+            source=f"s3://{SOURCE_BUCKET}/{folder}in/",
+            destination=f"s3://{DESTINATION_BUCKET}/{folder}out/"))
         processor = build_item_processor(settings, build_removal_service(settings,
                                                                          stores=stores), data)
         engine = Engine.shared(settings.model_name, settings.max_pixels)
         s3 = boto3.client("s3", region_name="us-east-1")
         for label, pixels in (("2 MP", 2_000_000), ("12 MP", 12_000_000)):
             photo = _photo(pixels)
-            s3.put_object(Bucket=SOURCE_BUCKET, Key="in/photo.jpg", Body=photo)
-            event = {"Items": [{"Key": "in/photo.jpg", "Size": len(photo)}], "BatchInput": {
+            s3.put_object(Bucket=SOURCE_BUCKET, Key=f"{folder}in/photo.jpg", Body=photo)
+            event = {"Items": [{"Key": f"{folder}in/photo.jpg", "Size": len(photo)}],
+                     "BatchInput": {
                 "account_id": account.account_id, "batch_id": "b" * 32,
-                "source_bucket": SOURCE_BUCKET, "source_prefix": "in/",
-                "destination_bucket": DESTINATION_BUCKET, "destination_prefix": "out/",
+                "source_bucket": SOURCE_BUCKET, "source_prefix": f"{folder}in/",
+                "destination_bucket": DESTINATION_BUCKET, "destination_prefix": f"{folder}out/",
                 "options": {}, "overwrite": True}}
             bare = _median(lambda photo=photo: engine.remove(photo, RemovalOptions()), runs)
             worker = _median(lambda event=event: processor.process(event), runs)
