@@ -7,12 +7,16 @@ ONNX Runtime was given, and what its optimiser did to the graph.
 
 from __future__ import annotations
 
+import io
+
 import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
+from PIL import Image
 from tiny_models import OPSET, family_graph, write_model
 
+from cutout.engine import Engine
 from cutout.engine.families import FAMILIES
 from cutout.engine.models import model_spec
 from cutout.engine.session import SegmentationModel, session_options
@@ -113,3 +117,24 @@ def test_a_malformed_session_field_is_refused_naming_it(tmp_path, session, field
     # When the registry is read / Then the refusal names the model and the field
     with pytest.raises(ModelError, match=f"'variant': manifest field '{field}'"):
         model_spec("variant", tmp_path)
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 120, 200)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def test_cold_init_builds_one_session_and_the_first_large_picture_the_other(tmp_path):
+    # Given a variant with no session field, in an engine of its own
+    write_model(tmp_path, "variant", family_graph(U2NET), family="u2net")
+    engine = Engine.create("variant", threads=1, model_dir=tmp_path)
+    # Then init built only the fast session
+    assert not engine.model.lean_started
+    # When a small picture is cut out, still only that one
+    engine.remove(_jpeg(640, 480))
+    assert not engine.model.lean_started
+    # When a large one is, its header starts the lean build, which the picture then runs in
+    engine.remove(_jpeg(2400, 1700))
+    assert engine.model.lean_started
+    assert engine.model.lean_session is not engine.model.session

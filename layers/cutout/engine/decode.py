@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,14 +58,16 @@ class DecodedImage:
 
 def decode_image(
     data: bytes, max_pixels: int, at_least: tuple[int, int] | None = None, *,
-    work_checked: bool = False,
+    work_checked: bool = False, on_header: Callable[[int], object] | None = None,
 ) -> DecodedImage:
     """Decode, apply EXIF orientation, convert to sRGB and split off the alpha channel.
 
     With `at_least`, a JPEG much larger than that size is decoded at a reduced scale (the
     decoder's DCT scaling: a fraction of the time and memory); other inputs decode in full.
     `work_checked`: these very bytes already passed `check_decode_work` (a second decode of
-    the same request), so their markers are not scanned again.
+    the same request), so their markers are not scanned again. `on_header` is told the
+    stored pixel count once the header has passed the size check, before the pixels are
+    decoded, so work that depends on the size can start beside the decode.
     """
     if not data:
         raise UndecodableImage("the request carried no image data")
@@ -77,6 +80,8 @@ def decode_image(
             _check_pixels(image.size, max_pixels)
             stored_size = image.size
             source_pixels = image.size[0] * image.size[1]
+            if on_header is not None:
+                on_header(source_pixels)
             image.seek(0)  # first frame of GIF / multi-page TIFF / animated WebP
             drafted = at_least and image.format == "JPEG" and image.draft(image.mode, at_least)
             reduced = bool(drafted)

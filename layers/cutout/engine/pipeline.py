@@ -95,6 +95,11 @@ class Engine:
                 cls._shared[key] = cls.create(model_name, max_pixels, threads)
             return cls._shared[key]
 
+    def _header_read(self, pixels: int) -> None:
+        """A large picture's session starts building while the picture decodes."""
+        if pixels >= LARGE_IMAGE_PIXELS:
+            self.model.prepare_lean()
+
     def remove(
         self, data: bytes, options: RemovalOptions | None = None, keep_mask: bool = False,
         background: bytes | None = None,
@@ -107,7 +112,8 @@ class Engine:
         # The model sees a reduced decode where the format allows it, and the full-size
         # picture is decoded only after inference: the two memory peaks never overlap.
         with clock.stage("decode"):
-            model_view = decode_image(data, self.max_pixels, at_least=self.model.draft_size)
+            model_view = decode_image(data, self.max_pixels, at_least=self.model.draft_size,
+                                      on_header=self._header_read)
         with clock.stage("infer"):
             large = model_view.source_pixels >= LARGE_IMAGE_PIXELS
             small_mask = self.model.predict(model_view.rgb, release_memory=large)

@@ -1,7 +1,7 @@
 """One model, two ONNX Runtime sessions per process, created once from a verified model file.
 
-Requests never change a session: each is built once (the lean one just after init) and
-used read-only.
+Requests never change a session: each is built once (the lean one when the first large
+picture arrives) and used read-only.
 
 Speed and memory (measured on u2netp, 2 vCPUs; figures in docs/engine.md): the `ALL`
 optimisation level's NCHWc layout is what makes ONNX Runtime's defaults ~20 % faster than
@@ -108,23 +108,25 @@ def _session(model: bytes, options: ort.SessionOptions) -> ort.InferenceSession:
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def _verified_session(spec: ModelSpec, options: ort.SessionOptions) -> ort.InferenceSession:
+    return _session(spec.verified_bytes(), options)
+
+
 class SegmentationModel:
     """A salient-object segmentation model: RGB image in, 8-bit mask at model size out."""
 
     def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
         self.spec = spec
         self.threads = threads or spec.session.threads or default_thread_count()
-        model = spec.verified_bytes()
-        self.session = _session(model, session_options(spec, self.threads, lean=False))
+        self.session = _session(spec.verified_bytes(),
+                                session_options(spec, self.threads, lean=False))
+        check_graph(spec, self.session)
         # A variant that names its optimisation level runs every picture in this session.
-        # Otherwise the lean session is built on the helper thread, after init has returned
-        # (cold init pays for one session); the first large picture waits for it if need be.
-        check_graph(spec, self.session)  # a refused file starts no second build
+        # Otherwise the lean session is built on the helper thread when the first large
+        # picture's header has been read (`prepare_lean`), beside its decode: cold init
+        # builds one session, and a process that only sees small pictures never builds two.
         self._lean: Future[ort.InferenceSession] | None = None
-        if not spec.session.optimisation:
-            self._lean = side_pool().submit(
-                _session, model, session_options(spec, self.threads, lean=True))
-        del model
+        self._lean_lock = threading.Lock()
         self.input_name = self.session.get_inputs()[0].name
         # A reduced decode stays 4x above the model input: at 2x the JPEG decoder's own
         # downscaling shifted thin subjects' masks (IoU 0.96 vs rembg); at 4x it matches.
@@ -136,10 +138,32 @@ class SegmentationModel:
         if _exact_arena_registered():
             self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
+    def prepare_lean(self) -> Future[ort.InferenceSession] | None:
+        """Start building the session for large pictures, once, on the helper thread.
+
+        The file is read and verified again rather than kept: its bytes (up to ~170 MB for
+        the largest family) would otherwise stay in memory for a build that may never come.
+        Built during a request, not at init: on the helper thread its parse holds the GIL
+        for ~25 ms, which at init delayed `Engine.create()` by as much.
+        """
+        if self.spec.session.optimisation:
+            return None
+        with self._lean_lock:
+            if self._lean is None:
+                options = session_options(self.spec, self.threads, lean=True)
+                self._lean = side_pool().submit(_verified_session, self.spec, options)
+            return self._lean
+
+    @property
+    def lean_started(self) -> bool:
+        """Whether the session for large pictures has been asked for yet."""
+        return self._lean is not None
+
     @property
     def lean_session(self) -> ort.InferenceSession:
-        """The session for large pictures (waits for its build on first use)."""
-        return self.session if self._lean is None else self._lean.result()
+        """The session for large pictures (built, or waited for, on first use)."""
+        building = self.prepare_lean()
+        return self.session if building is None else building.result()
 
     def preprocess(self, rgb: Image.Image) -> np.ndarray:
         """Resize and normalise as the family's reference pipeline does, vectorised."""
