@@ -4,8 +4,8 @@ Lambda's runtime interface client.
 The inference image: `image_steps()` reads functions/remove_background/Dockerfile itself (the
 one source of the steps) and `build_image_tree` replays each step into a folder standing for
 the container's file system: COPY from the build context (what .dockerignore and the asset's
-excludes let through), `RUN pip install ...` with the Dockerfile's own flags, CMD as the entry
-point. An instruction this replayer does not know fails the build rather than being skipped.
+excludes let through), `RUN pip install ...` with the Dockerfile's own flags, `RUN python -m
+compileall ...` with this Python, CMD as the entry point. An instruction this replayer does not know fails the build rather than being skipped.
 
 Two things differ from the real image, and say so:
 - Python: the base image runs CPython 3.13; this machine (and CI) has only the venv's Python
@@ -154,12 +154,17 @@ def _without_hashes(requirements: Path) -> None:
     requirements.write_text("\n".join(line for line in lines if line) + "\n")
 
 
+def _in_tree(root: Path, words: list[str]) -> list[str]:
+    """A RUN step's words with each container path mapped into the tree."""
+    return [str(_container_path(root, w)) if w.startswith(("/", "${LAMBDA")) else w
+            for w in words]
+
+
 def _run(root: Path, command: str, python: str) -> None:
     for part in command.split("&&"):
         words = shlex.split(part)
         if words[:2] == ["pip", "install"]:
-            mapped = [str(_container_path(root, w)) if w.startswith(("/", "${LAMBDA")) else w
-                      for w in words[1:]]
+            mapped = _in_tree(root, words[1:])
             for index, word in enumerate(mapped[:-1]):
                 if word == "-r" and python != THIS_PYTHON:
                     _without_hashes(Path(mapped[index + 1]))
@@ -167,12 +172,21 @@ def _run(root: Path, command: str, python: str) -> None:
                                     timeout=900)
             if result.returncode != 0:
                 raise RuntimeError(f"RUN {part.strip()}:\n{result.stderr[-3000:]}")
+        elif words[:3] == ["python", "-m", "compileall"]:
+            # this machine's Python writes its own tag's bytecode (cpython-311), as the
+            # image's writes cpython-313: the same step, for the Python that runs the tree
+            mapped = _in_tree(root, words[3:])
+            result = subprocess.run([sys.executable, "-m", "compileall", *mapped],
+                                    capture_output=True, text=True, timeout=300)
+            if result.returncode != 0:
+                raise RuntimeError(f"RUN {part.strip()}:\n{result.stdout[-3000:]}")
         elif words and words[0] == "rm":
             for word in words[1:]:
                 if not word.startswith("-"):
                     _container_path(root, word).unlink()
         else:
-            raise UnknownStep(f"RUN {part.strip()}: not replayed (only pip install and rm)")
+            raise UnknownStep(f"RUN {part.strip()}: not replayed "
+                              "(only pip install, python -m compileall and rm)")
 
 
 def _install_runtime(target: Path, *requirements: str) -> None:

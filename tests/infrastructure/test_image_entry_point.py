@@ -18,6 +18,8 @@ import contextlib
 import io
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 
@@ -267,6 +269,31 @@ def test_a_tree_without_a_copied_folder_or_an_installed_wheel_fails_its_init(
     assert outcome.kind == "init-error", outcome.body
     assert outcome.body["errorType"] == "Runtime.ImportModuleError"
     assert forgotten in outcome.body["errorMessage"]
+
+
+# Counts every module Python compiles from source while `import handler` runs in the tree.
+_COUNT_COMPILES = """
+import importlib.machinery, json
+compiled = []
+original = importlib.machinery.SourceFileLoader.source_to_code
+def counted(self, data, path, **options):
+    compiled.append(str(path))
+    return original(self, data, path, **options)
+importlib.machinery.SourceFileLoader.source_to_code = counted
+import handler
+print(json.dumps(compiled))
+"""
+
+
+def test_the_image_cold_start_compiles_no_module_from_source(image_tree):
+    # Given the image's tree, which Lambda mounts read-only (no bytecode can be written)
+    env = lambda_environment(image_tree, "127.0.0.1:9", "remove-background", {})
+    # When its CMD's module is imported, as the runtime client's init does
+    done = subprocess.run([sys.executable, "-S", "-c", _COUNT_COMPILES], cwd=image_tree.task_root,
+                          env=env, capture_output=True, text=True, timeout=120, check=True)
+    # Then every module it loads came with its bytecode: the Dockerfile's compileall step,
+    # pip's for the wheels; a source compiled at each cold start would be listed here
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
 def test_a_dockerfile_step_the_replay_does_not_know_is_refused(tmp_path):
