@@ -5,7 +5,8 @@ The inference image: `image_steps()` reads functions/remove_background/Dockerfil
 one source of the steps) and `build_image_tree` replays each step into a folder standing for
 the container's file system: COPY from the build context (what .dockerignore and the asset's
 excludes let through), `RUN pip install ...` with the Dockerfile's own flags, `RUN python -m
-compileall ...` with this Python, CMD as the entry point. An instruction this replayer does not know fails the build rather than being skipped.
+compileall ...` with this Python, CMD as the entry point. An instruction this replayer does
+not know fails the build rather than being skipped.
 
 Two things differ from the real image, and say so:
 - Python: the base image runs CPython 3.13; this machine (and CI) has only the venv's Python
