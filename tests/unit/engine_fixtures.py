@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from cutout.engine.decode import register_heif
+
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
 BACKGROUND = (235, 235, 235)
 SUBJECT = (200, 30, 30)
@@ -21,6 +23,8 @@ def disc_picture(size: tuple[int, int] = (400, 300), box=(30, 80, 170, 220)) -> 
 
 
 def encoded(image: Image.Image, fmt: str = "PNG", **save_options) -> bytes:
+    if fmt == "HEIF":  # pillow-heif's writer, registered as the engine registers its reader
+        register_heif()
     buffer = io.BytesIO()
     image.save(buffer, fmt, **save_options)
     return buffer.getvalue()

@@ -214,7 +214,7 @@ def test_truncated_heic_and_avif_are_undecodable(fmt):
 
 def test_a_fresh_process_loads_only_the_plugins_it_opens(tmp_path):
     """Cold start: decoding each accepted format and encoding each output never imports the
-    other ~40 plugins (Image.init() would, EPS's with `subprocess`); an MPO still opens."""
+    other ~40 plugins (Image.init() would); an MPO still opens, and a HEIC after them."""
     import subprocess
     import sys
     from pathlib import Path
@@ -233,10 +233,18 @@ def test_a_fresh_process_loads_only_the_plugins_it_opens(tmp_path):
         "    decode_image(path.read_bytes(), 10**6)\n"
         "for fmt, mode in (('png', 'RGBA'), ('webp', 'RGBA'), ('jpg', 'RGB')):\n"
         "    encode(Image.new(mode, (8, 8)), fmt)\n"
-        "print(sorted(m for m in sys.modules if m.endswith('ImagePlugin')))\n"
+        "print(sorted(m for m in sys.modules if m.endswith('ImagePlugin')\n"
+        "             or m in ('pillow_heif', 'PIL.ImageCms', 'zipfile')))\n"
+        "print(decode_image(sys.stdin.buffer.read(), 10**6).source_format)\n"
     )
-    loaded = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                            text=True, env={"PYTHONPATH": str(layers)}, check=True).stdout
+    heic = encoded(picture, "HEIF")
+    loaded, heic_format = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, input=heic,
+        env={"PYTHONPATH": str(layers)}, check=True).stdout.decode().splitlines()
     assert "PIL.MpoImagePlugin" in loaded  # the MPO went through JPEG's opener
     for plugin in ("Eps", "Pdf", "Psd", "Dds", "Ico", "Xbm"):
         assert f"PIL.{plugin}ImagePlugin" not in loaded, loaded
+    # HEIF's opener, colour management and the zip writer wait for a picture that needs them
+    for module in ("pillow_heif", "PIL.ImageCms", "zipfile"):
+        assert module not in loaded, loaded
+    assert heic_format == "HEIF"  # and the first HEIC brings pillow-heif's opener in

@@ -11,7 +11,7 @@ import pytest
 from engine_fixtures import PHOTOS, disc_picture, encoded
 from PIL import Image
 
-from cutout.engine.decode import decode_image
+from cutout.engine.decode import decode_image, register_heif
 from cutout.engine.decode_limits import (
     MAX_CHUNKS,
     MAX_FRAMES,
@@ -96,6 +96,8 @@ def _pillow(fmt: str, image: Image.Image | None = None, **options) -> bytes:
 def _animated(fmt: str, frames: int, **options) -> bytes:
     colours = [(i * 7 % 256, 90, 200 - i % 200) for i in range(frames)]
     images = [Image.new("RGB", (60, 40), colour) for colour in colours]
+    if fmt == "HEIF":
+        register_heif()
     buffer = io.BytesIO()
     images[0].save(buffer, fmt, save_all=True, append_images=images[1:], duration=40,
                    **options)

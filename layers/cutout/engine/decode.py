@@ -10,6 +10,7 @@ unreadable or truncated is `UndecodableImage`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import warnings
@@ -17,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pillow_heif
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cutout.engine.decode_limits import check_decode_work
 from cutout.errors import ImageTooLarge, UndecodableImage
@@ -28,16 +28,43 @@ _QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 # HEIF is pillow-heif's plugin (libheif: HEIC/HEIF); AVIF is Pillow's own (libavif).
 SAFE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "HEIF", "AVIF")
 FORMAT_NAMES = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF, AVIF"
-_SRGB = ImageCms.createProfile("sRGB")
 # Only the plugins of the formats we open (and save): `Image.init()` would import all ~45,
-# EPS's among them (and with it `subprocess`), for ~30 ms of every cold start. Naming each
-# format of SAFE_FORMATS here also keeps `Image.open(formats=...)` from calling init().
+# EPS's among them, for ~30 ms of every cold start. Every format
+# `Image.open(formats=...)` is given must be registered, or it calls init() itself.
 for _plugin in ("Jpeg", "Png", "WebP", "Gif", "Tiff", "Bmp", "Avif"):
     importlib.import_module(f"PIL.{_plugin}ImagePlugin")
-# libheif applies a HEIF's rotation and mirror boxes itself and pillow-heif then resets the
-# EXIF orientation, so exif_transpose below never turns a HEIC twice; no thumbnails or depth
-# images are read (only the primary image is ever decoded).
-pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+_WITHOUT_HEIF = tuple(name for name in SAFE_FORMATS if name != "HEIF")
+
+
+@functools.cache
+def register_heif() -> None:
+    """Register pillow-heif's opener (and writer), once, when the first ISOBMFF file
+    arrives: ~7 ms of imports no cold start of a JPEG/PNG service needs.
+
+    libheif applies a HEIF's rotation and mirror boxes itself and pillow-heif then resets
+    the EXIF orientation, so exif_transpose below never turns a HEIC twice; no thumbnails
+    or depth images are read (only the primary image is ever decoded).
+    """
+    import pillow_heif
+
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def _formats_for(data: bytes) -> tuple[str, ...]:
+    """The formats to try: HEIF's opener only for an ISOBMFF file (an `ftyp` box first),
+    which is all it accepts, so every other input is tried exactly as before."""
+    if data[4:8] != b"ftyp":
+        return _WITHOUT_HEIF
+    register_heif()
+    return SAFE_FORMATS
+
+
+@functools.cache
+def _srgb() -> object:
+    """The sRGB profile, made when the first picture with an embedded profile arrives."""
+    from PIL import ImageCms
+
+    return ImageCms.createProfile("sRGB")
 
 
 @dataclass
@@ -76,7 +103,7 @@ def decode_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data), formats=SAFE_FORMATS)
+            image: Image.Image = Image.open(io.BytesIO(data), formats=_formats_for(data))
             _check_pixels(image.size, max_pixels)
             stored_size = image.size
             source_pixels = image.size[0] * image.size[1]
@@ -169,6 +196,8 @@ def _high_bit_depth_to_l(image: Image.Image) -> Image.Image:
 
 def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image | None:
     """Convert from the embedded profile to sRGB; None when the profile is unusable."""
+    from PIL import ImageCms  # ~3 ms of a cold start, for pictures that carry a profile
+
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         description = (ImageCms.getProfileDescription(source) or "").lower()
@@ -177,7 +206,7 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image | None:
         output_mode = "RGB"
         if image.mode not in ("RGB", "CMYK", "L"):
             image = image.convert("RGB")
-        transform = ImageCms.buildTransform(source, _SRGB, image.mode, output_mode)
+        transform = ImageCms.buildTransform(source, _srgb(), image.mode, output_mode)
         return ImageCms.applyTransform(image, transform)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 from PIL import Image
 
@@ -53,6 +52,8 @@ def encode_zip(image: Image.Image) -> bytes:
         raise ValueError("zip output needs a cutout (RGBA)")
     color = io.BytesIO()
     image.convert("RGB").save(color, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+    import zipfile  # only remove.bg's zip format needs it: off the cold start's imports
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, data in (("color.jpg", color.getvalue()),
