@@ -76,7 +76,8 @@ def aws():
 def demo(aws):
     with _patched_env(aws.environment()):
         settings = Settings.from_env()
-        return create_demo_account(Stores.from_settings(settings).accounts)
+        stores = Stores.from_clients(settings, s3_client(), dynamodb_resource())
+        return create_demo_account(stores.accounts)
 
 
 @contextlib.contextmanager

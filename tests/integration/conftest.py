@@ -65,7 +65,8 @@ def settings(aws) -> Settings:
 
 @pytest.fixture
 def stores(settings) -> Stores:
-    return Stores.from_settings(settings)
+    """The stores the functions' services get: cutout.wiring's, over this test's moto."""
+    return wiring.stores(settings)
 
 
 @pytest.fixture

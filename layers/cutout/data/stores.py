@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutout.data.accounts import AccountStore
-from cutout.data.aws import dynamodb_resource, s3_client
 from cutout.data.training import TrainingStore
 from cutout.data.transient import TransientStore
 from cutout.settings import Settings
@@ -19,11 +18,6 @@ class Stores:
     accounts: AccountStore
     transient: TransientStore
     training: TrainingStore
-
-    @classmethod
-    def from_settings(cls, settings: Settings, endpoint_url: str | None = None) -> Stores:
-        return cls.from_clients(settings, s3_client(endpoint_url),
-                                dynamodb_resource(endpoint_url))
 
     @classmethod
     def from_clients(cls, settings: Settings, s3: Any, dynamodb: Any) -> Stores:
