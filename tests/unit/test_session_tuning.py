@@ -138,3 +138,15 @@ def test_cold_init_builds_one_session_and_the_first_large_picture_the_other(tmp_
     engine.remove(_jpeg(2400, 1700))
     assert engine.model.lean_started
     assert engine.model.lean_session is not engine.model.session
+
+
+def test_a_model_file_changed_after_init_is_refused_when_the_large_session_is_built(tmp_path):
+    # Given an engine whose model file is replaced after init (the lean build reads it again)
+    path = write_model(tmp_path, "variant", family_graph(U2NET), family="u2net")
+    engine = Engine.create("variant", threads=1, model_dir=tmp_path)
+    path.write_bytes(path.read_bytes() + b"\0")
+    # When a large picture arrives, Then the changed file is refused as the model's fault
+    with pytest.raises(ModelError, match="does not match its manifest checksum"):
+        engine.remove(_jpeg(2400, 1700))
+    # and small pictures, which never read the file again, still run
+    assert engine.remove(_jpeg(640, 480)).content_type == "image/png"

@@ -108,8 +108,8 @@ def _session(model: bytes, options: ort.SessionOptions) -> ort.InferenceSession:
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def _verified_session(spec: ModelSpec, options: ort.SessionOptions) -> ort.InferenceSession:
-    return _session(spec.verified_bytes(), options)
+def _lean_session(spec: ModelSpec, threads: int) -> ort.InferenceSession:
+    return _session(spec.verified_bytes(), session_options(spec, threads, lean=True))
 
 
 class SegmentationModel:
@@ -149,9 +149,8 @@ class SegmentationModel:
         if self.spec.session.optimisation:
             return None
         with self._lean_lock:
-            if self._lean is None:
-                options = session_options(self.spec, self.threads, lean=True)
-                self._lean = side_pool().submit(_verified_session, self.spec, options)
+            if self._lean is None:  # any failure of the build surfaces from `lean_session`
+                self._lean = side_pool().submit(_lean_session, self.spec, self.threads)
             return self._lean
 
     @property
