@@ -116,20 +116,25 @@ class Engine:
                                       on_header=self._header_read)
         with clock.stage("infer"):
             large = model_view.source_pixels >= LARGE_IMAGE_PIXELS
-            small_mask = self.model.predict(model_view.rgb, release_memory=large)
+            reduced, full_size = model_view.reduced, model_view.full_size
+            tensor = self.model.preprocess(model_view.rgb)
+            if reduced:  # that decode served the model only: not kept through the model's run
+                del model_view
+            small_mask = self.model.infer(tensor, release_memory=large)
+            del tensor
         mask = None
-        if model_view.reduced:
+        if reduced:
             # The full decode (libjpeg) and the mask's upscale (Pillow) both release the GIL:
             # run them side by side.
             full = side_pool().submit(decode_image, data, self.max_pixels, work_checked=True)
             with clock.stage("mask"):
-                mask = self.model.mask_at(small_mask, options.output_size(*model_view.full_size))
+                mask = self.model.mask_at(small_mask, options.output_size(*full_size))
             with clock.stage("decode"):
                 decoded = full.result()
             del full  # a done future keeps its result: the full-size picture, 48 MB at 12 MP
         else:
             decoded = model_view
-        del model_view
+            del model_view
         backdrop = None
         if background is not None:
             with clock.stage("decode"):  # bounded as the input is; a JPEG at the size needed
