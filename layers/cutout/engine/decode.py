@@ -16,12 +16,16 @@ import io
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cutout.engine.decode_limits import check_decode_work
 from cutout.errors import ImageTooLarge, UndecodableImage
+
+if TYPE_CHECKING:
+    from PIL._imagingcms import CmsProfile
 
 _ORIENTATION = 0x0112
 _QUARTER_TURNS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
@@ -60,7 +64,7 @@ def _formats_for(data: bytes) -> tuple[str, ...]:
 
 
 @functools.cache
-def _srgb() -> object:
+def _srgb() -> CmsProfile:
     """The sRGB profile, made when the first picture with an embedded profile arrives."""
     from PIL import ImageCms
 
