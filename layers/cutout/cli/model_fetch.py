@@ -23,6 +23,7 @@ from cutout.engine.catalogue import CatalogueEntry, check_url
 from cutout.engine.families import FAMILIES
 from cutout.engine.models import MANIFEST, family_entry, read_manifest, spec_from_entry
 from cutout.errors import ModelError
+from cutout.numbers import parse_count
 
 BLOCK = 1 << 20
 TIMEOUT_SECONDS = 60
@@ -99,8 +100,8 @@ def _download(entry: CatalogueEntry, part: Path, say: Callable[[str], None]) -> 
         resumed = bool(have) and response.status == 206
         if not resumed:
             have = 0
-        length = response.headers.get("Content-Length")
-        expected = have + int(length) if length and length.isdigit() else None
+        size = parse_count(response.headers.get("Content-Length"))
+        expected = have + size if size is not None else None
         if entry.size and expected is not None and expected != entry.size:
             part.unlink(missing_ok=True)
             raise ModelError(f"model {entry.name!r}: {entry.url} offers {expected} bytes, the "

@@ -14,6 +14,7 @@ from PIL import ImageColor
 
 from cutout.errors import InvalidOption
 from cutout.flags import parse_flag
+from cutout.numbers import parse_count
 
 FORMATS = {"png": "png", "webp": "webp", "jpg": "jpg", "jpeg": "jpg", "auto": "auto",
            "zip": "zip"}
@@ -199,8 +200,9 @@ def _size(text: str) -> tuple[str, int | None, int | None]:
     lowered = text.lower()
     if lowered in NAMED_SIZES:
         return lowered, NAMED_SIZES[lowered], None
-    if lowered.isdigit() and 1 <= int(lowered) <= MAX_SIDE:
-        return lowered, None, int(lowered)
+    side = parse_count(lowered)
+    if side is not None and 1 <= side <= MAX_SIDE:
+        return lowered, None, side
     names = ", ".join(NAMED_SIZES)
     raise InvalidOption(
         f"size must be one of {names} or a maximum side in pixels (1-{MAX_SIDE}); got {text!r}"

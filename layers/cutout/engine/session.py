@@ -29,6 +29,7 @@ from cutout.engine.models import ModelSpec
 from cutout.engine.resampling import resize_mask, resize_picture
 from cutout.engine.side_thread import side_pool
 from cutout.errors import ModelError
+from cutout.numbers import parse_count
 
 LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of memory
 
@@ -36,9 +37,9 @@ LAMBDA_CPU_CREDIT_MB = 1769  # Lambda grants one vCPU of credit per 1,769 MB of 
 def default_thread_count() -> int:
     """Threads matched to the CPU credit, not to the visible core count."""
     visible = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    memory_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-    if memory_mb and memory_mb.isdigit():
-        return max(1, min(visible, round(int(memory_mb) / LAMBDA_CPU_CREDIT_MB)))
+    memory_mb = parse_count(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+    if memory_mb is not None:
+        return max(1, min(visible, round(memory_mb / LAMBDA_CPU_CREDIT_MB)))
     return max(1, visible)
 
 

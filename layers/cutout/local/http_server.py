@@ -23,6 +23,7 @@ from cutout.limits import API_GATEWAY_PAYLOAD_BYTES
 from cutout.local import gateway_responses as responses
 from cutout.local.gateway import GatewayAnswer, LocalGateway, refused
 from cutout.local.gateway_responses import GatewayRefusal
+from cutout.numbers import parse_count
 
 # Past this we stop draining an oversized body and close the connection instead.
 _DRAIN_LIMIT = 64 * 1024 * 1024
@@ -63,7 +64,7 @@ def _read_body(environ: dict[str, Any]) -> bytes | None:
     """The body, bounded as API Gateway bounds it; oversized ones are drained, then refused."""
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
-    declared = int(length) if length and length.isdigit() else None
+    declared = parse_count(length)
     chunked = environ.get("wsgi.input_terminated", False)
     if declared is None and not chunked:
         return None
@@ -119,8 +120,8 @@ class _RequestHandler(WSGIRequestHandler):
         # werkzeug always answers `Expect: 100-continue` with 100; a body over the gateway's
         # limit is refused instead, so the client never sends it.
         expects = self.headers.get("Expect", "").lower().strip() == "100-continue"
-        length = self.headers.get("Content-Length", "")
-        if expects and length.isdigit() and int(length) > API_GATEWAY_PAYLOAD_BYTES:
+        length = parse_count(self.headers.get("Content-Length"))
+        if expects and length is not None and length > API_GATEWAY_PAYLOAD_BYTES:
             self.close_connection = True
             self._send_answer(refused(responses.request_too_large(), str(uuid.uuid4())))
             return
