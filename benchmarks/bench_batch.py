@@ -61,7 +61,6 @@ def measure(runs: int) -> dict[str, tuple[float, float]]:
 
     from cutout import wiring
     from cutout.data.batches import BatchRecord
-    from cutout.data.stores import Stores
     from cutout.engine import Engine, RemovalOptions
     from cutout.service.accounts import AccountService
     from cutout.service.batch_setup import build_item_processor
@@ -73,7 +72,7 @@ def measure(runs: int) -> dict[str, tuple[float, float]]:
     results = {}
     with mock_aws():
         settings = batch_settings(create_deployment("bench"))
-        stores = Stores.from_settings(settings)
+        stores = wiring.stores(settings)
         account = AccountService(stores.accounts, stores.training).create_account()
         data = wiring.batch_data(settings)
         folder = f"{account.account_id}/"  # a job reads and writes only its account's folder
